@@ -1,0 +1,587 @@
+//! Checking a whole history: pair calls, split independent keys, search each key in parallel,
+//! explain and shrink what fails.
+
+use crate::history::{pair, Call, History, Outcome, Warning};
+use crate::model::{
+    CasRegister, Model, ModelOptions, MultiRegister, Mutex, QueueModel, SetModel, StringKv,
+};
+use crate::search::{self, Budget, SearchCall, Verdict};
+use crate::value::Value;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+/// The models `ferret check --model` knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelName {
+    Register,
+    CasRegister,
+    StringKv,
+    Txn,
+    Set,
+    FifoQueue,
+    UnorderedQueue,
+    Mutex,
+}
+
+impl ModelName {
+    pub const ALL: [(ModelName, &'static str, &'static str); 8] = [
+        (ModelName::Register, "register", "read / write"),
+        (
+            ModelName::CasRegister,
+            "cas-register",
+            "read / write / cas [from to]",
+        ),
+        (
+            ModelName::StringKv,
+            "string-kv",
+            "get / put / append on strings (Porcupine's kv)",
+        ),
+        (
+            ModelName::Txn,
+            "txn",
+            "txn of [:read k v] / [:write k v] (Knossos's multi-register)",
+        ),
+        (
+            ModelName::Set,
+            "set",
+            "add x / read returning every element",
+        ),
+        (
+            ModelName::FifoQueue,
+            "fifo-queue",
+            "enqueue x / dequeue returning the oldest",
+        ),
+        (
+            ModelName::UnorderedQueue,
+            "unordered-queue",
+            "enqueue x / dequeue returning any",
+        ),
+        (ModelName::Mutex, "mutex", "acquire / release"),
+    ];
+
+    pub fn name(self) -> &'static str {
+        ModelName::ALL
+            .iter()
+            .find(|m| m.0 == self)
+            .map_or("?", |m| m.1)
+    }
+
+    /// Guess the model from the functions a history uses.
+    pub fn infer(calls: &[Call]) -> Option<ModelName> {
+        let has = |f: &str| calls.iter().any(|c| c.f == f);
+        if has("get") || has("put") || has("append") {
+            Some(ModelName::StringKv)
+        } else if has("txn") {
+            Some(ModelName::Txn)
+        } else if has("enqueue") || has("dequeue") {
+            Some(ModelName::FifoQueue)
+        } else if has("acquire") || has("release") {
+            Some(ModelName::Mutex)
+        } else if has("add") {
+            Some(ModelName::Set)
+        } else if has("read") || has("write") || has("cas") {
+            Some(ModelName::CasRegister)
+        } else {
+            None
+        }
+    }
+}
+
+impl FromStr for ModelName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = match s {
+            "kv" | "cas" => "cas-register",
+            "multi-register" => "txn",
+            "queue" => "fifo-queue",
+            "lock" => "mutex",
+            other => other,
+        };
+        ModelName::ALL
+            .iter()
+            .find(|m| m.1 == s)
+            .map(|m| m.0)
+            .ok_or_else(|| {
+                let names: Vec<_> = ModelName::ALL.iter().map(|m| m.1).collect();
+                format!("unknown model {s:?}; expected one of {}", names.join(", "))
+            })
+    }
+}
+
+impl fmt::Display for ModelName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How Jepsen's `[key value]` tuples (jepsen.independent) are treated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Independent {
+    /// Split when every client op's value is a `[key value]` tuple and the model's values cannot be
+    /// mistaken for one.
+    #[default]
+    Auto,
+    Yes,
+    No,
+}
+
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    pub model: Option<ModelName>,
+    pub model_options: ModelOptions,
+    pub independent: Independent,
+    /// Per key.
+    pub budget: Budget,
+    /// Per invalid key, for shrinking its counterexample.
+    pub shrink_time: Duration,
+    /// Threads for keys; 0 = all cores.
+    pub threads: usize,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            model: None,
+            model_options: ModelOptions::default(),
+            independent: Independent::Auto,
+            budget: Budget::default(),
+            shrink_time: Duration::from_secs(5),
+            threads: 0,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error("line {line}: {message}")]
+    Input { line: u64, message: String },
+    #[error("{0}")]
+    Model(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum VerdictName {
+    Valid,
+    Unknown,
+    Invalid,
+}
+
+impl VerdictName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictName::Valid => "valid",
+            VerdictName::Invalid => "invalid",
+            VerdictName::Unknown => "unknown",
+        }
+    }
+}
+
+/// The checker's answer for a whole history.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub verdict: VerdictName,
+    pub model: String,
+    pub calls: usize,
+    pub keys: Vec<KeyReport>,
+    pub warnings: Vec<Warning>,
+    pub elapsed_s: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct KeyReport {
+    /// `null` for a history with no keys.
+    pub key: Value,
+    pub verdict: VerdictName,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Calls the search considered (failed calls and unconstrained reads excluded).
+    pub calls: usize,
+    pub configurations: u64,
+    pub memory_bytes: usize,
+    pub elapsed_s: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
+}
+
+/// Why a key is not linearizable, in terms a person can follow back to the history.
+#[derive(Clone, Debug, Serialize)]
+pub struct Explanation {
+    pub summary: String,
+    /// The call that cannot be linearized after the longest prefix.
+    pub stuck: Call,
+    /// How many calls the longest linearizable prefix found has.
+    pub prefix_length: usize,
+    /// Its last calls, in linearization order (at most 20).
+    pub prefix_tail: Vec<Call>,
+    /// The model state after that prefix.
+    pub state: Value,
+    pub shrunk: Option<Shrunk>,
+}
+
+/// A smaller history that is still not linearizable, found by relaxing calls one chunk at a time.
+#[derive(Clone, Debug, Serialize)]
+pub struct Shrunk {
+    /// Calls whose results and timing the violation needs, in history order.
+    pub calls: Vec<Call>,
+    /// Writes whose result it does not need: kept as unknown outcomes (they may or may not have
+    /// taken effect, at any time after their invocation), since removing a write could invent an
+    /// anomaly the history does not have.
+    pub relaxed: usize,
+    /// Reads and calls invoked after the stuck call, which it does not need at all.
+    pub dropped: usize,
+    /// False when the shrink budget ran out first: smaller may exist.
+    pub minimal: bool,
+}
+
+/// Check a history.
+pub fn check(history: &History, opts: &CheckOptions) -> Result<Report, CheckError> {
+    let started = Instant::now();
+    let (mut calls, mut warnings) = pair(history).map_err(|e| CheckError::Input {
+        line: e.line,
+        message: e.message,
+    })?;
+    warnings.extend(history.warnings.iter().cloned());
+    let model = match opts.model {
+        Some(m) => m,
+        None => ModelName::infer(&calls).ok_or_else(|| {
+            CheckError::Model(
+                "cannot tell which model fits this history's functions; name one with --model"
+                    .into(),
+            )
+        })?,
+    };
+    split_independent(&mut calls, opts.independent, model);
+    let mo = opts.model_options.clone();
+    let keys = match model {
+        ModelName::Register => check_keys(
+            &CasRegister {
+                opts: mo,
+                plain: true,
+            },
+            &calls,
+            opts,
+        ),
+        ModelName::CasRegister => check_keys(
+            &CasRegister {
+                opts: mo,
+                plain: false,
+            },
+            &calls,
+            opts,
+        ),
+        ModelName::StringKv => check_keys(&StringKv, &calls, opts),
+        ModelName::Txn => check_keys(&MultiRegister { opts: mo }, &calls, opts),
+        ModelName::Set => check_keys(&SetModel, &calls, opts),
+        ModelName::FifoQueue => check_keys(&QueueModel { fifo: true }, &calls, opts),
+        ModelName::UnorderedQueue => check_keys(&QueueModel { fifo: false }, &calls, opts),
+        ModelName::Mutex => check_keys(&Mutex, &calls, opts),
+    }?;
+    let verdict = keys
+        .iter()
+        .map(|k| k.verdict)
+        .max()
+        .unwrap_or(VerdictName::Valid);
+    Ok(Report {
+        verdict,
+        model: model.name().to_string(),
+        calls: calls.len(),
+        keys,
+        warnings,
+        elapsed_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Turn Jepsen's independent `[key value]` tuples into keyed calls.
+fn split_independent(calls: &mut [Call], mode: Independent, model: ModelName) {
+    let tuple = |v: &Value| matches!(v.as_list(), Some([_, _]));
+    let split = match mode {
+        Independent::No => false,
+        Independent::Yes => true,
+        Independent::Auto => {
+            let all = !calls.is_empty()
+                && calls
+                    .iter()
+                    .all(|c| c.key.is_none() && tuple(&c.invoke_value) && tuple(&c.value));
+            // A cas value `[from to]` looks like a tuple too: only split when a read or write shows
+            // the tuple shape, or every cas carries a `[from to]` inside the tuple.
+            let telling = calls.iter().any(|c| c.f != "cas") || model == ModelName::Txn;
+            let cas_nested = calls.iter().all(|c| {
+                c.f != "cas" || matches!(c.invoke_value.as_list(), Some([_, v]) if tuple(v))
+            });
+            all && (telling || cas_nested) && model != ModelName::Txn
+        }
+    };
+    if !split {
+        return;
+    }
+    for c in calls.iter_mut() {
+        if let Some([k, v]) = c.invoke_value.as_list() {
+            let (k, v) = (k.clone(), v.clone());
+            c.key = Some(k);
+            c.invoke_value = v;
+        }
+        if let Some([_, v]) = c.value.as_list() {
+            c.value = v.clone();
+        }
+    }
+}
+
+/// One key's calls as reported, and as the search sees them.
+type KeyWork<'c, O> = (Value, Vec<&'c Call>, Vec<SearchCall<O>>);
+
+fn check_keys<M: Model>(
+    model: &M,
+    calls: &[Call],
+    opts: &CheckOptions,
+) -> Result<Vec<KeyReport>, CheckError> {
+    let mut by_key: BTreeMap<Value, Vec<&Call>> = BTreeMap::new();
+    for c in calls {
+        by_key
+            .entry(c.key.clone().unwrap_or_default())
+            .or_default()
+            .push(c);
+    }
+    // Translate every call first, so a bad op is reported before any search starts.
+    let mut work: Vec<KeyWork<M::Op>> = Vec::new();
+    for (key, key_calls) in by_key {
+        let mut kept = Vec::new();
+        let mut ops = Vec::new();
+        for c in key_calls {
+            if c.outcome == Outcome::Fail {
+                continue;
+            }
+            match model.op(c) {
+                Ok(Some(op)) => {
+                    kept.push(c);
+                    ops.push(search_call(c, op));
+                }
+                Ok(None) => {}
+                Err(message) => {
+                    return Err(CheckError::Input {
+                        line: c.line,
+                        message,
+                    })
+                }
+            }
+        }
+        work.push((key, kept, ops));
+    }
+    // Biggest keys first, so one slow key does not start last.
+    work.sort_by_key(|w| std::cmp::Reverse(w.2.len()));
+    let run = || {
+        work.par_iter()
+            .map(|(key, kept, ops)| check_key(model, key, kept, ops, opts))
+            .collect::<Vec<_>>()
+    };
+    let mut reports = if opts.threads == 0 {
+        run()
+    } else {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(opts.threads)
+            .build()
+            .map_err(|e| CheckError::Model(format!("cannot start threads: {e}")))?
+            .install(run)
+    };
+    reports.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(reports)
+}
+
+fn search_call<O>(c: &Call, op: O) -> SearchCall<O> {
+    SearchCall {
+        op,
+        invoke: c.invoke_pos,
+        complete: match c.outcome {
+            Outcome::Ok => c.complete_pos,
+            _ => None,
+        },
+    }
+}
+
+fn check_key<M: Model>(
+    model: &M,
+    key: &Value,
+    kept: &[&Call],
+    ops: &[SearchCall<M::Op>],
+    opts: &CheckOptions,
+) -> KeyReport {
+    let out = search::check(model, ops, opts.budget);
+    let (verdict, reason) = match &out.verdict {
+        Verdict::Valid => (VerdictName::Valid, None),
+        Verdict::Invalid => (VerdictName::Invalid, None),
+        Verdict::Unknown(why) => (VerdictName::Unknown, Some(why.clone())),
+    };
+    let explanation = (out.verdict == Verdict::Invalid).then(|| {
+        let stuck = out.stuck.unwrap_or(0);
+        let tail_from = out.order.len().saturating_sub(20);
+        let state = model.show_state(&out.state);
+        let stuck_call = kept[stuck].clone();
+        let summary = format!(
+            "{} by process {} (line {}) cannot be linearized: after the longest linearizable \
+             prefix found ({} calls) the state is {}, and no order of the calls still open \
+             lets it return {}",
+            stuck_call.f,
+            stuck_call.process,
+            stuck_call.line,
+            out.order.len(),
+            state,
+            stuck_call.value
+        );
+        Explanation {
+            summary,
+            stuck: stuck_call,
+            prefix_length: out.order.len(),
+            prefix_tail: out.order[tail_from..]
+                .iter()
+                .map(|&i| kept[i].clone())
+                .collect(),
+            state,
+            shrunk: Some(shrink(model, kept, ops, stuck, opts)),
+        }
+    });
+    KeyReport {
+        key: key.clone(),
+        verdict,
+        reason,
+        calls: ops.len(),
+        configurations: out.configurations,
+        memory_bytes: out.memory,
+        elapsed_s: out.elapsed.as_secs_f64(),
+        explanation,
+    }
+}
+
+/// What shrinking did to each call.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Fate {
+    Kept,
+    /// Result and completion forgotten: an unknown outcome.
+    Relaxed,
+    Dropped,
+}
+
+/// Shrink an invalid key's calls to a small core whose violation implies the original's.
+///
+/// Only relaxations are tried, each of which can only make a history easier to linearize: dropping a
+/// read-only call, forgetting a call's result and completion (making it an unknown outcome), and
+/// cutting the history just after the stuck call returns (calls open then become unknown outcomes).
+/// So if the shrunk history is still invalid, so is the original.
+fn shrink<M: Model>(
+    model: &M,
+    kept: &[&Call],
+    ops: &[SearchCall<M::Op>],
+    stuck: usize,
+    opts: &CheckOptions,
+) -> Shrunk {
+    let deadline = Instant::now() + opts.shrink_time;
+    let per_check = Budget {
+        time: opts.shrink_time.min(opts.budget.time),
+        memory: opts.budget.memory,
+    };
+    let cut = ops[stuck].complete.unwrap_or(u64::MAX);
+    let relax_target = |i: usize| {
+        if model.is_read_only(&ops[i].op) {
+            Fate::Dropped
+        } else {
+            Fate::Relaxed
+        }
+    };
+    let build = |fates: &[Fate]| -> Vec<SearchCall<M::Op>> {
+        ops.iter()
+            .zip(fates)
+            .filter(|(_, f)| **f != Fate::Dropped)
+            .map(|(c, f)| SearchCall {
+                op: c.op.clone(),
+                invoke: c.invoke,
+                complete: if *f == Fate::Relaxed {
+                    None
+                } else {
+                    c.complete
+                },
+            })
+            .collect()
+    };
+    let invalid = |fates: &[Fate]| -> bool {
+        Instant::now() < deadline
+            && search::check(model, &build(fates), per_check).verdict == Verdict::Invalid
+    };
+
+    let mut fates = vec![Fate::Kept; ops.len()];
+    // First the cut: everything invoked after the stuck call returned goes; what is open then relaxes.
+    let mut cut_fates = fates.clone();
+    for (i, c) in ops.iter().enumerate() {
+        if c.invoke > cut {
+            cut_fates[i] = Fate::Dropped;
+        } else if c.complete.is_none_or(|p| p > cut) {
+            cut_fates[i] = relax_target(i);
+        }
+    }
+    if invalid(&cut_fates) {
+        fates = cut_fates;
+    }
+    // Then delta debugging: relax chunks, halving the chunk size when nothing goes.
+    let mut minimal = true;
+    let mut chunk = (ops.len() / 2).max(1);
+    loop {
+        let candidates: Vec<usize> = (0..ops.len())
+            .filter(|&i| fates[i] == Fate::Kept && i != stuck)
+            .collect();
+        let mut changed = false;
+        for group in candidates.chunks(chunk) {
+            if Instant::now() >= deadline {
+                minimal = false;
+                break;
+            }
+            let mut trial = fates.clone();
+            for &i in group {
+                trial[i] = relax_target(i);
+            }
+            if invalid(&trial) {
+                fates = trial;
+                changed = true;
+            }
+        }
+        if !minimal {
+            break;
+        }
+        if chunk == 1 && !changed {
+            break;
+        }
+        if !changed {
+            chunk = (chunk / 2).max(1);
+        }
+    }
+    // Relaxed calls that are read-only constrain nothing: drop them.
+    for (i, f) in fates.iter_mut().enumerate() {
+        if *f == Fate::Relaxed && model.is_read_only(&ops[i].op) {
+            *f = Fate::Dropped;
+        }
+    }
+    let mut calls = Vec::new();
+    let (mut relaxed, mut dropped) = (0, 0);
+    for (i, f) in fates.iter().enumerate() {
+        match f {
+            Fate::Kept => calls.push(kept[i].clone()),
+            Fate::Relaxed => {
+                let mut c = kept[i].clone();
+                c.outcome = Outcome::Info;
+                c.value = c.invoke_value.clone();
+                calls.push(c);
+                relaxed += 1;
+            }
+            Fate::Dropped => dropped += 1,
+        }
+    }
+    // Show only the calls the violation needs definitely; relaxed ones are counted.
+    calls.retain(|c| c.outcome != Outcome::Info);
+    Shrunk {
+        calls,
+        relaxed,
+        dropped,
+        minimal,
+    }
+}

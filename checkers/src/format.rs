@@ -1,0 +1,726 @@
+//! Reading and writing histories: ferret's JSONL, Jepsen's EDN, Porcupine's etcd log.
+
+use crate::history::{Event, EventType, History, Location, Process, Warning};
+use crate::value::Value;
+use clojure_reader::edn::Edn;
+use serde::Deserialize;
+use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// A history file that cannot be read: where, and what was expected.
+#[derive(Debug, thiserror::Error)]
+pub struct ReadError {
+    pub path: PathBuf,
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (0, _) => write!(f, "{}: {}", self.path.display(), self.message),
+            (l, 0) => write!(f, "{}:{l}: {}", self.path.display(), self.message),
+            (l, c) => write!(f, "{}:{l}:{c}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl ReadError {
+    fn new(path: &Path, line: u64, column: u64, message: impl Into<String>) -> ReadError {
+        ReadError {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+}
+
+/// The history formats ferret reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// ferret's own: one JSON object per line.
+    Jsonl,
+    /// Jepsen's EDN: a vector of op maps, or one map per line.
+    Edn,
+    /// Porcupine's Jepsen etcd text log (`INFO  jepsen.util - 3 :invoke :read nil`).
+    PorcupineEtcd,
+    /// Porcupine's kv histories: EDN maps with `:key` and string values (get/put/append).
+    PorcupineKv,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Edn => "edn",
+            Format::PorcupineEtcd => "porcupine-etcd",
+            Format::PorcupineKv => "porcupine-kv",
+        }
+    }
+
+    /// Recognise a format from the first bytes of a file.
+    pub fn detect(head: &[u8]) -> Option<Format> {
+        let text = String::from_utf8_lossy(head);
+        for line in text.lines() {
+            let line = line.trim_start();
+            if line.is_empty() || line.starts_with(';') {
+                continue;
+            }
+            if line.contains("jepsen.util - ") {
+                return Some(Format::PorcupineEtcd);
+            }
+            if line.starts_with("{\"") || line.starts_with("{ \"") {
+                return Some(Format::Jsonl);
+            }
+            if line.starts_with('{')
+                || line.starts_with('[')
+                || line.starts_with('(')
+                || line.starts_with('#')
+            {
+                let kv = line.contains(":key ")
+                    && [":get", ":put", ":append"].iter().any(|f| line.contains(f));
+                return Some(if kv { Format::PorcupineKv } else { Format::Edn });
+            }
+            return None;
+        }
+        None
+    }
+}
+
+/// Read a whole history file in the given format (or detect it).
+pub fn read_file(path: &Path, format: Option<Format>) -> Result<(History, Format), ReadError> {
+    let mut file =
+        File::open(path).map_err(|e| ReadError::new(path, 0, 0, format!("cannot open: {e}")))?;
+    let format = match format {
+        Some(f) => f,
+        None => {
+            let mut head = vec![0u8; 64 * 1024];
+            let n = read_up_to(&mut file, &mut head)
+                .map_err(|e| ReadError::new(path, 0, 0, format!("cannot read: {e}")))?;
+            head.truncate(n);
+            let file_format = Format::detect(&head).ok_or_else(|| {
+                ReadError::new(
+                    path,
+                    1,
+                    1,
+                    "cannot tell the format: expected JSON lines ({\"process\": ...}), \
+                     EDN ({:process ...} or [{...}]) or a Jepsen etcd log (INFO  jepsen.util - ...); \
+                     name it with --format",
+                )
+            })?;
+            file = File::open(path)
+                .map_err(|e| ReadError::new(path, 0, 0, format!("cannot open: {e}")))?;
+            file_format
+        }
+    };
+    let history = match format {
+        Format::Jsonl => read_jsonl(path, BufReader::new(file))?,
+        Format::Edn | Format::PorcupineKv => {
+            // Mapped, not read: the text is held once, by the page cache, while ops are built.
+            // SAFETY: the map is read-only; a file changed under us can only give a parse error.
+            let map = unsafe { memmap2::Mmap::map(&file) }
+                .map_err(|e| ReadError::new(path, 0, 0, format!("cannot map: {e}")))?;
+            let text = std::str::from_utf8(&map).map_err(|e| {
+                let (line, column) = line_col(&map[..e.valid_up_to()]);
+                ReadError::new(path, line, column, "not UTF-8 text")
+            })?;
+            read_edn_str(path, text)?
+        }
+        Format::PorcupineEtcd => read_porcupine_etcd(path, BufReader::new(file))?,
+    };
+    Ok((history, format))
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+fn line_col(prefix: &[u8]) -> (u64, u64) {
+    let line = 1 + prefix.iter().filter(|&&b| b == b'\n').count() as u64;
+    let start = prefix
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    let column = 1 + String::from_utf8_lossy(&prefix[start..]).chars().count() as u64;
+    (line, column)
+}
+
+/// Builds events from per-op field values, numbering them and checking what every format shares.
+struct EventBuilder<'p> {
+    path: &'p Path,
+    history: History,
+}
+
+struct Fields {
+    index: Option<i64>,
+    time: Option<i64>,
+    process: Option<Value>,
+    kind: Option<Value>,
+    f: Option<Value>,
+    key: Option<Value>,
+    value: Option<Value>,
+    error: Option<Value>,
+}
+
+impl<'p> EventBuilder<'p> {
+    fn new(path: &'p Path) -> Self {
+        EventBuilder {
+            path,
+            history: History::default(),
+        }
+    }
+
+    fn err(&self, loc: &Location, message: impl Into<String>) -> ReadError {
+        ReadError::new(self.path, loc.line, loc.column, message)
+    }
+
+    fn push(&mut self, fields: Fields, loc: Location) -> Result<(), ReadError> {
+        let process_value = fields.process.ok_or_else(|| {
+            self.err(&loc, "op has no process (expected :process or \"process\")")
+        })?;
+        let process = Process::from_value(&process_value).ok_or_else(|| {
+            self.err(
+                &loc,
+                format!(
+                    "process is {}, expected an integer or \"nemesis\"",
+                    process_value.kind()
+                ),
+            )
+        })?;
+        let kind_value = fields
+            .kind
+            .ok_or_else(|| self.err(&loc, "op has no type (expected invoke, ok, fail or info)"))?;
+        let kind = kind_value
+            .as_str()
+            .and_then(EventType::parse)
+            .ok_or_else(|| {
+                self.err(
+                    &loc,
+                    format!("type is {kind_value}, expected invoke, ok, fail or info"),
+                )
+            })?;
+        let f = match fields.f {
+            Some(Value::Str(s)) => s,
+            Some(Value::Nil) | None if process == Process::Nemesis => String::new(),
+            Some(other) => {
+                return Err(self.err(&loc, format!("f is {}, expected a name", other.kind())))
+            }
+            None => return Err(self.err(&loc, "op has no f (the function, e.g. read)")),
+        };
+        let index = match fields.index {
+            Some(i) if i >= 0 => i as u64,
+            _ => self.history.events.len() as u64,
+        };
+        self.history.events.push(Event {
+            index,
+            time: fields.time,
+            process,
+            kind,
+            f,
+            key: fields.key,
+            value: fields.value.unwrap_or_default(),
+            error: fields.error,
+            location: loc,
+        });
+        Ok(())
+    }
+
+    fn warn(&mut self, line: u64, message: impl Into<String>) {
+        self.history.warnings.push(Warning {
+            line,
+            message: message.into(),
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSONL
+
+#[derive(Deserialize)]
+struct JsonEvent<'a> {
+    index: Option<i64>,
+    time: Option<i64>,
+    process: Option<serde_json::Value>,
+    #[serde(rename = "type", borrow)]
+    kind: Option<&'a str>,
+    #[serde(borrow)]
+    f: Option<&'a str>,
+    key: Option<serde_json::Value>,
+    value: Option<serde_json::Value>,
+    error: Option<serde_json::Value>,
+}
+
+/// Read ferret's JSONL, one event per line, streaming.
+pub fn read_jsonl(path: &Path, mut reader: impl BufRead) -> Result<History, ReadError> {
+    let mut b = EventBuilder::new(path);
+    let mut line = String::new();
+    let mut line_no = 0u64;
+    loop {
+        line.clear();
+        let n = reader
+            .read_line(&mut line)
+            .map_err(|e| ReadError::new(path, line_no + 1, 0, format!("cannot read: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let complete = line.ends_with('\n');
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let ev: JsonEvent = match serde_json::from_str(text) {
+            Ok(ev) => ev,
+            Err(e) if !complete => {
+                // A run that crashed mid-write leaves a partial last line: report it, keep the rest.
+                b.warn(
+                    line_no,
+                    format!("last line is truncated and was not checked ({e})"),
+                );
+                break;
+            }
+            Err(e) => {
+                return Err(ReadError::new(
+                    path,
+                    line_no,
+                    e.column() as u64,
+                    format!("expected one JSON object per line: {e}"),
+                ))
+            }
+        };
+        let fields = Fields {
+            index: ev.index,
+            time: ev.time,
+            process: ev.process.as_ref().map(Value::from_json),
+            kind: ev.kind.map(Value::from),
+            f: ev.f.map(Value::from),
+            key: ev.key.as_ref().map(Value::from_json),
+            value: ev.value.as_ref().map(Value::from_json),
+            error: ev.error.as_ref().map(Value::from_json),
+        };
+        b.push(
+            fields,
+            Location {
+                line: line_no,
+                column: 1,
+            },
+        )?;
+    }
+    Ok(b.history)
+}
+
+/// Appends events to a JSONL history, one flushed line each, so a crash loses nothing written.
+pub struct JsonlWriter<W: Write> {
+    out: W,
+}
+
+impl<W: Write> JsonlWriter<W> {
+    pub fn new(out: W) -> Self {
+        JsonlWriter { out }
+    }
+
+    pub fn write(&mut self, event: &Event) -> std::io::Result<()> {
+        serde_json::to_writer(&mut self.out, event)?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// EDN
+
+fn edn_to_value(e: &Edn) -> Value {
+    match e {
+        Edn::Vector(v) | Edn::List(v) => Value::List(v.iter().map(edn_to_value).collect()),
+        Edn::Set(s) => Value::set(s.iter().map(edn_to_value).collect()),
+        Edn::Map(m) => Value::Map(
+            m.iter()
+                .map(|(k, v)| (edn_to_value(k), edn_to_value(v)))
+                .collect(),
+        ),
+        Edn::Key(k) => Value::Str(k.trim_start_matches(':').to_string()),
+        Edn::Symbol(s) => Value::Str(s.to_string()),
+        Edn::Str(s) => Value::Str(s.to_string()),
+        Edn::Int(i) => Value::Int(*i),
+        // Records such as #jepsen.history.Op{...} are their map.
+        Edn::Tagged(_, inner) => edn_to_value(inner),
+        Edn::Double(d) => Value::float(d.into_inner()),
+        Edn::Rational((n, d)) => Value::float(*n as f64 / *d as f64),
+        Edn::Char(c) => Value::Str(c.to_string()),
+        Edn::Bool(b) => Value::Bool(*b),
+        Edn::Nil => Value::Nil,
+        #[allow(unreachable_patterns)]
+        _ => Value::Nil,
+    }
+}
+
+/// Tracks line and column while the text is consumed from front to back.
+struct Cursor<'t> {
+    text: &'t str,
+    pos: usize,
+    line: u64,
+    line_start: usize,
+}
+
+impl<'t> Cursor<'t> {
+    fn advance_to(&mut self, pos: usize) {
+        let bytes = &self.text.as_bytes()[self.pos..pos];
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' {
+                self.line += 1;
+                self.line_start = self.pos + i + 1;
+            }
+        }
+        self.pos = pos;
+    }
+
+    fn column(&self) -> u64 {
+        1 + self.text[self.line_start..self.pos].chars().count() as u64
+    }
+
+    fn location(&self) -> Location {
+        Location {
+            line: self.line,
+            column: self.column(),
+        }
+    }
+
+    /// Skip whitespace, commas and `;` comments; return the next char.
+    fn skip_blank(&mut self) -> Option<char> {
+        let bytes = self.text.as_bytes();
+        let mut p = self.pos;
+        while p < bytes.len() {
+            match bytes[p] {
+                b' ' | b'\t' | b'\r' | b'\n' | b',' => p += 1,
+                b';' => {
+                    while p < bytes.len() && bytes[p] != b'\n' {
+                        p += 1;
+                    }
+                }
+                _ => break,
+            }
+        }
+        self.advance_to(p);
+        self.text[p..].chars().next()
+    }
+}
+
+/// Read EDN ops from text: a top-level vector or list of maps, or maps one after another.
+pub fn read_edn_str(path: &Path, text: &str) -> Result<History, ReadError> {
+    let mut b = EventBuilder::new(path);
+    let mut cur = Cursor {
+        text,
+        pos: 0,
+        line: 1,
+        line_start: 0,
+    };
+    let closer = match cur.skip_blank() {
+        None => return Ok(b.history),
+        Some('[') => Some(']'),
+        Some('(') => Some(')'),
+        Some(_) => None,
+    };
+    if closer.is_some() {
+        cur.advance_to(cur.pos + 1);
+    }
+    loop {
+        let next = cur.skip_blank();
+        match (next, closer) {
+            (None, None) => break,
+            (None, Some(c)) => {
+                b.warn(
+                    cur.line,
+                    format!("history ends without its closing {c:?}: the file may be truncated"),
+                );
+                break;
+            }
+            (Some(c), Some(close)) if c == close => {
+                cur.advance_to(cur.pos + 1);
+                if let Some(extra) = cur.skip_blank() {
+                    return Err(b.err(
+                        &cur.location(),
+                        format!("unexpected {extra:?} after the history's closing {close:?}"),
+                    ));
+                }
+                break;
+            }
+            _ => {}
+        }
+        let loc = cur.location();
+        let rest = &text[cur.pos..];
+        match clojure_reader::edn::read(rest) {
+            Ok((form, remaining)) => {
+                cur.advance_to(text.len() - remaining.len());
+                let value = edn_to_value(&form);
+                if value.is_nil() && remaining.trim().is_empty() && closer.is_none() {
+                    break;
+                }
+                let fields = edn_fields(&value).map_err(|m| b.err(&loc, m))?;
+                b.push(fields, loc)?;
+            }
+            Err(e) => {
+                let rel_line = e.line.unwrap_or(1) as u64;
+                let line = loc.line + rel_line - 1;
+                let column = match (rel_line, e.column) {
+                    (1, Some(c)) => loc.column + c as u64 - 1,
+                    (_, Some(c)) => c as u64,
+                    (_, None) => 0,
+                };
+                let at_end = rest_is_last_form(rest);
+                if matches!(e.code, clojure_reader::error::Code::UnexpectedEOF) && at_end {
+                    b.warn(
+                        loc.line,
+                        "last op is truncated and was not checked (the file may have been cut mid-write)",
+                    );
+                    break;
+                }
+                return Err(ReadError::new(
+                    path,
+                    line,
+                    column,
+                    format!("malformed EDN: {:?}", e.code),
+                ));
+            }
+        }
+    }
+    Ok(b.history)
+}
+
+/// True when `rest` holds at most one line of text: a truncation, not a broken middle.
+fn rest_is_last_form(rest: &str) -> bool {
+    rest.trim_end().lines().count() <= 1 || !rest.trim_end().contains("\n{")
+}
+
+fn edn_fields(v: &Value) -> Result<Fields, String> {
+    let Value::Map(_) = v else {
+        return Err(format!(
+            "expected an op map such as {{:process 0, :type :invoke, :f :read}}, found {}",
+            v.kind()
+        ));
+    };
+    let int = |name: &str| -> Result<Option<i64>, String> {
+        match v.get(name) {
+            None | Some(Value::Nil) => Ok(None),
+            Some(Value::Int(i)) => Ok(Some(*i)),
+            Some(other) => Err(format!(":{name} is {}, expected an integer", other.kind())),
+        }
+    };
+    Ok(Fields {
+        index: int("index")?,
+        time: int("time")?,
+        process: v.get("process").cloned(),
+        kind: v.get("type").cloned(),
+        f: v.get("f").cloned(),
+        key: v.get("key").cloned(),
+        value: v.get("value").cloned(),
+        error: v.get("error").cloned(),
+    })
+}
+
+/// Parse a value written on the command line, as EDN (`0`, `nil`, `"x"`, `[1 2]`, `:k`).
+pub fn parse_value(text: &str) -> Result<Value, String> {
+    clojure_reader::edn::read_string(text)
+        .map(|e| edn_to_value(&e))
+        .map_err(|e| format!("{text:?} is not an EDN value ({:?})", e.code))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Porcupine's etcd log
+
+/// Read a Jepsen text log as in Porcupine's etcd tests. Lines not from `jepsen.util` are other
+/// loggers' and are skipped; a `jepsen.util` line that is malformed is an error.
+pub fn read_porcupine_etcd(path: &Path, reader: impl BufRead) -> Result<History, ReadError> {
+    const MARK: &str = "jepsen.util - ";
+    let mut b = EventBuilder::new(path);
+    for (i, line) in reader.lines().enumerate() {
+        let line_no = i as u64 + 1;
+        let line =
+            line.map_err(|e| ReadError::new(path, line_no, 0, format!("cannot read: {e}")))?;
+        let Some(at) = line.find(MARK) else { continue };
+        let start = at + MARK.len();
+        let body = &line[start..];
+        let mut parts = body.split_whitespace();
+        let (Some(process), Some(kind), Some(f)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(ReadError::new(
+                path,
+                line_no,
+                start as u64 + 1,
+                "expected PROCESS :TYPE :F VALUE after \"jepsen.util - \"",
+            ));
+        };
+        if process == ":nemesis" {
+            continue;
+        }
+        let process: i64 = process.parse().map_err(|_| {
+            ReadError::new(
+                path,
+                line_no,
+                start as u64 + 1,
+                format!("process {process:?} is not an integer"),
+            )
+        })?;
+        let value_text = body
+            .split_once(f)
+            .map(|(_, rest)| rest.trim())
+            .unwrap_or("");
+        let value = if value_text.is_empty() {
+            Value::Nil
+        } else {
+            match clojure_reader::edn::read_string(value_text) {
+                Ok(e) => edn_to_value(&e),
+                Err(e) => {
+                    return Err(ReadError::new(
+                        path,
+                        line_no,
+                        (line.len() - value_text.len()) as u64 + 1,
+                        format!("value {value_text:?} is not EDN: {:?}", e.code),
+                    ))
+                }
+            }
+        };
+        let fields = Fields {
+            index: None,
+            time: None,
+            process: Some(Value::Int(process)),
+            kind: Some(Value::from(kind.trim_start_matches(':'))),
+            f: Some(Value::from(f.trim_start_matches(':'))),
+            key: None,
+            value: Some(value),
+            error: None,
+        };
+        b.push(
+            fields,
+            Location {
+                line: line_no,
+                column: 1,
+            },
+        )?;
+    }
+    Ok(b.history)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p() -> &'static Path {
+        Path::new("t.edn")
+    }
+
+    #[test]
+    fn edn_vector_of_maps_with_records_comments_and_sets() {
+        let text = r#"; a Jepsen history
+[{:process 0, :type :invoke, :f :read, :value nil, :time 5}
+ #jepsen.history.Op{:index 1, :time 7, :type :ok, :process 0, :f :read, :value #{1 2}}
+ {:process :nemesis, :type :info, :f :start-partition
+  :value [:isolated {"n1" #{"n2"}}]}
+]
+"#;
+        let h = read_edn_str(p(), text).unwrap();
+        assert_eq!(h.events.len(), 3);
+        assert_eq!(h.events[0].f, "read");
+        assert_eq!(h.events[0].time, Some(5));
+        assert_eq!(
+            h.events[1].value,
+            Value::Set(vec![Value::Int(1), Value::Int(2)])
+        );
+        assert_eq!(h.events[2].process, Process::Nemesis);
+        assert_eq!(h.events[2].location.line, 4);
+        assert!(h.warnings.is_empty());
+    }
+
+    #[test]
+    fn edn_one_map_per_line_and_truncated_tail() {
+        let text = "{:process 1 :type :invoke :f :write :value 3}\n{:process 1 :type :ok :f :write :value 3}\n{:process 2 :type :inv";
+        let h = read_edn_str(p(), text).unwrap();
+        assert_eq!(h.events.len(), 2);
+        assert_eq!(h.warnings.len(), 1);
+        assert_eq!(h.warnings[0].line, 3);
+    }
+
+    #[test]
+    fn edn_error_names_line_and_column() {
+        let text = "{:process 1 :type :invoke :f :write :value 3}\n{:process 1 :type :ok :f :write :value 3}}\n{:process 1 :type :ok :f :write :value 3}\n";
+        let e = read_edn_str(p(), text).unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        let e = read_edn_str(p(), "{:process 1 :f :read}\n").unwrap_err();
+        assert_eq!((e.line, e.column), (1, 1));
+        assert!(e.message.contains("type"), "{e}");
+    }
+
+    #[test]
+    fn jsonl_roundtrip_and_truncation() {
+        let ev = Event {
+            index: 0,
+            time: Some(10),
+            process: Process::Client(4),
+            kind: EventType::Invoke,
+            f: "cas".into(),
+            key: Some(Value::from("k3")),
+            value: Value::List(vec![Value::Int(5), Value::Int(9)]),
+            error: None,
+            location: Location::default(),
+        };
+        let mut w = JsonlWriter::new(Vec::new());
+        w.write(&ev).unwrap();
+        let mut bytes = w.into_inner();
+        assert_eq!(
+            String::from_utf8(bytes.clone()).unwrap(),
+            "{\"index\":0,\"time\":10,\"process\":4,\"type\":\"invoke\",\"f\":\"cas\",\"key\":\"k3\",\"value\":[5,9]}\n"
+        );
+        bytes.extend_from_slice(b"{\"index\":1,\"process\":4,\"ty");
+        let h = read_jsonl(Path::new("h.jsonl"), &bytes[..]).unwrap();
+        assert_eq!(h.events.len(), 1);
+        assert_eq!(h.events[0].value, ev.value);
+        assert_eq!(h.warnings.len(), 1);
+    }
+
+    #[test]
+    fn jsonl_bad_middle_line_is_an_error() {
+        let text = "{\"process\":1,\"type\":\"invoke\",\"f\":\"read\"}\n{\"process\":1,\"type\":\"ok\",\"f\":\"read\",\"value\":}\n{\"process\":1,\"type\":\"invoke\",\"f\":\"read\"}\n";
+        let e = read_jsonl(Path::new("h.jsonl"), text.as_bytes()).unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(e.column > 0);
+    }
+
+    #[test]
+    fn porcupine_etcd_lines() {
+        let text = "INFO  jepsen.util - 2\t:invoke\t:cas\t[3 0]\nINFO  jepsen.core - nemesis started\nINFO  jepsen.util - 2  :info  :cas  :timed-out\nINFO  jepsen.util - :nemesis\t:info\t:start\tnil\n";
+        let h = read_porcupine_etcd(Path::new("e.log"), text.as_bytes()).unwrap();
+        assert_eq!(h.events.len(), 2);
+        assert_eq!(h.events[0].value, Value::List(vec![3.into(), 0.into()]));
+        assert_eq!(h.events[1].kind, EventType::Info);
+        assert_eq!(h.events[1].value, Value::from("timed-out"));
+    }
+
+    #[test]
+    fn detects_formats() {
+        assert_eq!(Format::detect(b"{\"process\":1}"), Some(Format::Jsonl));
+        assert_eq!(Format::detect(b"; c\n[{:process 1}]"), Some(Format::Edn));
+        assert_eq!(
+            Format::detect(b"{:process 9, :type :invoke, :f :append, :key \"0\", :value \"x\"}"),
+            Some(Format::PorcupineKv)
+        );
+        assert_eq!(
+            Format::detect(b"INFO  jepsen.util - 0\t:invoke\t:read\tnil"),
+            Some(Format::PorcupineEtcd)
+        );
+        assert_eq!(Format::detect(b"hello"), None);
+    }
+}

@@ -1,0 +1,260 @@
+//! History events, and the pairing of invocations with their completions into calls.
+
+use crate::value::Value;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt;
+
+/// Where an event came from in its file, for messages a person can act on.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize)]
+pub struct Location {
+    pub line: u64,
+    pub column: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventType {
+    Invoke,
+    /// Happened, result known.
+    Ok,
+    /// Certainly did not happen.
+    Fail,
+    /// Unknown: may take effect at any later moment, or never.
+    Info,
+}
+
+impl EventType {
+    pub fn parse(s: &str) -> Option<EventType> {
+        match s {
+            "invoke" => Some(EventType::Invoke),
+            "ok" => Some(EventType::Ok),
+            "fail" => Some(EventType::Fail),
+            "info" => Some(EventType::Info),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Invoke => "invoke",
+            EventType::Ok => "ok",
+            EventType::Fail => "fail",
+            EventType::Info => "info",
+        }
+    }
+}
+
+/// Who performed an event: a logical client, or the nemesis.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Process {
+    Client(i64),
+    Nemesis,
+    /// Anything else a foreign history names a process with (kept, treated as a client).
+    Named(String),
+}
+
+impl Process {
+    pub fn from_value(v: &Value) -> Option<Process> {
+        match v {
+            Value::Int(i) => Some(Process::Client(*i)),
+            Value::Str(s) if s == "nemesis" => Some(Process::Nemesis),
+            Value::Str(s) => Some(Process::Named(s.clone())),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for Process {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Process::Client(i) => ser.serialize_i64(*i),
+            Process::Nemesis => ser.serialize_str("nemesis"),
+            Process::Named(s) => ser.serialize_str(s),
+        }
+    }
+}
+
+impl fmt::Display for Process {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Process::Client(i) => write!(f, "{i}"),
+            Process::Nemesis => f.write_str("nemesis"),
+            Process::Named(s) => f.write_str(s),
+        }
+    }
+}
+
+/// One line of a history: an invocation, a completion, or a nemesis event.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Event {
+    /// Position in the history, from 0.
+    pub index: u64,
+    /// Nanoseconds since the run began, if the history says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<i64>,
+    pub process: Process,
+    #[serde(rename = "type")]
+    pub kind: EventType,
+    pub f: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<Value>,
+    pub value: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Value>,
+    #[serde(skip)]
+    pub location: Location,
+}
+
+/// A problem with the input that did not stop it being checked.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Warning {
+    pub line: u64,
+    pub message: String,
+}
+
+/// A whole history as read from a file.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    pub events: Vec<Event>,
+    pub warnings: Vec<Warning>,
+}
+
+impl History {
+    pub fn client_events(&self) -> impl Iterator<Item = &Event> {
+        self.events.iter().filter(|e| e.process != Process::Nemesis)
+    }
+
+    pub fn nemesis_events(&self) -> impl Iterator<Item = &Event> {
+        self.events.iter().filter(|e| e.process == Process::Nemesis)
+    }
+}
+
+/// What became of a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Ok,
+    Fail,
+    /// Unknown outcome, including an invocation that never completed.
+    Info,
+}
+
+/// An invocation paired with its completion: the unit a model and the search work on.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Call {
+    pub process: Process,
+    pub f: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<Value>,
+    /// The value the invocation carried (the request).
+    pub invoke_value: Value,
+    /// The value the completion carried (the reply); the invocation's value for unknown outcomes.
+    pub value: Value,
+    pub outcome: Outcome,
+    /// History index of the invocation.
+    pub invoke_index: u64,
+    /// History index of the completion; `None` when it never completed.
+    pub complete_index: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoke_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub complete_time: Option<i64>,
+    pub line: u64,
+    /// Positions in the history (event order), which is what real-time order is judged by.
+    #[serde(skip)]
+    pub invoke_pos: u64,
+    #[serde(skip)]
+    pub complete_pos: Option<u64>,
+}
+
+/// A history that cannot be paired into calls.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("line {line}: {message}")]
+pub struct PairError {
+    pub line: u64,
+    pub message: String,
+}
+
+/// Pair each invocation with the next completion by the same process.
+///
+/// Completions carry no new `f`/`key`, so the invocation's are used. An invocation left open at the
+/// end is an unknown outcome. A completion with no open invocation is an error: it would be a
+/// reply to an unknown request, and guessing would risk a wrong verdict.
+pub fn pair(history: &History) -> Result<(Vec<Call>, Vec<Warning>), PairError> {
+    let mut open: HashMap<&Process, usize> = HashMap::new();
+    let mut calls: Vec<Call> = Vec::new();
+    let mut warnings = Vec::new();
+    for (pos, e) in history.events.iter().enumerate() {
+        if e.process == Process::Nemesis {
+            continue;
+        }
+        let pos = pos as u64;
+        match e.kind {
+            EventType::Invoke => {
+                if let Some(&prev) = open.get(&e.process) {
+                    let p = &calls[prev];
+                    return Err(PairError {
+                        line: e.location.line,
+                        message: format!(
+                            "process {} invokes {} while its {} from line {} has not completed",
+                            e.process, e.f, p.f, p.line
+                        ),
+                    });
+                }
+                open.insert(&e.process, calls.len());
+                calls.push(Call {
+                    process: e.process.clone(),
+                    f: e.f.clone(),
+                    key: e.key.clone(),
+                    invoke_value: e.value.clone(),
+                    value: e.value.clone(),
+                    outcome: Outcome::Info,
+                    invoke_index: e.index,
+                    complete_index: None,
+                    invoke_time: e.time,
+                    complete_time: None,
+                    line: e.location.line,
+                    invoke_pos: pos,
+                    complete_pos: None,
+                });
+            }
+            kind => {
+                let Some(i) = open.remove(&e.process) else {
+                    return Err(PairError {
+                        line: e.location.line,
+                        message: format!(
+                            "process {} completes {} ({}) but has no open invocation",
+                            e.process,
+                            e.f,
+                            kind.as_str()
+                        ),
+                    });
+                };
+                let call = &mut calls[i];
+                if call.f != e.f {
+                    warnings.push(Warning {
+                        line: e.location.line,
+                        message: format!(
+                            "completion names f {:?} but its invocation (line {}) was {:?}; using the invocation's",
+                            e.f, call.line, call.f
+                        ),
+                    });
+                }
+                call.complete_index = Some(e.index);
+                call.complete_pos = Some(pos);
+                call.complete_time = e.time;
+                call.outcome = match kind {
+                    EventType::Ok => Outcome::Ok,
+                    EventType::Fail => Outcome::Fail,
+                    _ => Outcome::Info,
+                };
+                // An unknown outcome keeps the request's value: the reply carries no result.
+                if call.outcome != Outcome::Info {
+                    call.value = e.value.clone();
+                }
+            }
+        }
+    }
+    Ok((calls, warnings))
+}

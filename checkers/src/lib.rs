@@ -1,0 +1,17 @@
+//! ferret's offline checkers: history formats, sequential reference models, and a WGL-style
+//! linearizability search. Pure and synchronous: no async runtime, no network.
+
+pub mod brute;
+pub mod checker;
+pub mod format;
+pub mod history;
+pub mod model;
+pub mod search;
+pub mod value;
+
+pub use checker::{check, CheckError, CheckOptions, Independent, ModelName, Report, VerdictName};
+pub use format::{read_file, Format, JsonlWriter, ReadError};
+pub use history::{Call, Event, EventType, History, Outcome, Process};
+pub use model::{Model, ModelOptions};
+pub use search::{Budget, SearchCall, Verdict};
+pub use value::Value;

@@ -1,0 +1,648 @@
+//! Sequential reference models: plain, obviously correct implementations of data types.
+//!
+//! A model turns each call of a history into its own op (`Model::op`) and says which states may
+//! follow a state when an op is applied (`Model::step`). Unknown-outcome calls (`Outcome::Info`)
+//! are given to `op` too: the model builds an op that may take effect, with whatever result, and
+//! the search is free to leave it out. Failed calls never reach a model: they did not happen.
+
+use crate::history::{Call, Outcome};
+use crate::value::Value;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt::Debug;
+use std::hash::Hash;
+
+/// A sequential specification. Implement it to check your own system's histories.
+pub trait Model: Sync {
+    type State: Clone + Eq + Hash + Debug + Send + Sync;
+    type Op: Clone + Debug + Send + Sync;
+
+    fn init(&self) -> Self::State;
+
+    /// The op a call stands for; `Ok(None)` when the call constrains nothing (an unknown-outcome
+    /// read) and can be dropped; `Err` names what was expected.
+    fn op(&self, call: &Call) -> Result<Option<Self::Op>, String>;
+
+    /// Push every state that may follow `state` when `op` is applied; push none if `op` is not
+    /// allowed in `state`.
+    fn step(&self, state: &Self::State, op: &Self::Op, next: &mut Vec<Self::State>);
+
+    /// True when `op` never changes any state (a read). The search linearizes such an op as soon as
+    /// it fits, which is always safe and saves it from trying every place the read could go.
+    fn is_read_only(&self, _op: &Self::Op) -> bool {
+        false
+    }
+
+    /// Pruning hint: true when no sequence of ops that do not `rescue` `op` can lead from `state`
+    /// to a state where `op` applies (a get whose string no longer extends the state; a read of a
+    /// value that is no longer current). Must never say true wrongly; `false` is always safe.
+    fn needs_rescue(&self, _state: &Self::State, _op: &Self::Op) -> bool {
+        false
+    }
+
+    /// Whether `writer` might make `op` applicable again after `needs_rescue` said it could not be
+    /// (a put of a prefix of the get's string; a write of the read's value). `true` is always safe.
+    fn rescues(&self, _writer: &Self::Op, _op: &Self::Op) -> bool {
+        true
+    }
+
+    /// A state as a person reads it, for explanations.
+    fn show_state(&self, state: &Self::State) -> Value;
+
+    /// Approximate heap bytes of a state, for the memory budget.
+    fn state_bytes(&self, _state: &Self::State) -> usize {
+        0
+    }
+}
+
+/// Options every model shares, from the command line.
+#[derive(Clone, Debug, Default)]
+pub struct ModelOptions {
+    /// Initial value of a register (Knossos: `nil`, often 0 in tests).
+    pub initial: Value,
+    /// Knossos's convention: a read that returned nil constrains nothing.
+    pub nil_reads_unconstrained: bool,
+}
+
+fn expect_f(call: &Call, fs: &[&str]) -> String {
+    format!(
+        "unknown f {:?} for this model; expected one of {}",
+        call.f,
+        fs.join(", ")
+    )
+}
+
+/// The value a read saw: `None` when it constrains nothing.
+fn read_result(call: &Call, opts: &ModelOptions) -> Option<Value> {
+    if call.outcome != Outcome::Ok || (opts.nil_reads_unconstrained && call.value.is_nil()) {
+        return None;
+    }
+    Some(call.value.clone())
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// A register with read, write and compare-and-set; without cas it is the plain register.
+#[derive(Clone, Debug, Default)]
+pub struct CasRegister {
+    pub opts: ModelOptions,
+    /// Reject cas: the plain read/write register.
+    pub plain: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum RegisterOp {
+    Read(Value),
+    Write(Value),
+    Cas(Value, Value),
+}
+
+impl Model for CasRegister {
+    type State = Value;
+    type Op = RegisterOp;
+
+    fn init(&self) -> Value {
+        self.opts.initial.clone()
+    }
+
+    fn op(&self, call: &Call) -> Result<Option<RegisterOp>, String> {
+        match call.f.as_str() {
+            "read" => Ok(read_result(call, &self.opts).map(RegisterOp::Read)),
+            "write" => Ok(Some(RegisterOp::Write(call.invoke_value.clone()))),
+            "cas" if !self.plain => match call.invoke_value.as_list() {
+                Some([from, to]) => Ok(Some(RegisterOp::Cas(from.clone(), to.clone()))),
+                _ => Err(format!(
+                    "cas value is {}, expected [from to]",
+                    call.invoke_value
+                )),
+            },
+            _ if self.plain => Err(expect_f(call, &["read", "write"])),
+            _ => Err(expect_f(call, &["read", "write", "cas"])),
+        }
+    }
+
+    fn step(&self, s: &Value, op: &RegisterOp, next: &mut Vec<Value>) {
+        match op {
+            RegisterOp::Read(v) if v == s => next.push(s.clone()),
+            RegisterOp::Read(_) => {}
+            RegisterOp::Write(v) => next.push(v.clone()),
+            RegisterOp::Cas(from, to) if from == s => next.push(to.clone()),
+            RegisterOp::Cas(..) => {}
+        }
+    }
+
+    fn is_read_only(&self, op: &RegisterOp) -> bool {
+        matches!(op, RegisterOp::Read(_))
+    }
+
+    fn needs_rescue(&self, s: &Value, op: &RegisterOp) -> bool {
+        match op {
+            RegisterOp::Read(v) | RegisterOp::Cas(v, _) => v != s,
+            RegisterOp::Write(_) => false,
+        }
+    }
+
+    fn rescues(&self, writer: &RegisterOp, op: &RegisterOp) -> bool {
+        let needed = match op {
+            RegisterOp::Read(v) | RegisterOp::Cas(v, _) => v,
+            RegisterOp::Write(_) => return true,
+        };
+        match writer {
+            RegisterOp::Write(x) | RegisterOp::Cas(_, x) => x == needed,
+            RegisterOp::Read(_) => false,
+        }
+    }
+
+    fn show_state(&self, s: &Value) -> Value {
+        s.clone()
+    }
+
+    fn state_bytes(&self, s: &Value) -> usize {
+        s.heap_bytes()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// Porcupine's string key-value register: get, put, append; a key never written reads "".
+#[derive(Clone, Debug, Default)]
+pub struct StringKv;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum StringKvOp {
+    Get(String),
+    Put(String),
+    Append(String),
+}
+
+fn string_value(v: &Value, what: &str) -> Result<String, String> {
+    match v {
+        Value::Str(s) => Ok(s.clone()),
+        Value::Nil => Ok(String::new()),
+        other => Err(format!(
+            "{what} value is {}, expected a string",
+            other.kind()
+        )),
+    }
+}
+
+impl Model for StringKv {
+    type State = String;
+    type Op = StringKvOp;
+
+    fn init(&self) -> String {
+        String::new()
+    }
+
+    fn op(&self, call: &Call) -> Result<Option<StringKvOp>, String> {
+        match call.f.as_str() {
+            "get" if call.outcome == Outcome::Ok => {
+                Ok(Some(StringKvOp::Get(string_value(&call.value, "get")?)))
+            }
+            "get" => Ok(None),
+            "put" => Ok(Some(StringKvOp::Put(string_value(
+                &call.invoke_value,
+                "put",
+            )?))),
+            "append" => Ok(Some(StringKvOp::Append(string_value(
+                &call.invoke_value,
+                "append",
+            )?))),
+            _ => Err(expect_f(call, &["get", "put", "append"])),
+        }
+    }
+
+    fn step(&self, s: &String, op: &StringKvOp, next: &mut Vec<String>) {
+        match op {
+            StringKvOp::Get(v) if v == s => next.push(s.clone()),
+            StringKvOp::Get(_) => {}
+            StringKvOp::Put(v) => next.push(v.clone()),
+            StringKvOp::Append(v) => {
+                let mut n = String::with_capacity(s.len() + v.len());
+                n.push_str(s);
+                n.push_str(v);
+                next.push(n);
+            }
+        }
+    }
+
+    fn is_read_only(&self, op: &StringKvOp) -> bool {
+        matches!(op, StringKvOp::Get(_))
+    }
+
+    /// Appends only extend the string: a get whose string does not start with the state can only
+    /// fit after a put.
+    fn needs_rescue(&self, s: &String, op: &StringKvOp) -> bool {
+        matches!(op, StringKvOp::Get(v) if !v.starts_with(s.as_str()))
+    }
+
+    fn rescues(&self, writer: &StringKvOp, op: &StringKvOp) -> bool {
+        match (writer, op) {
+            (StringKvOp::Put(p), StringKvOp::Get(v)) => v.starts_with(p.as_str()),
+            (StringKvOp::Get(_), _) => false,
+            (StringKvOp::Append(_), StringKvOp::Get(_)) => false,
+            _ => true,
+        }
+    }
+
+    fn show_state(&self, s: &String) -> Value {
+        Value::Str(s.clone())
+    }
+
+    fn state_bytes(&self, s: &String) -> usize {
+        s.capacity()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// Knossos's multi-register: a `txn` of `[:read k v]` and `[:write k v]` micro-ops, all at once.
+#[derive(Clone, Debug, Default)]
+pub struct MultiRegister {
+    pub opts: ModelOptions,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Micro {
+    /// `None`: the read constrains nothing (unknown outcome, or nil under Knossos's convention).
+    Read(Value, Option<Value>),
+    Write(Value, Value),
+}
+
+impl Model for MultiRegister {
+    type State = BTreeMap<Value, Value>;
+    type Op = Vec<Micro>;
+
+    fn init(&self) -> Self::State {
+        BTreeMap::new()
+    }
+
+    fn op(&self, call: &Call) -> Result<Option<Vec<Micro>>, String> {
+        if call.f != "txn" {
+            return Err(expect_f(call, &["txn"]));
+        }
+        // An ok txn's reply has the values read; an unknown one only its request.
+        let v = if call.outcome == Outcome::Ok {
+            &call.value
+        } else {
+            &call.invoke_value
+        };
+        let items = v
+            .as_list()
+            .ok_or_else(|| format!("txn value is {}, expected a list of micro-ops", v.kind()))?;
+        let mut micros = Vec::with_capacity(items.len());
+        for m in items {
+            match m.as_list() {
+                Some([f, k, x]) if f.as_str() == Some("r") || f.as_str() == Some("read") => {
+                    let known = call.outcome == Outcome::Ok
+                        && !(self.opts.nil_reads_unconstrained && x.is_nil());
+                    micros.push(Micro::Read(k.clone(), known.then(|| x.clone())));
+                }
+                Some([f, k, x]) if f.as_str() == Some("w") || f.as_str() == Some("write") => {
+                    micros.push(Micro::Write(k.clone(), x.clone()))
+                }
+                _ => return Err(format!("micro-op {m} is not [:read k v] or [:write k v]")),
+            }
+        }
+        if micros.iter().all(|m| matches!(m, Micro::Read(_, None))) {
+            return Ok(None);
+        }
+        Ok(Some(micros))
+    }
+
+    fn step(&self, s: &Self::State, op: &Vec<Micro>, next: &mut Vec<Self::State>) {
+        let mut state: Option<Self::State> = None;
+        for m in op {
+            let cur = state.as_ref().unwrap_or(s);
+            match m {
+                Micro::Read(k, Some(v)) => {
+                    if cur.get(k).unwrap_or(&self.opts.initial) != v {
+                        return;
+                    }
+                }
+                Micro::Read(_, None) => {}
+                Micro::Write(k, v) => {
+                    state
+                        .get_or_insert_with(|| s.clone())
+                        .insert(k.clone(), v.clone());
+                }
+            }
+        }
+        next.push(state.unwrap_or_else(|| s.clone()));
+    }
+
+    fn is_read_only(&self, op: &Vec<Micro>) -> bool {
+        op.iter().all(|m| matches!(m, Micro::Read(..)))
+    }
+
+    fn show_state(&self, s: &Self::State) -> Value {
+        Value::Map(s.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+    }
+
+    fn state_bytes(&self, s: &Self::State) -> usize {
+        s.iter()
+            .map(|(k, v)| 64 + k.heap_bytes() + v.heap_bytes())
+            .sum()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// A grow-only set: `add x`, and `read` that returns every element.
+#[derive(Clone, Debug, Default)]
+pub struct SetModel;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SetOp {
+    Add(Value),
+    Read(BTreeSet<Value>),
+}
+
+impl Model for SetModel {
+    type State = BTreeSet<Value>;
+    type Op = SetOp;
+
+    fn init(&self) -> Self::State {
+        BTreeSet::new()
+    }
+
+    fn op(&self, call: &Call) -> Result<Option<SetOp>, String> {
+        match call.f.as_str() {
+            "add" => Ok(Some(SetOp::Add(call.invoke_value.clone()))),
+            "read" if call.outcome != Outcome::Ok => Ok(None),
+            "read" => match call.value.as_items() {
+                Some(items) => Ok(Some(SetOp::Read(items.iter().cloned().collect()))),
+                None if call.value.is_nil() => Ok(Some(SetOp::Read(BTreeSet::new()))),
+                None => Err(format!(
+                    "read value is {}, expected a set or list",
+                    call.value.kind()
+                )),
+            },
+            _ => Err(expect_f(call, &["add", "read"])),
+        }
+    }
+
+    fn step(&self, s: &Self::State, op: &SetOp, next: &mut Vec<Self::State>) {
+        match op {
+            SetOp::Add(x) => {
+                let mut n = s.clone();
+                n.insert(x.clone());
+                next.push(n);
+            }
+            SetOp::Read(v) if v == s => next.push(s.clone()),
+            SetOp::Read(_) => {}
+        }
+    }
+
+    fn is_read_only(&self, op: &SetOp) -> bool {
+        matches!(op, SetOp::Read(_))
+    }
+
+    /// Sets only grow: a read missing an element already added can never fit.
+    fn needs_rescue(&self, s: &Self::State, op: &SetOp) -> bool {
+        matches!(op, SetOp::Read(v) if !s.is_subset(v))
+    }
+
+    fn rescues(&self, _writer: &SetOp, _op: &SetOp) -> bool {
+        false
+    }
+
+    fn show_state(&self, s: &Self::State) -> Value {
+        Value::Set(s.iter().cloned().collect())
+    }
+
+    fn state_bytes(&self, s: &Self::State) -> usize {
+        s.iter().map(|v| 48 + v.heap_bytes()).sum()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// A queue: `enqueue x`, `dequeue` returning an element (nil: the queue was empty).
+/// FIFO returns the oldest element; unordered returns any.
+#[derive(Clone, Debug, Default)]
+pub struct QueueModel {
+    pub fifo: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum QueueOp {
+    Enqueue(Value),
+    /// `None`: unknown outcome, it removed whatever was there, if anything.
+    Dequeue(Option<Value>),
+}
+
+impl Model for QueueModel {
+    /// Elements in queue order (kept sorted for the unordered queue, so equal multisets are equal).
+    type State = VecDeque<Value>;
+    type Op = QueueOp;
+
+    fn init(&self) -> Self::State {
+        VecDeque::new()
+    }
+
+    fn op(&self, call: &Call) -> Result<Option<QueueOp>, String> {
+        match call.f.as_str() {
+            "enqueue" => Ok(Some(QueueOp::Enqueue(call.invoke_value.clone()))),
+            "dequeue" if call.outcome == Outcome::Ok => {
+                Ok(Some(QueueOp::Dequeue(Some(call.value.clone()))))
+            }
+            "dequeue" => Ok(Some(QueueOp::Dequeue(None))),
+            _ => Err(expect_f(call, &["enqueue", "dequeue"])),
+        }
+    }
+
+    fn step(&self, s: &Self::State, op: &QueueOp, next: &mut Vec<Self::State>) {
+        match op {
+            QueueOp::Enqueue(x) => {
+                let mut n = s.clone();
+                if self.fifo {
+                    n.push_back(x.clone());
+                } else {
+                    let at = n.partition_point(|y| y <= x);
+                    n.insert(at, x.clone());
+                }
+                next.push(n);
+            }
+            QueueOp::Dequeue(Some(Value::Nil)) => {
+                if s.is_empty() {
+                    next.push(s.clone());
+                }
+            }
+            QueueOp::Dequeue(Some(x)) => {
+                let at = if self.fifo {
+                    (s.front() == Some(x)).then_some(0)
+                } else {
+                    s.iter().position(|y| y == x)
+                };
+                if let Some(at) = at {
+                    let mut n = s.clone();
+                    n.remove(at);
+                    next.push(n);
+                }
+            }
+            QueueOp::Dequeue(None) if self.fifo => {
+                if !s.is_empty() {
+                    let mut n = s.clone();
+                    n.pop_front();
+                    next.push(n);
+                }
+            }
+            QueueOp::Dequeue(None) => {
+                // Any one element may have gone: one successor per distinct element.
+                for (i, x) in s.iter().enumerate() {
+                    if i > 0 && s[i - 1] == *x {
+                        continue;
+                    }
+                    let mut n = s.clone();
+                    n.remove(i);
+                    next.push(n);
+                }
+            }
+        }
+    }
+
+    fn show_state(&self, s: &Self::State) -> Value {
+        Value::List(s.iter().cloned().collect())
+    }
+
+    fn state_bytes(&self, s: &Self::State) -> usize {
+        s.iter().map(|v| 48 + v.heap_bytes()).sum()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// A lock: `acquire` succeeds only when free, `release` only when held.
+#[derive(Clone, Debug, Default)]
+pub struct Mutex;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MutexOp {
+    Acquire,
+    Release,
+}
+
+impl Model for Mutex {
+    type State = bool;
+    type Op = MutexOp;
+
+    fn init(&self) -> bool {
+        false
+    }
+
+    fn op(&self, call: &Call) -> Result<Option<MutexOp>, String> {
+        match call.f.as_str() {
+            "acquire" => Ok(Some(MutexOp::Acquire)),
+            "release" => Ok(Some(MutexOp::Release)),
+            _ => Err(expect_f(call, &["acquire", "release"])),
+        }
+    }
+
+    fn step(&self, held: &bool, op: &MutexOp, next: &mut Vec<bool>) {
+        match (op, held) {
+            (MutexOp::Acquire, false) => next.push(true),
+            (MutexOp::Release, true) => next.push(false),
+            _ => {}
+        }
+    }
+
+    fn show_state(&self, held: &bool) -> Value {
+        Value::from(if *held { "held" } else { "free" })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::Process;
+
+    fn call(f: &str, inv: Value, out: Value, outcome: Outcome) -> Call {
+        Call {
+            process: Process::Client(0),
+            f: f.into(),
+            key: None,
+            invoke_value: inv,
+            value: out,
+            outcome,
+            invoke_index: 0,
+            complete_index: None,
+            invoke_time: None,
+            complete_time: None,
+            line: 1,
+            invoke_pos: 0,
+            complete_pos: None,
+        }
+    }
+
+    fn steps<M: Model>(m: &M, s: &M::State, op: &M::Op) -> Vec<M::State> {
+        let mut v = Vec::new();
+        m.step(s, op, &mut v);
+        v
+    }
+
+    #[test]
+    fn cas_register_semantics() {
+        let m = CasRegister::default();
+        let cas = m
+            .op(&call(
+                "cas",
+                Value::List(vec![1.into(), 2.into()]),
+                Value::Nil,
+                Outcome::Ok,
+            ))
+            .unwrap()
+            .unwrap();
+        assert_eq!(steps(&m, &Value::Int(1), &cas), vec![Value::Int(2)]);
+        assert!(steps(&m, &Value::Int(3), &cas).is_empty());
+        // An unknown-outcome read constrains nothing.
+        let r = m
+            .op(&call("read", Value::Nil, Value::Nil, Outcome::Info))
+            .unwrap();
+        assert!(r.is_none());
+        let nil_read = call("read", Value::Nil, Value::Nil, Outcome::Ok);
+        assert!(m.op(&nil_read).unwrap().is_some());
+        let knossos = CasRegister {
+            opts: ModelOptions {
+                nil_reads_unconstrained: true,
+                ..Default::default()
+            },
+            plain: false,
+        };
+        assert!(knossos.op(&nil_read).unwrap().is_none());
+        assert!(m
+            .op(&call("inc", Value::Nil, Value::Nil, Outcome::Ok))
+            .is_err());
+    }
+
+    #[test]
+    fn unordered_queue_unknown_dequeue_branches() {
+        let m = QueueModel { fifo: false };
+        let s: VecDeque<Value> = [1, 1, 2].into_iter().map(Value::Int).collect();
+        let next = steps(&m, &s, &QueueOp::Dequeue(None));
+        assert_eq!(next.len(), 2);
+        let fifo = QueueModel { fifo: true };
+        assert_eq!(
+            steps(&fifo, &s, &QueueOp::Dequeue(Some(Value::Int(2)))).len(),
+            0
+        );
+    }
+
+    #[test]
+    fn multi_register_txn() {
+        let m = MultiRegister::default();
+        let t = call(
+            "txn",
+            Value::Nil,
+            Value::List(vec![
+                Value::List(vec!["read".into(), "x".into(), Value::Nil]),
+                Value::List(vec!["write".into(), "x".into(), 1.into()]),
+                Value::List(vec!["read".into(), "x".into(), 1.into()]),
+            ]),
+            Outcome::Ok,
+        );
+        let op = m.op(&t).unwrap().unwrap();
+        let next = steps(&m, &BTreeMap::new(), &op);
+        assert_eq!(next.len(), 1);
+        assert_eq!(next[0].get(&Value::from("x")), Some(&Value::Int(1)));
+    }
+}

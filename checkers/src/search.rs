@@ -1,0 +1,633 @@
+//! The linearizability search: Wing & Gong's, with Lowe's cache of visited configurations.
+//!
+//! Calls become a doubly linked list of call and return entries in history order. The search
+//! repeatedly picks a call whose invocation precedes the first return still in the list, applies it
+//! to the model, and lifts its two entries out of the list; reaching a return whose call is not yet
+//! linearized means a dead end, so it backtracks. A configuration is the set of linearized calls and
+//! the model state; each is explored once (the cache).
+//!
+//! Refinements over plain WGL:
+//! - A read-only op (one that changes no state) that fits the current state is linearized at once,
+//!   and no alternative is tried at that configuration: any way to finish from the configuration
+//!   without the read also finishes from the one with it, so trying both only doubles the work.
+//! - An unknown-outcome call has its return at the end of the list, after every definite return:
+//!   reaching one means every definite call is linearized, which is success (the rest may never
+//!   have happened).
+//! - States are interned: the cache holds a small id, not a copy of each state.
+
+use crate::model::Model;
+use ahash::RandomState;
+use indexmap::IndexSet;
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+/// One call as the search sees it.
+#[derive(Clone, Debug)]
+pub struct SearchCall<O> {
+    pub op: O,
+    /// Position of the invocation in the history.
+    pub invoke: u64,
+    /// Position of the completion; `None` for an unknown outcome (may take effect any time, or never).
+    pub complete: Option<u64>,
+}
+
+/// Limits after which a search gives up and says `Unknown`.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    pub time: Duration,
+    /// Bytes held by the cache and the interned states.
+    pub memory: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            time: Duration::from_secs(60),
+            memory: 1 << 30,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Valid,
+    Invalid,
+    /// The budget ran out first; the reason says which.
+    Unknown(String),
+}
+
+/// What one search found.
+#[derive(Clone, Debug)]
+pub struct Outcome<S> {
+    pub verdict: Verdict,
+    /// Configurations explored (cache entries made).
+    pub configurations: u64,
+    /// Peak bytes of cache and states.
+    pub memory: usize,
+    pub elapsed: Duration,
+    /// Valid: a linearization (indices into the calls). Otherwise the longest linearizable prefix
+    /// found, in order.
+    pub order: Vec<usize>,
+    /// The model state after `order`.
+    pub state: S,
+    /// Invalid: the definite call that could not be linearized after the longest prefix.
+    pub stuck: Option<usize>,
+}
+
+const NIL: u32 = u32::MAX;
+
+/// How many definite calls past the frontier the dead-call check looks at while the search is going
+/// nearly straight. Calls invoked later must still apply some day; seeing early that one cannot
+/// saves exploring a doomed subtree.
+const LOOKAHEAD: usize = 16;
+
+enum Scan {
+    Fits(usize),
+    Dead,
+    Neither,
+}
+
+#[derive(Clone, Copy)]
+struct Node {
+    prev: u32,
+    next: u32,
+    /// The call this entry belongs to.
+    call: u32,
+    is_return: bool,
+}
+
+/// The list of call and return entries; node 0 is the head sentinel.
+struct EntryList {
+    nodes: Vec<Node>,
+    call_node: Vec<u32>,
+    return_node: Vec<u32>,
+}
+
+impl EntryList {
+    fn new<O>(calls: &[SearchCall<O>]) -> EntryList {
+        // (position, is_return, call): returns after calls at equal positions keeps overlapping
+        // intervals overlapping; unknown outcomes return after everything.
+        let mut events: Vec<(u64, bool, u32)> = Vec::with_capacity(calls.len() * 2);
+        for (i, c) in calls.iter().enumerate() {
+            events.push((c.invoke, false, i as u32));
+            let ret = c.complete.unwrap_or(u64::MAX);
+            events.push((ret, true, i as u32));
+        }
+        events.sort_unstable();
+        let mut nodes = Vec::with_capacity(events.len() + 1);
+        nodes.push(Node {
+            prev: NIL,
+            next: NIL,
+            call: NIL,
+            is_return: false,
+        });
+        let mut call_node = vec![0; calls.len()];
+        let mut return_node = vec![0; calls.len()];
+        for (k, &(_, is_return, call)) in events.iter().enumerate() {
+            let id = k as u32 + 1;
+            nodes[id as usize - 1].next = id;
+            nodes.push(Node {
+                prev: id - 1,
+                next: NIL,
+                call,
+                is_return,
+            });
+            if is_return {
+                return_node[call as usize] = id;
+            } else {
+                call_node[call as usize] = id;
+            }
+        }
+        EntryList {
+            nodes,
+            call_node,
+            return_node,
+        }
+    }
+
+    fn first(&self) -> u32 {
+        self.nodes[0].next
+    }
+
+    fn unlink(&mut self, n: u32) {
+        let Node { prev, next, .. } = self.nodes[n as usize];
+        self.nodes[prev as usize].next = next;
+        if next != NIL {
+            self.nodes[next as usize].prev = prev;
+        }
+    }
+
+    fn relink(&mut self, n: u32) {
+        let Node { prev, next, .. } = self.nodes[n as usize];
+        self.nodes[prev as usize].next = n;
+        if next != NIL {
+            self.nodes[next as usize].prev = n;
+        }
+    }
+
+    fn lift(&mut self, call: usize) {
+        self.unlink(self.call_node[call]);
+        self.unlink(self.return_node[call]);
+    }
+
+    /// Undo `lift`; lifts are undone in reverse order, so the stale links are right again.
+    fn unlift(&mut self, call: usize) {
+        self.relink(self.return_node[call]);
+        self.relink(self.call_node[call]);
+    }
+}
+
+/// The set of linearized calls.
+#[derive(Clone)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn set(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+    fn clear(&mut self, i: usize) {
+        self.0[i / 64] &= !(1 << (i % 64));
+    }
+    fn get(&self, i: usize) -> bool {
+        self.0[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    /// A compact, canonical copy: leading all-ones words counted, trailing zero words dropped.
+    fn key(&self, extra: usize, state: u32) -> CacheKey {
+        let mut words = self.0.clone();
+        words[extra / 64] |= 1 << (extra % 64);
+        let lead = words.iter().take_while(|&&w| w == u64::MAX).count();
+        let end = words.iter().rposition(|&w| w != 0).map_or(lead, |p| p + 1);
+        CacheKey {
+            lead: lead as u32,
+            state,
+            words: words[lead..end.max(lead)].into(),
+        }
+    }
+}
+
+#[derive(PartialEq, Eq, Hash)]
+struct CacheKey {
+    lead: u32,
+    state: u32,
+    words: Box<[u64]>,
+}
+
+impl CacheKey {
+    fn bytes(&self) -> usize {
+        // The key, its words, and the hash table's own share of a slot.
+        std::mem::size_of::<CacheKey>() + self.words.len() * 8 + 16
+    }
+}
+
+struct Frame {
+    call: u32,
+    prev_state: u32,
+    /// Which successor of the call's step was taken (models may offer several).
+    successor: u32,
+    /// Taken because a read fitted: on backtrack, the configuration below is abandoned too.
+    forced: bool,
+}
+
+/// Check one history (usually one key's calls) against `model`.
+pub fn check<M: Model>(
+    model: &M,
+    calls: &[SearchCall<M::Op>],
+    budget: Budget,
+) -> Outcome<M::State> {
+    Search::new(model, calls, budget).run()
+}
+
+struct Search<'a, M: Model> {
+    model: &'a M,
+    calls: &'a [SearchCall<M::Op>],
+    budget: Budget,
+    list: EntryList,
+    states: IndexSet<M::State, RandomState>,
+    cache: HashSet<CacheKey, RandomState>,
+    memory: usize,
+    frames: Vec<Frame>,
+    linearized: Bits,
+    /// The longest prefix so far, valid up to `best_valid` (the path may have changed below).
+    best: Vec<(u32, u32)>,
+    best_valid: usize,
+    started: Instant,
+    successors: Vec<M::State>,
+    /// For each call, the calls that might rescue it (`Model::rescues`), computed when first needed.
+    rescuers: Vec<Option<Box<[u32]>>>,
+}
+
+impl<'a, M: Model> Search<'a, M> {
+    fn new(model: &'a M, calls: &'a [SearchCall<M::Op>], budget: Budget) -> Self {
+        Search {
+            model,
+            calls,
+            budget,
+            list: EntryList::new(calls),
+            states: IndexSet::with_hasher(RandomState::new()),
+            cache: HashSet::with_hasher(RandomState::new()),
+            memory: 0,
+            frames: Vec::new(),
+            linearized: Bits(vec![0; calls.len() / 64 + 1]),
+            best: Vec::new(),
+            best_valid: 0,
+            started: Instant::now(),
+            successors: Vec::new(),
+            rescuers: vec![None; calls.len()],
+        }
+    }
+
+    fn intern(&mut self, s: M::State) -> u32 {
+        let bytes = self.model.state_bytes(&s) + std::mem::size_of::<M::State>() + 16;
+        let (id, new) = self.states.insert_full(s);
+        if new {
+            self.memory += bytes;
+        }
+        id as u32
+    }
+
+    /// Record `call` as linearized from `state` into `next`, if that configuration is new.
+    fn descend(
+        &mut self,
+        call: usize,
+        state: u32,
+        next: u32,
+        successor: u32,
+        forced: bool,
+    ) -> bool {
+        let key = self.linearized.key(call, next);
+        let bytes = key.bytes();
+        if !self.cache.insert(key) {
+            return false;
+        }
+        self.memory += bytes;
+        self.frames.push(Frame {
+            call: call as u32,
+            prev_state: state,
+            successor,
+            forced,
+        });
+        self.linearized.set(call);
+        self.list.lift(call);
+        let depth = self.frames.len();
+        if depth > self.best.len() {
+            self.best.truncate(self.best_valid);
+            for f in &self.frames[self.best_valid..] {
+                self.best.push((f.call, 0));
+            }
+            self.best[depth - 1].1 = next;
+            self.best_valid = depth;
+        }
+        true
+    }
+
+    /// Undo the newest frame; the state it left from and the frame itself.
+    fn pop(&mut self) -> Option<Frame> {
+        let f = self.frames.pop()?;
+        self.list.unlift(f.call as usize);
+        self.linearized.clear(f.call as usize);
+        self.best_valid = self.best_valid.min(self.frames.len());
+        Some(f)
+    }
+
+    /// Look over the frontier (and a few calls beyond it): a read-only call that fits `state`, or
+    /// proof that this configuration is dead because a definite call can never apply again.
+    fn scan(&mut self, state: u32) -> Scan {
+        // A search going nearly straight pays little for a short look; one that has started to
+        // wander looks at every call still to come, where a doomed one is worth finding.
+        let lookahead = if self.cache.len() > 4 * self.calls.len() + 1024 {
+            usize::MAX
+        } else {
+            LOOKAHEAD
+        };
+        let mut n = self.list.first();
+        let mut in_frontier = true;
+        let mut looked = 0;
+        while n != NIL {
+            let node = self.list.nodes[n as usize];
+            n = node.next;
+            let c = node.call as usize;
+            if node.is_return {
+                if self.calls[c].complete.is_none() {
+                    break;
+                }
+                in_frontier = false;
+                continue;
+            }
+            if self.calls[c].complete.is_none() {
+                continue;
+            }
+            let op = &self.calls[c].op;
+            let s = &self.states[state as usize];
+            if in_frontier && self.model.is_read_only(op) {
+                self.successors.clear();
+                self.model.step(s, op, &mut self.successors);
+                if !self.successors.is_empty() {
+                    return Scan::Fits(c);
+                }
+            }
+            if !in_frontier {
+                looked += 1;
+                if looked > lookahead {
+                    break;
+                }
+            }
+            if self.model.needs_rescue(s, op) && !self.rescue_pending(c) {
+                return Scan::Dead;
+            }
+        }
+        Scan::Neither
+    }
+
+    /// Whether some call that might rescue `c` is not yet linearized.
+    fn rescue_pending(&mut self, c: usize) -> bool {
+        if self.rescuers[c].is_none() {
+            let op = &self.calls[c].op;
+            let list: Box<[u32]> = (0..self.calls.len())
+                .filter(|&w| w != c && self.model.rescues(&self.calls[w].op, op))
+                .map(|w| w as u32)
+                .collect();
+            self.memory += list.len() * 4 + 16;
+            self.rescuers[c] = Some(list);
+        }
+        let list = self.rescuers[c].as_deref().unwrap_or(&[]);
+        list.iter().any(|&w| !self.linearized.get(w as usize))
+    }
+
+    fn out_of_budget(&self) -> Option<String> {
+        if self.memory > self.budget.memory {
+            return Some(format!(
+                "memory budget of {} MiB spent",
+                self.budget.memory >> 20
+            ));
+        }
+        if self.started.elapsed() > self.budget.time {
+            return Some(format!(
+                "time budget of {:.1} s spent",
+                self.budget.time.as_secs_f64()
+            ));
+        }
+        None
+    }
+
+    fn run(mut self) -> Outcome<M::State> {
+        let init = self.model.init();
+        let mut state = self.intern(init);
+        let mut entry = self.list.first();
+        // Set after a new configuration is entered: look for a fitting read first.
+        let mut fresh = true;
+        // When resuming a call after backtracking: the next successor to try.
+        let mut from_successor = 0u32;
+        let mut steps = 0u64;
+        let verdict = 'search: loop {
+            steps += 1;
+            if steps.is_multiple_of(4096) {
+                if let Some(why) = self.out_of_budget() {
+                    break Verdict::Unknown(why);
+                }
+            }
+            if fresh {
+                fresh = false;
+                entry = self.list.first();
+                let dead = match self.scan(state) {
+                    Scan::Fits(r) => {
+                        if self.descend(r, state, state, 0, true) {
+                            fresh = true;
+                            continue;
+                        }
+                        // Seen before and failed; it dominates this configuration, which fails too.
+                        true
+                    }
+                    Scan::Dead => true,
+                    Scan::Neither => false,
+                };
+                if dead {
+                    match self.backtrack() {
+                        Some((s, e, k)) => {
+                            (state, entry, from_successor) = (s, e, k);
+                            continue;
+                        }
+                        None => break Verdict::Invalid,
+                    }
+                }
+            }
+            if entry == NIL {
+                break Verdict::Valid;
+            }
+            let node = self.list.nodes[entry as usize];
+            let c = node.call as usize;
+            if node.is_return {
+                if self.calls[c].complete.is_none() {
+                    // Only unknown outcomes are left; they may never have happened.
+                    break Verdict::Valid;
+                }
+                match self.backtrack() {
+                    Some((s, e, k)) => {
+                        (state, entry, from_successor) = (s, e, k);
+                        continue;
+                    }
+                    None => break Verdict::Invalid,
+                }
+            }
+            self.successors.clear();
+            self.model.step(
+                &self.states[state as usize],
+                &self.calls[c].op,
+                &mut self.successors,
+            );
+            let successors = std::mem::take(&mut self.successors);
+            let start = std::mem::take(&mut from_successor) as usize;
+            for (k, s) in successors.into_iter().enumerate().skip(start) {
+                let next = self.intern(s);
+                if self.descend(c, state, next, k as u32, false) {
+                    state = next;
+                    fresh = true;
+                    continue 'search;
+                }
+            }
+            entry = node.next;
+        };
+        let order: Vec<usize> = match verdict {
+            Verdict::Valid => self.frames.iter().map(|f| f.call as usize).collect(),
+            _ => self.best.iter().map(|&(c, _)| c as usize).collect(),
+        };
+        let end_state = match verdict {
+            Verdict::Valid => state,
+            _ => self.best.last().map_or(0, |&(_, s)| s),
+        };
+        let stuck = match verdict {
+            Verdict::Invalid => self.stuck_call(&order),
+            _ => None,
+        };
+        Outcome {
+            verdict,
+            configurations: self.cache.len() as u64,
+            memory: self.memory,
+            elapsed: self.started.elapsed(),
+            order,
+            state: self.states[end_state as usize].clone(),
+            stuck,
+        }
+    }
+
+    /// Pop frames until one can resume; the state, entry and successor to resume at.
+    fn backtrack(&mut self) -> Option<(u32, u32, u32)> {
+        loop {
+            let f = self.pop()?;
+            if f.forced {
+                continue;
+            }
+            return Some((
+                f.prev_state,
+                self.list.call_node[f.call as usize],
+                f.successor + 1,
+            ));
+        }
+    }
+
+    /// The definite call, not in `prefix`, that must return first: the one no order could fit.
+    fn stuck_call(&self, prefix: &[usize]) -> Option<usize> {
+        let mut done = vec![false; self.calls.len()];
+        for &c in prefix {
+            done[c] = true;
+        }
+        self.calls
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| !done[*i] && c.complete.is_some())
+            .min_by_key(|(_, c)| c.complete)
+            .map(|(i, _)| i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CasRegister, RegisterOp};
+    use crate::value::Value;
+
+    fn call(op: RegisterOp, invoke: u64, complete: Option<u64>) -> SearchCall<RegisterOp> {
+        SearchCall {
+            op,
+            invoke,
+            complete,
+        }
+    }
+
+    #[test]
+    fn stale_read_is_invalid_and_explained() {
+        let m = CasRegister::default();
+        let calls = vec![
+            call(RegisterOp::Write(1.into()), 0, Some(1)),
+            call(RegisterOp::Write(2.into()), 2, Some(3)),
+            call(RegisterOp::Read(1.into()), 4, Some(5)),
+        ];
+        let out = check(&m, &calls, Budget::default());
+        assert_eq!(out.verdict, Verdict::Invalid);
+        assert_eq!(out.order, vec![0, 1]);
+        assert_eq!(out.state, Value::Int(2));
+        assert_eq!(out.stuck, Some(2));
+    }
+
+    #[test]
+    fn concurrent_writes_allow_either_read() {
+        let m = CasRegister::default();
+        for seen in [1, 2] {
+            let calls = vec![
+                call(RegisterOp::Write(1.into()), 0, Some(3)),
+                call(RegisterOp::Write(2.into()), 1, Some(2)),
+                call(RegisterOp::Read(seen.into()), 4, Some(5)),
+            ];
+            let out = check(&m, &calls, Budget::default());
+            assert_eq!(out.verdict, Verdict::Valid, "read {seen}");
+            assert_eq!(out.order.len(), 3);
+        }
+    }
+
+    #[test]
+    fn unknown_outcome_may_happen_late_or_never() {
+        let m = CasRegister::default();
+        // The write never completed, yet a later read saw it: allowed.
+        let calls = vec![
+            call(RegisterOp::Write(7.into()), 0, None),
+            call(RegisterOp::Read(Value::Nil), 1, Some(2)),
+            call(RegisterOp::Read(7.into()), 3, Some(4)),
+        ];
+        assert_eq!(check(&m, &calls, Budget::default()).verdict, Verdict::Valid);
+        // ...but it cannot take effect before it was invoked.
+        let calls = vec![
+            call(RegisterOp::Read(7.into()), 0, Some(1)),
+            call(RegisterOp::Write(7.into()), 2, None),
+        ];
+        assert_eq!(
+            check(&m, &calls, Budget::default()).verdict,
+            Verdict::Invalid
+        );
+    }
+
+    #[test]
+    fn budget_exhaustion_is_unknown() {
+        let m = CasRegister::default();
+        let calls: Vec<_> = (0..200)
+            .map(|i| call(RegisterOp::Write(i.into()), i as u64, Some(1000 + i as u64)))
+            .chain(std::iter::once(call(
+                RegisterOp::Read(Value::Int(-1)),
+                2000,
+                Some(2001),
+            )))
+            .collect();
+        let out = check(
+            &m,
+            &calls,
+            Budget {
+                time: Duration::from_millis(50),
+                memory: 1 << 30,
+            },
+        );
+        assert!(
+            matches!(out.verdict, Verdict::Unknown(_)),
+            "{:?}",
+            out.verdict
+        );
+    }
+}

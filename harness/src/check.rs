@@ -1,0 +1,215 @@
+//! `ferret check`: run the checkers on a history file.
+
+use crate::exit;
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use ferret_checkers::{
+    check, format::parse_value, read_file, Budget, CheckOptions, Format, Independent, ModelName,
+    ModelOptions, Report, VerdictName,
+};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FormatArg {
+    /// Recognise the format from the file's content.
+    Auto,
+    /// ferret's own: one JSON object per line.
+    Jsonl,
+    /// Jepsen's EDN: a vector of op maps, or one map per line.
+    Edn,
+    /// Porcupine's Jepsen etcd log (a cas register).
+    PorcupineEtcd,
+    /// Porcupine's kv histories (EDN; string get/put/append per key).
+    PorcupineKv,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum IndependentArg {
+    Auto,
+    Yes,
+    No,
+}
+
+/// Check a history for linearizability.
+///
+/// Reads ferret's JSONL histories, Jepsen's EDN histories and Porcupine's logs. Independent keys
+/// are checked separately and in parallel; each key gets its own verdict, and an invalid key gets
+/// an explanation and a shrunk counterexample in the JSON result.
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Models:\n  register         read / write\n  cas-register     \
+read / write / cas [from to] (alias: kv, checked per key)\n  string-kv        get / put / append \
+on strings (Porcupine's kv)\n  txn              txn of [:read k v] / [:write k v] (Knossos's \
+multi-register)\n  set              add x / read returning every element\n  fifo-queue       \
+enqueue x / dequeue returning the oldest\n  unordered-queue  enqueue x / dequeue returning any\n  \
+mutex            acquire / release\n\nExamples:\n  ferret check examples/register-valid.jsonl\n  \
+ferret check history.edn --model cas-register --initial 0 --json result.json\n\nExit codes: 0 \
+valid, 1 invalid, 2 unknown (a budget ran out), 3 could not run."
+)]
+pub struct CheckArgs {
+    /// The history file.
+    file: PathBuf,
+    /// The file's format.
+    #[arg(long, value_enum, default_value = "auto")]
+    format: FormatArg,
+    /// The sequential model (default: the format's usual one, else inferred from the functions).
+    #[arg(long, value_name = "NAME")]
+    model: Option<String>,
+    /// Write the full result, with explanations, as JSON to this file.
+    #[arg(long, value_name = "OUT")]
+    json: Option<PathBuf>,
+    /// Seconds the search may spend on one key before that key is "unknown".
+    #[arg(long, value_name = "S", default_value_t = 60.0)]
+    time_limit: f64,
+    /// MiB of cache the search may use for one key before that key is "unknown".
+    #[arg(long, value_name = "MIB", default_value_t = 2048)]
+    memory_limit: usize,
+    /// Seconds spent shrinking each invalid key's counterexample.
+    #[arg(long, value_name = "S", default_value_t = 5.0)]
+    shrink_time: f64,
+    /// Initial value of registers, as EDN: nil (the default), 0, "x".
+    #[arg(long, value_name = "VALUE", default_value = "nil")]
+    initial: String,
+    /// Knossos's convention: a read that returned nil constrains nothing.
+    #[arg(long)]
+    nil_reads_unconstrained: bool,
+    /// Split Jepsen's independent [key value] tuples into keys.
+    #[arg(long, value_enum, default_value = "auto")]
+    independent: IndependentArg,
+    /// Threads checking keys in parallel (default: all cores).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    threads: usize,
+    /// Print every key, not only the ones that are not valid.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+pub fn run(args: CheckArgs) -> Result<u8> {
+    let format = match args.format {
+        FormatArg::Auto => None,
+        FormatArg::Jsonl => Some(Format::Jsonl),
+        FormatArg::Edn => Some(Format::Edn),
+        FormatArg::PorcupineEtcd => Some(Format::PorcupineEtcd),
+        FormatArg::PorcupineKv => Some(Format::PorcupineKv),
+    };
+    let (history, format) = read_file(&args.file, format)?;
+    let model = match &args.model {
+        Some(name) => Some(name.parse::<ModelName>().map_err(anyhow::Error::msg)?),
+        None => match format {
+            Format::PorcupineEtcd => Some(ModelName::CasRegister),
+            Format::PorcupineKv => Some(ModelName::StringKv),
+            _ => None,
+        },
+    };
+    if !(args.time_limit > 0.0 && args.time_limit.is_finite()) {
+        anyhow::bail!("--time-limit must be a positive number of seconds");
+    }
+    let initial = parse_value(&args.initial).map_err(|e| anyhow::anyhow!("--initial: {e}"))?;
+    let opts = CheckOptions {
+        model,
+        model_options: ModelOptions {
+            initial,
+            nil_reads_unconstrained: args.nil_reads_unconstrained,
+        },
+        independent: match args.independent {
+            IndependentArg::Auto => Independent::Auto,
+            IndependentArg::Yes => Independent::Yes,
+            IndependentArg::No => Independent::No,
+        },
+        budget: Budget {
+            time: Duration::from_secs_f64(args.time_limit),
+            memory: args.memory_limit.saturating_mul(1 << 20),
+        },
+        shrink_time: Duration::from_secs_f64(args.shrink_time.max(0.0)),
+        threads: args.threads,
+    };
+    let report = check(&history, &opts).with_context(|| format!("{}", args.file.display()))?;
+    print_summary(&args, format, &report);
+    if let Some(out) = &args.json {
+        let text = serde_json::to_string_pretty(&report)?;
+        std::fs::write(out, text + "\n")
+            .with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    Ok(match report.verdict {
+        VerdictName::Valid => exit::VALID,
+        VerdictName::Invalid => exit::INVALID,
+        VerdictName::Unknown => exit::UNKNOWN,
+    })
+}
+
+fn print_summary(args: &CheckArgs, format: Format, report: &Report) {
+    let path = args.file.display();
+    for w in &report.warnings {
+        eprintln!("warning: {path}:{}: {}", w.line, w.message);
+    }
+    println!(
+        "{path}: {} format, model {}, {} calls, {} key{}",
+        format.name(),
+        report.model,
+        report.calls,
+        report.keys.len(),
+        if report.keys.len() == 1 { "" } else { "s" }
+    );
+    let shown: Vec<_> = report
+        .keys
+        .iter()
+        .filter(|k| args.verbose || k.verdict != VerdictName::Valid || report.keys.len() <= 20)
+        .collect();
+    if !shown.is_empty() {
+        println!(
+            "  {:<16} {:<8} {:>8} {:>10} {:>14}",
+            "key", "verdict", "calls", "time", "configurations"
+        );
+    }
+    for k in &shown {
+        let key = if k.key.is_nil() && report.keys.len() == 1 {
+            "-".to_string()
+        } else {
+            k.key.to_string()
+        };
+        println!(
+            "  {:<16} {:<8} {:>8} {:>9.3}s {:>14}{}",
+            key,
+            k.verdict.as_str(),
+            k.calls,
+            k.elapsed_s,
+            k.configurations,
+            k.reason
+                .as_ref()
+                .map(|r| format!("  ({r})"))
+                .unwrap_or_default()
+        );
+        if let Some(e) = &k.explanation {
+            println!("      {}", e.summary);
+            if let Some(s) = &e.shrunk {
+                println!(
+                    "      shrunk to {} calls{} ({} relaxed to unknown outcome, {} dropped):",
+                    s.calls.len(),
+                    if s.minimal {
+                        ""
+                    } else {
+                        ", not minimal: shrink budget spent"
+                    },
+                    s.relaxed,
+                    s.dropped
+                );
+                for c in &s.calls {
+                    println!(
+                        "        line {:<6} process {:<4} {} {} -> {} ({:?})",
+                        c.line, c.process, c.f, c.invoke_value, c.value, c.outcome
+                    );
+                }
+            }
+        }
+    }
+    let count = |v| report.keys.iter().filter(|k| k.verdict == v).count();
+    println!(
+        "{}: {} valid, {} invalid, {} unknown keys in {:.3}s",
+        report.verdict.as_str().to_uppercase(),
+        count(VerdictName::Valid),
+        count(VerdictName::Invalid),
+        count(VerdictName::Unknown),
+        report.elapsed_s
+    );
+}

@@ -1,0 +1,57 @@
+//! `ferret`: black-box fault injection and linearizability checking for distributed systems.
+
+mod check;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Exit codes, the same for every subcommand; CI pipelines depend on them.
+pub mod exit {
+    pub const VALID: u8 = 0;
+    pub const INVALID: u8 = 1;
+    pub const UNKNOWN: u8 = 2;
+    /// Bad config or input, missing tool, cluster never came up.
+    pub const COULD_NOT_RUN: u8 = 3;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "ferret",
+    version,
+    about = "Black-box fault injection and linearizability checking for distributed systems",
+    after_help = "Exit codes: 0 valid, 1 invalid, 2 unknown (a budget ran out), 3 could not run."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Check(check::CheckArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Help and version are not failures; a usage error must not look like "unknown" (2).
+            return ExitCode::from(if e.use_stderr() {
+                exit::COULD_NOT_RUN
+            } else {
+                exit::VALID
+            });
+        }
+    };
+    let code = match cli.command {
+        Command::Check(args) => check::run(args),
+    };
+    match code {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("ferret: {e:#}");
+            ExitCode::from(exit::COULD_NOT_RUN)
+        }
+    }
+}

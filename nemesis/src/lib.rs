@@ -1,0 +1,1 @@
+//! The nemesis: faults as data. Empty until `ferret run` lands (partitions, kills, pauses, clocks).
