@@ -149,7 +149,7 @@ impl Default for CheckOptions {
             model_options: ModelOptions::default(),
             independent: Independent::Auto,
             budget: Budget::default(),
-            shrink_time: Duration::from_secs(5),
+            shrink_time: Duration::from_secs(2),
             threads: 0,
         }
     }
@@ -421,12 +421,13 @@ fn check_key<M: Model>(
         let state = model.show_state(&out.state);
         let stuck_call = kept[stuck].clone();
         let summary = format!(
-            "{} by process {} (line {}) cannot be linearized: after the longest linearizable \
-             prefix found ({} calls) the state is {}, and no order of the calls still open \
-             lets it return {}",
+            "{} {} by process {} ({}) cannot be linearized: the longest linearizable prefix \
+             found has {} calls and leaves the state {}, and no order of the calls still open \
+             lets this call take effect with the result it returned ({})",
             stuck_call.f,
+            stuck_call.invoke_value,
             stuck_call.process,
-            stuck_call.line,
+            stuck_call.place(),
             out.order.len(),
             state,
             stuck_call.value
@@ -440,7 +441,7 @@ fn check_key<M: Model>(
                 .map(|&i| kept[i].clone())
                 .collect(),
             state,
-            shrunk: Some(shrink(model, kept, ops, stuck, opts)),
+            shrunk: Some(shrink(model, kept, ops, stuck, out.elapsed, opts)),
         }
     });
     KeyReport {
@@ -475,12 +476,17 @@ fn shrink<M: Model>(
     kept: &[&Call],
     ops: &[SearchCall<M::Op>],
     stuck: usize,
+    search_time: Duration,
     opts: &CheckOptions,
 ) -> Shrunk {
     let deadline = Instant::now() + opts.shrink_time;
+    // Relaxed calls can make a check harder than the original; a check that runs out of budget
+    // counts as "not shown invalid", so the call stays.
     let per_check = Budget {
-        time: opts.shrink_time.min(opts.budget.time),
-        memory: opts.budget.memory,
+        time: (search_time * 5)
+            .max(Duration::from_millis(20))
+            .min(opts.shrink_time),
+        memory: opts.budget.memory.min(256 << 20),
     };
     let cut = ops[stuck].complete.unwrap_or(u64::MAX);
     let relax_target = |i: usize| {

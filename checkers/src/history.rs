@@ -168,6 +168,17 @@ pub struct Call {
     pub complete_pos: Option<u64>,
 }
 
+impl Call {
+    /// Where to find the call: its line in the file, or its index when it came from elsewhere.
+    pub fn place(&self) -> String {
+        if self.line > 0 {
+            format!("line {}", self.line)
+        } else {
+            format!("index {}", self.invoke_index)
+        }
+    }
+}
+
 /// A history that cannot be paired into calls.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error("line {line}: {message}")]

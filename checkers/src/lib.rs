@@ -7,6 +7,7 @@ pub mod format;
 pub mod history;
 pub mod model;
 pub mod search;
+pub mod synth;
 pub mod value;
 
 pub use checker::{check, CheckError, CheckOptions, Independent, ModelName, Report, VerdictName};

@@ -65,8 +65,8 @@ pub struct CheckArgs {
     /// MiB of cache the search may use for one key before that key is "unknown".
     #[arg(long, value_name = "MIB", default_value_t = 2048)]
     memory_limit: usize,
-    /// Seconds spent shrinking each invalid key's counterexample.
-    #[arg(long, value_name = "S", default_value_t = 5.0)]
+    /// Seconds spent shrinking each invalid key's counterexample (0: do not shrink).
+    #[arg(long, value_name = "S", default_value_t = 2.0)]
     shrink_time: f64,
     /// Initial value of registers, as EDN: nil (the default), 0, "x".
     #[arg(long, value_name = "VALUE", default_value = "nil")]

@@ -1,0 +1,189 @@
+//! `cargo bench -p ferret-checkers`: checker speed and memory on real and generated histories.
+//!
+//! Each case runs in a child process of this binary, so the peak resident memory it reports
+//! (VmHWM) is that case's alone. Timings are wall-clock on whatever machine runs it; they are
+//! figures to read, never assertions.
+
+use ferret_checkers::synth::{register_history, SynthOptions};
+use ferret_checkers::{check, read_file, CheckOptions, JsonlWriter, ModelName, VerdictName};
+use std::io::BufWriter;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn data_dir() -> PathBuf {
+    std::env::var_os("FERRET_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"))
+}
+
+fn scratch() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
+    std::fs::create_dir_all(&dir).expect("create target/bench-data");
+    dir
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn opts(model: ModelName) -> CheckOptions {
+    CheckOptions {
+        model: Some(model),
+        shrink_time: Duration::ZERO,
+        ..CheckOptions::default()
+    }
+}
+
+const SYNTH: [(&str, usize, usize); 4] = [
+    ("synth-100k-p10", 100_000, 10),
+    ("synth-100k-p50", 100_000, 50),
+    ("synth-1m-p10", 1_000_000, 10),
+    ("synth-1m-p50", 1_000_000, 50),
+];
+
+fn synth_file(name: &str, calls: usize, processes: usize) -> PathBuf {
+    let path = scratch().join(format!("{name}.jsonl"));
+    if !path.exists() {
+        let h = register_history(&SynthOptions {
+            calls,
+            keys: 1000,
+            processes,
+            unknown: 0.03,
+            seed: 42,
+            ..SynthOptions::default()
+        });
+        let tmp = path.with_extension("tmp");
+        let mut w = JsonlWriter::new(BufWriter::new(std::fs::File::create(&tmp).unwrap()));
+        for e in &h.events {
+            w.write(e).unwrap();
+        }
+        drop(w);
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    path
+}
+
+/// Run one case in this process and print its result line.
+fn run_case(name: &str) {
+    let porcupine = data_dir().join("porcupine");
+    match name {
+        "etcd" => {
+            let mut logs: Vec<PathBuf> = std::fs::read_dir(porcupine.join("jepsen"))
+                .expect("shared/data/porcupine/jepsen")
+                .map(|e| e.unwrap().path())
+                .collect();
+            logs.sort();
+            let mut rounds = Vec::new();
+            let mut slowest = (Duration::ZERO, String::new());
+            for _ in 0..20 {
+                let t = Instant::now();
+                for log in &logs {
+                    let t1 = Instant::now();
+                    let (h, _) = read_file(log, None).unwrap();
+                    let r = check(&h, &opts(ModelName::CasRegister)).unwrap();
+                    assert_ne!(r.verdict, VerdictName::Unknown);
+                    let d = t1.elapsed();
+                    if d > slowest.0 {
+                        slowest = (d, log.file_name().unwrap().to_string_lossy().into());
+                    }
+                }
+                rounds.push(t.elapsed());
+            }
+            rounds.sort();
+            println!(
+                "etcd\t{} logs, read + check, median of 20 rounds {:.4} s (min {:.4} s); slowest single log {} {:.4} s\t{:.0}",
+                logs.len(),
+                rounds[rounds.len() / 2].as_secs_f64(),
+                rounds[0].as_secs_f64(),
+                slowest.1,
+                slowest.0.as_secs_f64(),
+                peak_rss_mib()
+            );
+        }
+        kv if kv.starts_with("kv/") => {
+            let t = Instant::now();
+            let (h, _) = read_file(&porcupine.join(format!("{kv}.txt")), None).unwrap();
+            let r = check(&h, &opts(ModelName::StringKv)).unwrap();
+            let per_key: Vec<String> = r
+                .keys
+                .iter()
+                .map(|k| format!("{}:{}/{:.4}s", k.key, &k.verdict.as_str()[..1], k.elapsed_s))
+                .collect();
+            println!(
+                "{kv}\t{} in {:.4} s total; per key {}\t{:.0}",
+                r.verdict.as_str(),
+                t.elapsed().as_secs_f64(),
+                per_key.join(" "),
+                peak_rss_mib()
+            );
+        }
+        synth => {
+            let &(_, calls, procs) = SYNTH.iter().find(|s| s.0 == synth).expect("case name");
+            let path = synth_file(synth, calls, procs);
+            let t = Instant::now();
+            let (h, _) = read_file(&path, None).unwrap();
+            let read = t.elapsed();
+            let r = check(&h, &opts(ModelName::CasRegister)).unwrap();
+            let total = t.elapsed();
+            let slowest = r.keys.iter().map(|k| k.elapsed_s).fold(0.0f64, f64::max);
+            println!(
+                "{synth}\t{} events, 1000 keys, {procs} processes, 3% unknown: {} in {:.3} s (read {:.3} s, check {:.3} s; slowest key {:.4} s)\t{:.0}",
+                h.events.len(),
+                r.verdict.as_str(),
+                total.as_secs_f64(),
+                read.as_secs_f64(),
+                (total - read).as_secs_f64(),
+                slowest,
+                peak_rss_mib()
+            );
+        }
+    }
+}
+
+fn main() {
+    if let Ok(case) = std::env::var("FERRET_BENCH_CASE") {
+        run_case(&case);
+        return;
+    }
+    assert!(
+        data_dir().join("porcupine").is_dir(),
+        "shared/data not found at {}",
+        data_dir().display()
+    );
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let mut cases: Vec<String> = vec!["etcd".into()];
+    for kv in [
+        "c01-ok", "c01-bad", "c10-ok", "c10-bad", "c50-ok", "c50-bad",
+    ] {
+        cases.push(format!("kv/{kv}"));
+    }
+    cases.extend(SYNTH.iter().map(|s| s.0.to_string()));
+    let exe = std::env::current_exe().unwrap();
+    println!("case\tresult\tpeak RSS MiB");
+    for case in cases {
+        if !filter.is_empty() && !filter.iter().any(|f| case.contains(f.as_str())) {
+            continue;
+        }
+        if let Some(&(name, calls, procs)) = SYNTH.iter().find(|s| s.0 == case) {
+            synth_file(name, calls, procs); // generate outside the measured child
+        }
+        let out = Command::new(&exe)
+            .env("FERRET_BENCH_CASE", &case)
+            .output()
+            .expect("run bench case");
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+        if !out.status.success() {
+            eprintln!("{case} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+            std::process::exit(1);
+        }
+    }
+}

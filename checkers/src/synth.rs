@@ -1,0 +1,185 @@
+//! Synthetic histories from a simulated linearizable register store, for benchmarks and tests.
+//!
+//! Processes invoke read / write / cas on random keys; each op takes effect at one moment inside
+//! its interval, against a real map of registers, so the history is linearizable by construction
+//! (unless anomalies are asked for). Unknown outcomes take effect or not at random and retire
+//! their process, as in a real run.
+
+use crate::history::{Event, EventType, History, Location, Process};
+use crate::value::Value;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+#[derive(Clone, Debug)]
+pub struct SynthOptions {
+    /// Completed-or-abandoned calls to generate.
+    pub calls: usize,
+    pub keys: usize,
+    /// Concurrent processes.
+    pub processes: usize,
+    /// Fraction of calls with an unknown outcome.
+    pub unknown: f64,
+    /// Fraction of reads that return the value before the current one (a stale read).
+    pub stale_reads: f64,
+    pub seed: u64,
+}
+
+impl Default for SynthOptions {
+    fn default() -> Self {
+        SynthOptions {
+            calls: 1000,
+            keys: 10,
+            processes: 10,
+            unknown: 0.03,
+            stale_reads: 0.0,
+            seed: 0,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Step {
+    Invoke,
+    TakeEffect,
+    Complete,
+}
+
+#[derive(Clone)]
+struct Pending {
+    process: i64,
+    f: &'static str,
+    key: usize,
+    value: Value,
+    result: Option<(EventType, Value)>,
+    unknown: bool,
+}
+
+/// Generate a cas-register history over `keys` keys.
+pub fn register_history(opts: &SynthOptions) -> History {
+    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+    let mut registers: Vec<(Value, Value)> = vec![(Value::Nil, Value::Nil); opts.keys.max(1)];
+    let mut next_value = vec![0i64; opts.keys.max(1)];
+    let mut heap: BinaryHeap<Reverse<(u64, Step, usize)>> = BinaryHeap::new();
+    let mut slots: Vec<Option<Pending>> = vec![None; opts.processes.max(1)];
+    let mut process_of_slot: Vec<i64> = (0..slots.len() as i64).collect();
+    let mut next_process = slots.len() as i64;
+    let mut events = Vec::with_capacity(opts.calls * 2);
+    let mut invoked = 0usize;
+    for slot in 0..slots.len() {
+        heap.push(Reverse((rng.random_range(0..1000), Step::Invoke, slot)));
+    }
+    let push = |events: &mut Vec<Event>, t: u64, p: &Pending, kind, value| {
+        events.push(Event {
+            index: events.len() as u64,
+            time: Some(t as i64),
+            process: Process::Client(p.process),
+            kind,
+            f: p.f.to_string(),
+            key: Some(Value::Int(p.key as i64)),
+            value,
+            error: None,
+            location: Location::default(),
+        })
+    };
+    while let Some(Reverse((t, step, slot))) = heap.pop() {
+        match step {
+            Step::Invoke => {
+                if invoked >= opts.calls {
+                    continue;
+                }
+                invoked += 1;
+                let key = rng.random_range(0..registers.len());
+                let roll: f64 = rng.random();
+                let (f, value) = if roll < 0.5 {
+                    ("read", Value::Nil)
+                } else if roll < 0.8 {
+                    next_value[key] += 1;
+                    ("write", Value::Int(next_value[key]))
+                } else {
+                    next_value[key] += 1;
+                    // Compare against what is current now: often still current when it applies.
+                    let from = registers[key].0.clone();
+                    ("cas", Value::List(vec![from, Value::Int(next_value[key])]))
+                };
+                let p = Pending {
+                    process: process_of_slot[slot],
+                    f,
+                    key,
+                    value: value.clone(),
+                    result: None,
+                    unknown: rng.random_bool(opts.unknown.clamp(0.0, 1.0)),
+                };
+                push(&mut events, t, &p, EventType::Invoke, value);
+                slots[slot] = Some(p);
+                let effect = t + rng.random_range(1..50_000);
+                heap.push(Reverse((effect, Step::TakeEffect, slot)));
+            }
+            Step::TakeEffect => {
+                let Some(p) = slots[slot].as_mut() else {
+                    continue;
+                };
+                let reg = &mut registers[p.key];
+                // An unknown outcome takes effect half the time.
+                let happens = !p.unknown || rng.random_bool(0.5);
+                p.result = Some(match p.f {
+                    "read" => {
+                        let stale = rng.random_bool(opts.stale_reads.clamp(0.0, 1.0));
+                        let v = if stale { reg.1.clone() } else { reg.0.clone() };
+                        (EventType::Ok, v)
+                    }
+                    "write" => {
+                        if happens {
+                            reg.1 = std::mem::replace(&mut reg.0, p.value.clone());
+                        }
+                        (EventType::Ok, p.value.clone())
+                    }
+                    _ => {
+                        let Some([from, to]) = p.value.as_list() else {
+                            unreachable!()
+                        };
+                        if happens && reg.0 == *from {
+                            reg.1 = std::mem::replace(&mut reg.0, to.clone());
+                            (EventType::Ok, p.value.clone())
+                        } else {
+                            (EventType::Fail, p.value.clone())
+                        }
+                    }
+                });
+                heap.push(Reverse((
+                    t + rng.random_range(1..50_000),
+                    Step::Complete,
+                    slot,
+                )));
+            }
+            Step::Complete => {
+                let Some(p) = slots[slot].take() else {
+                    continue;
+                };
+                let Some((kind, value)) = p.result.clone() else {
+                    continue;
+                };
+                if p.unknown {
+                    // Sometimes the reply never comes at all.
+                    if rng.random_bool(0.5) {
+                        push(&mut events, t, &p, EventType::Info, p.value.clone());
+                    }
+                    process_of_slot[slot] = next_process;
+                    next_process += 1;
+                } else {
+                    push(&mut events, t, &p, kind, value);
+                }
+                heap.push(Reverse((
+                    t + rng.random_range(0..2_000),
+                    Step::Invoke,
+                    slot,
+                )));
+            }
+        }
+    }
+    History {
+        events,
+        warnings: Vec::new(),
+    }
+}
