@@ -195,9 +195,18 @@ fn print_summary(args: &CheckArgs, format: Format, report: &Report) {
                     s.dropped
                 );
                 for c in &s.calls {
+                    let request = if c.invoke_value.is_nil() {
+                        String::new()
+                    } else {
+                        format!(" {}", c.invoke_value)
+                    };
                     println!(
-                        "        line {:<6} process {:<4} {} {} -> {} ({:?})",
-                        c.line, c.process, c.f, c.invoke_value, c.value, c.outcome
+                        "        {:<12} process {:<4} {}{} -> {}",
+                        c.place(),
+                        c.process,
+                        c.f,
+                        request,
+                        c.value
                     );
                 }
             }

@@ -1,0 +1,168 @@
+//! `ferret check` as a user runs it: verdicts, exit codes, messages and the JSON result.
+
+use assert_cmd::Command;
+use std::path::PathBuf;
+
+fn ferret() -> Command {
+    Command::cargo_bin("ferret").unwrap()
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn data_dir() -> PathBuf {
+    let dir = std::env::var_os("FERRET_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/data"));
+    assert!(
+        dir.join("porcupine/expected.tsv").is_file(),
+        "test data not found at {} (set FERRET_DATA)",
+        dir.display()
+    );
+    dir
+}
+
+#[test]
+fn every_porcupine_file_gets_its_expected_exit_code() {
+    let dir = data_dir().join("porcupine");
+    let expected = std::fs::read_to_string(dir.join("expected.tsv")).unwrap();
+    let mut n = 0;
+    for line in expected.lines().skip(1) {
+        let (file, want) = line.split_once('\t').unwrap();
+        let code = if want == "true" { 0 } else { 1 };
+        let out = ferret()
+            .args(["check", "--shrink-time", "0.2"])
+            .arg(dir.join(file))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        n += 1;
+    }
+    assert_eq!(n, 108);
+}
+
+#[test]
+fn examples_give_their_verdicts() {
+    let ex = repo().join("examples");
+    ferret().arg("check").arg(ex.join("register-valid.jsonl")).assert().code(0);
+    ferret().arg("check").arg(ex.join("jepsen-independent.edn")).assert().code(0);
+    let out = ferret()
+        .arg("check")
+        .arg(ex.join("register-stale-read.jsonl"))
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(stdout.contains("\"k1\"") && stdout.contains("invalid"), "{stdout}");
+}
+
+#[test]
+fn json_result_has_per_key_verdicts_and_explanations() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("r.json");
+    ferret()
+        .arg("check")
+        .arg(repo().join("examples/register-stale-read.jsonl"))
+        .arg("--json")
+        .arg(&out)
+        .assert()
+        .code(1);
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(v["verdict"], "invalid");
+    let keys = v["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2);
+    let k1 = keys.iter().find(|k| k["key"] == "k1").unwrap();
+    assert_eq!(k1["verdict"], "invalid");
+    let e = &k1["explanation"];
+    assert_eq!(e["stuck"]["f"], "read");
+    assert_eq!(e["stuck"]["value"], 1);
+    assert_eq!(e["state"], 2);
+    assert_eq!(e["shrunk"]["calls"].as_array().unwrap().len(), 3);
+    let k2 = keys.iter().find(|k| k["key"] == "k2").unwrap();
+    assert_eq!(k2["verdict"], "valid");
+}
+
+#[test]
+fn malformed_input_exits_3_naming_file_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n{\"process\":0,\"type\":\"ok\",\"f\":\"read\",\"value\":[1,}\n{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n",
+    )
+    .unwrap();
+    let out = ferret().arg("check").arg(&bad).assert().code(3);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("bad.jsonl:2:"), "{err}");
+
+    let edn = tmp.path().join("bad.edn");
+    std::fs::write(&edn, "[{:process 0 :type :invoke :f :read}\n {:process 0 :type :okay :f :read}]\n").unwrap();
+    let out = ferret().arg("check").arg(&edn).assert().code(3);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("bad.edn:2:2") && err.contains("okay"), "{err}");
+
+    // A completion with no invocation is an error, not a guess.
+    let orphan = tmp.path().join("orphan.jsonl");
+    std::fs::write(&orphan, "{\"process\":0,\"type\":\"ok\",\"f\":\"read\",\"value\":1}\n").unwrap();
+    let out = ferret().arg("check").arg(&orphan).assert().code(3);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("line 1") && err.contains("no open invocation"), "{err}");
+}
+
+#[test]
+fn truncated_last_line_is_reported_and_the_rest_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("cut.jsonl");
+    let mut text = std::fs::read_to_string(repo().join("examples/register-valid.jsonl")).unwrap();
+    text.push_str("{\"index\":16,\"process\":5,\"type\":\"inv");
+    std::fs::write(&f, text).unwrap();
+    let out = ferret().arg("check").arg(&f).assert().code(0);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("cut.jsonl:17") && err.contains("truncated"), "{err}");
+}
+
+#[test]
+fn usage_errors_exit_3_not_unknown() {
+    ferret().args(["check"]).assert().code(3);
+    ferret().args(["check", "x", "--model", "btree"]).assert().code(3);
+    ferret().args(["check", "/nonexistent/history.jsonl"]).assert().code(3);
+    ferret().args(["check", "--help"]).assert().code(0);
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("h.jsonl");
+    std::fs::copy(repo().join("examples/register-valid.jsonl"), &f).unwrap();
+    let out = ferret().arg("check").arg(&f).args(["--model", "btree"]).assert().code(3);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("unknown model") && err.contains("cas-register"), "{err}");
+}
+
+#[test]
+fn budget_exhaustion_exits_2() {
+    // 40 concurrent writes then two reads that cannot both see their value last.
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("hard.jsonl");
+    let mut lines = Vec::new();
+    for p in 0..40 {
+        lines.push(format!("{{\"process\":{p},\"type\":\"invoke\",\"f\":\"write\",\"value\":{p}}}"));
+    }
+    for p in 0..40 {
+        lines.push(format!("{{\"process\":{p},\"type\":\"ok\",\"f\":\"write\",\"value\":{p}}}"));
+    }
+    for v in [0, 1] {
+        lines.push(format!("{{\"process\":99,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}}"));
+        lines.push(format!("{{\"process\":99,\"type\":\"ok\",\"f\":\"read\",\"value\":{v}}}"));
+    }
+    std::fs::write(&f, lines.join("\n") + "\n").unwrap();
+    let out = ferret()
+        .arg("check")
+        .arg(&f)
+        .args(["--time-limit", "0.2"])
+        .assert()
+        .code(2);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(stdout.contains("unknown") && stdout.contains("time budget"), "{stdout}");
+}
