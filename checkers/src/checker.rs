@@ -226,6 +226,9 @@ pub struct Explanation {
 /// A smaller history that is still not linearizable, found by relaxing calls one chunk at a time.
 #[derive(Clone, Debug, Serialize)]
 pub struct Shrunk {
+    /// The first call whose result no linearization can accommodate: the history cut just after
+    /// it returned is already invalid, the cut just before is not.
+    pub first: Call,
     /// Calls whose results and timing the violation needs, in history order.
     pub calls: Vec<Call>,
     /// Writes whose result it does not need: kept as unknown outcomes (they may or may not have
@@ -420,17 +423,21 @@ fn check_key<M: Model>(
         let tail_from = out.order.len().saturating_sub(20);
         let state = model.show_state(&out.state);
         let stuck_call = kept[stuck].clone();
+        let shrunk = (!opts.shrink_time.is_zero())
+            .then(|| shrink(model, kept, ops, stuck, out.elapsed, opts));
+        // Name the first call that cannot fit when shrinking found it; else the search's.
+        let culprit = shrunk.as_ref().map_or(&stuck_call, |s| &s.first);
         let summary = format!(
-            "{} {} by process {} ({}) cannot be linearized: the longest linearizable prefix \
-             found has {} calls and leaves the state {}, and no order of the calls still open \
-             lets this call take effect with the result it returned ({})",
-            stuck_call.f,
-            stuck_call.invoke_value,
-            stuck_call.process,
-            stuck_call.place(),
+            "{} {} by process {} ({}) returned {}, which no linearization allows: the history up \
+             to its completion is already not linearizable. The longest linearizable prefix the \
+             search found has {} calls and leaves the state {}",
+            culprit.f,
+            culprit.invoke_value,
+            culprit.process,
+            culprit.place(),
+            culprit.value,
             out.order.len(),
             state,
-            stuck_call.value
         );
         Explanation {
             summary,
@@ -441,7 +448,7 @@ fn check_key<M: Model>(
                 .map(|&i| kept[i].clone())
                 .collect(),
             state,
-            shrunk: Some(shrink(model, kept, ops, stuck, out.elapsed, opts)),
+            shrunk,
         }
     });
     KeyReport {
@@ -488,7 +495,6 @@ fn shrink<M: Model>(
             .min(opts.shrink_time),
         memory: opts.budget.memory.min(256 << 20),
     };
-    let cut = ops[stuck].complete.unwrap_or(u64::MAX);
     let relax_target = |i: usize| {
         if model.is_read_only(&ops[i].op) {
             Fate::Dropped
@@ -516,49 +522,77 @@ fn shrink<M: Model>(
             && search::check(model, &build(fates), per_check).verdict == Verdict::Invalid
     };
 
-    let mut fates = vec![Fate::Kept; ops.len()];
-    // First the cut: everything invoked after the stuck call returned goes; what is open then relaxes.
-    let mut cut_fates = fates.clone();
-    for (i, c) in ops.iter().enumerate() {
-        if c.invoke > cut {
-            cut_fates[i] = Fate::Dropped;
-        } else if c.complete.is_none_or(|p| p > cut) {
-            cut_fates[i] = relax_target(i);
+    // The history cut just after position `cut`: calls invoked later go, calls still open then
+    // become unknown outcomes. Each cut is a relaxation of every later one, so "invalid" is
+    // monotone in the cut and a binary search finds the earliest.
+    let cut_at = |cut: u64| -> Vec<Fate> {
+        ops.iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if c.invoke > cut {
+                    Fate::Dropped
+                } else if c.complete.is_none_or(|p| p > cut) {
+                    relax_target(i)
+                } else {
+                    Fate::Kept
+                }
+            })
+            .collect()
+    };
+    let mut cuts: Vec<u64> = ops.iter().filter_map(|c| c.complete).collect();
+    cuts.sort_unstable();
+    let (mut lo, mut hi) = (0usize, cuts.len());
+    // Invariant: the cut at cuts[hi] (or no cut at all, hi == len) is known invalid.
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if invalid(&cut_at(cuts[mid])) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
         }
     }
-    if invalid(&cut_fates) {
-        fates = cut_fates;
-    }
-    // Then delta debugging: relax chunks, halving the chunk size when nothing goes.
+    let mut fates = if hi < cuts.len() {
+        cut_at(cuts[hi])
+    } else {
+        vec![Fate::Kept; ops.len()]
+    };
+    // The call completing at the earliest invalid cut is the first whose result cannot fit.
+    let first = cuts
+        .get(hi)
+        .and_then(|&p| ops.iter().position(|c| c.complete == Some(p)))
+        .unwrap_or(stuck);
+    // Then delta debugging: first drop reads (cheap: fewer constraints, no larger search), then
+    // relax writes; chunks halve when nothing goes.
     let mut minimal = true;
-    let mut chunk = (ops.len() / 2).max(1);
-    loop {
-        let candidates: Vec<usize> = (0..ops.len())
-            .filter(|&i| fates[i] == Fate::Kept && i != stuck)
-            .collect();
-        let mut changed = false;
-        for group in candidates.chunks(chunk) {
-            if Instant::now() >= deadline {
-                minimal = false;
+    for reads in [true, false] {
+        let mut chunk = (ops.len() / 2).max(1);
+        loop {
+            let candidates: Vec<usize> = (0..ops.len())
+                .filter(|&i| {
+                    fates[i] == Fate::Kept && i != first && model.is_read_only(&ops[i].op) == reads
+                })
+                .collect();
+            let mut changed = false;
+            for group in candidates.chunks(chunk) {
+                if Instant::now() >= deadline {
+                    minimal = false;
+                    break;
+                }
+                let mut trial = fates.clone();
+                for &i in group {
+                    trial[i] = relax_target(i);
+                }
+                if invalid(&trial) {
+                    fates = trial;
+                    changed = true;
+                }
+            }
+            if !minimal || (chunk == 1 && !changed) {
                 break;
             }
-            let mut trial = fates.clone();
-            for &i in group {
-                trial[i] = relax_target(i);
+            if !changed {
+                chunk = (chunk / 2).max(1);
             }
-            if invalid(&trial) {
-                fates = trial;
-                changed = true;
-            }
-        }
-        if !minimal {
-            break;
-        }
-        if chunk == 1 && !changed {
-            break;
-        }
-        if !changed {
-            chunk = (chunk / 2).max(1);
         }
     }
     // Relaxed calls that are read-only constrain nothing: drop them.
@@ -585,6 +619,7 @@ fn shrink<M: Model>(
     // Show only the calls the violation needs definitely; relaxed ones are counted.
     calls.retain(|c| c.outcome != Outcome::Info);
     Shrunk {
+        first: kept[first].clone(),
         calls,
         relaxed,
         dropped,

@@ -12,7 +12,7 @@ pub mod value;
 
 pub use checker::{check, CheckError, CheckOptions, Independent, ModelName, Report, VerdictName};
 pub use format::{read_file, Format, JsonlWriter, ReadError};
-pub use history::{Call, Event, EventType, History, Outcome, Process};
+pub use history::{Call, Event, EventType, History, Location, Outcome, Process};
 pub use model::{Model, ModelOptions};
 pub use search::{Budget, SearchCall, Verdict};
 pub use value::Value;

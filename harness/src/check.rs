@@ -125,7 +125,7 @@ pub fn run(args: CheckArgs) -> Result<u8> {
         threads: args.threads,
     };
     let report = check(&history, &opts).with_context(|| format!("{}", args.file.display()))?;
-    print_summary(&args, format, &report);
+    print_summary(&args.file, format, &report, args.verbose);
     if let Some(out) = &args.json {
         let text = serde_json::to_string_pretty(&report)?;
         std::fs::write(out, text + "\n")
@@ -138,8 +138,8 @@ pub fn run(args: CheckArgs) -> Result<u8> {
     })
 }
 
-fn print_summary(args: &CheckArgs, format: Format, report: &Report) {
-    let path = args.file.display();
+pub fn print_summary(file: &std::path::Path, format: Format, report: &Report, verbose: bool) {
+    let path = file.display();
     for w in &report.warnings {
         eprintln!("warning: {path}:{}: {}", w.line, w.message);
     }
@@ -154,7 +154,7 @@ fn print_summary(args: &CheckArgs, format: Format, report: &Report) {
     let shown: Vec<_> = report
         .keys
         .iter()
-        .filter(|k| args.verbose || k.verdict != VerdictName::Valid || report.keys.len() <= 20)
+        .filter(|k| verbose || k.verdict != VerdictName::Valid || report.keys.len() <= 20)
         .collect();
     if !shown.is_empty() {
         println!(

@@ -1,6 +1,12 @@
 //! `ferret`: black-box fault injection and linearizability checking for distributed systems.
 
 mod check;
+mod clean;
+mod config;
+mod db;
+mod platform;
+mod run;
+mod store;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -28,7 +34,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    Run(run::RunArgs),
     Check(check::CheckArgs),
+    Clean(clean::CleanArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,7 +53,9 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
+        Command::Run(args) => run::run(args),
         Command::Check(args) => check::run(args),
+        Command::Clean(args) => clean::run(args),
     };
     match code {
         Ok(code) => ExitCode::from(code),

@@ -50,15 +50,26 @@ fn every_porcupine_file_gets_its_expected_exit_code() {
 #[test]
 fn examples_give_their_verdicts() {
     let ex = repo().join("examples");
-    ferret().arg("check").arg(ex.join("register-valid.jsonl")).assert().code(0);
-    ferret().arg("check").arg(ex.join("jepsen-independent.edn")).assert().code(0);
+    ferret()
+        .arg("check")
+        .arg(ex.join("register-valid.jsonl"))
+        .assert()
+        .code(0);
+    ferret()
+        .arg("check")
+        .arg(ex.join("jepsen-independent.edn"))
+        .assert()
+        .code(0);
     let out = ferret()
         .arg("check")
         .arg(ex.join("register-stale-read.jsonl"))
         .assert()
         .code(1);
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
-    assert!(stdout.contains("\"k1\"") && stdout.contains("invalid"), "{stdout}");
+    assert!(
+        stdout.contains("\"k1\"") && stdout.contains("invalid"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -72,7 +83,8 @@ fn json_result_has_per_key_verdicts_and_explanations() {
         .arg(&out)
         .assert()
         .code(1);
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(v["verdict"], "invalid");
     let keys = v["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 2);
@@ -101,17 +113,28 @@ fn malformed_input_exits_3_naming_file_line_and_column() {
     assert!(err.contains("bad.jsonl:2:"), "{err}");
 
     let edn = tmp.path().join("bad.edn");
-    std::fs::write(&edn, "[{:process 0 :type :invoke :f :read}\n {:process 0 :type :okay :f :read}]\n").unwrap();
+    std::fs::write(
+        &edn,
+        "[{:process 0 :type :invoke :f :read}\n {:process 0 :type :okay :f :read}]\n",
+    )
+    .unwrap();
     let out = ferret().arg("check").arg(&edn).assert().code(3);
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(err.contains("bad.edn:2:2") && err.contains("okay"), "{err}");
 
     // A completion with no invocation is an error, not a guess.
     let orphan = tmp.path().join("orphan.jsonl");
-    std::fs::write(&orphan, "{\"process\":0,\"type\":\"ok\",\"f\":\"read\",\"value\":1}\n").unwrap();
+    std::fs::write(
+        &orphan,
+        "{\"process\":0,\"type\":\"ok\",\"f\":\"read\",\"value\":1}\n",
+    )
+    .unwrap();
     let out = ferret().arg("check").arg(&orphan).assert().code(3);
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(err.contains("line 1") && err.contains("no open invocation"), "{err}");
+    assert!(
+        err.contains("line 1") && err.contains("no open invocation"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -123,21 +146,38 @@ fn truncated_last_line_is_reported_and_the_rest_checked() {
     std::fs::write(&f, text).unwrap();
     let out = ferret().arg("check").arg(&f).assert().code(0);
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(err.contains("cut.jsonl:17") && err.contains("truncated"), "{err}");
+    assert!(
+        err.contains("cut.jsonl:17") && err.contains("truncated"),
+        "{err}"
+    );
 }
 
 #[test]
 fn usage_errors_exit_3_not_unknown() {
     ferret().args(["check"]).assert().code(3);
-    ferret().args(["check", "x", "--model", "btree"]).assert().code(3);
-    ferret().args(["check", "/nonexistent/history.jsonl"]).assert().code(3);
+    ferret()
+        .args(["check", "x", "--model", "btree"])
+        .assert()
+        .code(3);
+    ferret()
+        .args(["check", "/nonexistent/history.jsonl"])
+        .assert()
+        .code(3);
     ferret().args(["check", "--help"]).assert().code(0);
     let tmp = tempfile::tempdir().unwrap();
     let f = tmp.path().join("h.jsonl");
     std::fs::copy(repo().join("examples/register-valid.jsonl"), &f).unwrap();
-    let out = ferret().arg("check").arg(&f).args(["--model", "btree"]).assert().code(3);
+    let out = ferret()
+        .arg("check")
+        .arg(&f)
+        .args(["--model", "btree"])
+        .assert()
+        .code(3);
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(err.contains("unknown model") && err.contains("cas-register"), "{err}");
+    assert!(
+        err.contains("unknown model") && err.contains("cas-register"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -147,14 +187,21 @@ fn budget_exhaustion_exits_2() {
     let f = tmp.path().join("hard.jsonl");
     let mut lines = Vec::new();
     for p in 0..40 {
-        lines.push(format!("{{\"process\":{p},\"type\":\"invoke\",\"f\":\"write\",\"value\":{p}}}"));
+        lines.push(format!(
+            "{{\"process\":{p},\"type\":\"invoke\",\"f\":\"write\",\"value\":{p}}}"
+        ));
     }
     for p in 0..40 {
-        lines.push(format!("{{\"process\":{p},\"type\":\"ok\",\"f\":\"write\",\"value\":{p}}}"));
+        lines.push(format!(
+            "{{\"process\":{p},\"type\":\"ok\",\"f\":\"write\",\"value\":{p}}}"
+        ));
     }
     for v in [0, 1] {
-        lines.push(format!("{{\"process\":99,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}}"));
-        lines.push(format!("{{\"process\":99,\"type\":\"ok\",\"f\":\"read\",\"value\":{v}}}"));
+        lines
+            .push("{\"process\":99,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}".to_string());
+        lines.push(format!(
+            "{{\"process\":99,\"type\":\"ok\",\"f\":\"read\",\"value\":{v}}}"
+        ));
     }
     std::fs::write(&f, lines.join("\n") + "\n").unwrap();
     let out = ferret()
@@ -164,5 +211,8 @@ fn budget_exhaustion_exits_2() {
         .assert()
         .code(2);
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
-    assert!(stdout.contains("unknown") && stdout.contains("time budget"), "{stdout}");
+    assert!(
+        stdout.contains("unknown") && stdout.contains("time budget"),
+        "{stdout}"
+    );
 }

@@ -1,1 +1,345 @@
-//! The nemesis: faults as data. Empty until `ferret run` lands (partitions, kills, pauses, clocks).
+//! The nemesis: faults as data, the topology maths behind partitions, and the commands a fault
+//! turns into on each node. Knows nothing of how commands reach a node, or of the CLI.
+
+use rand::seq::SliceRandom;
+use rand::Rng;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::str::FromStr;
+
+/// Who drops traffic from whom: node → the nodes whose packets it drops.
+pub type Grudge = BTreeMap<String, BTreeSet<String>>;
+
+/// The faults ferret knows, as named in configs and on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultKind {
+    /// The nodes split into two fixed halves: a minority and a majority.
+    PartitionHalves,
+    /// Two halves chosen at random each time.
+    PartitionRandomHalves,
+    /// One random node cut off from all others.
+    PartitionIsolateOne,
+    /// The current leader cut off from all others.
+    PartitionIsolateLeader,
+    /// Every node sees a majority, but no two nodes see the same one.
+    PartitionMajoritiesRing,
+    /// Two halves joined by one node that sees both.
+    PartitionBridge,
+    /// SIGKILL a minority of nodes; restart them at heal.
+    Kill,
+    /// SIGSTOP a minority of nodes; SIGCONT at heal.
+    Pause,
+}
+
+impl FaultKind {
+    pub const ALL: [FaultKind; 8] = [
+        FaultKind::PartitionHalves,
+        FaultKind::PartitionRandomHalves,
+        FaultKind::PartitionIsolateOne,
+        FaultKind::PartitionIsolateLeader,
+        FaultKind::PartitionMajoritiesRing,
+        FaultKind::PartitionBridge,
+        FaultKind::Kill,
+        FaultKind::Pause,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::PartitionHalves => "partition-halves",
+            FaultKind::PartitionRandomHalves => "partition-random-halves",
+            FaultKind::PartitionIsolateOne => "partition-isolate-one",
+            FaultKind::PartitionIsolateLeader => "partition-isolate-leader",
+            FaultKind::PartitionMajoritiesRing => "partition-majorities-ring",
+            FaultKind::PartitionBridge => "partition-bridge",
+            FaultKind::Kill => "kill",
+            FaultKind::Pause => "pause",
+        }
+    }
+
+    pub fn is_partition(self) -> bool {
+        !matches!(self, FaultKind::Kill | FaultKind::Pause)
+    }
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for FaultKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        FaultKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = FaultKind::ALL.iter().map(|k| k.name()).collect();
+                format!("unknown fault {s:?}; expected one of {}", names.join(", "))
+            })
+    }
+}
+
+/// One fault, decided: what happens to which nodes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "fault", rename_all = "kebab-case")]
+pub enum Fault {
+    Partition {
+        kind: FaultKind,
+        /// The groups of nodes that can still talk among themselves (for reports).
+        components: Vec<Vec<String>>,
+        grudge: Grudge,
+    },
+    Kill {
+        nodes: Vec<String>,
+    },
+    Pause {
+        nodes: Vec<String>,
+    },
+}
+
+impl Fault {
+    /// Decide a fault of `kind` over `nodes`. `leader` is the current leader, for the faults that
+    /// target it; without one, isolate-leader isolates a random node.
+    pub fn choose(
+        kind: FaultKind,
+        nodes: &[String],
+        leader: Option<&str>,
+        rng: &mut impl Rng,
+    ) -> Fault {
+        let mut shuffled = nodes.to_vec();
+        shuffled.shuffle(rng);
+        let minority = (nodes.len().saturating_sub(1)) / 2;
+        let partition = |components: Vec<Vec<String>>, grudge: Grudge| Fault::Partition {
+            kind,
+            components,
+            grudge,
+        };
+        match kind {
+            FaultKind::PartitionHalves => {
+                let (a, b) = nodes.split_at(nodes.len() / 2);
+                let c = vec![a.to_vec(), b.to_vec()];
+                partition(c.clone(), complete_grudge(&c))
+            }
+            FaultKind::PartitionRandomHalves => {
+                let (a, b) = shuffled.split_at(nodes.len() / 2);
+                let c = vec![a.to_vec(), b.to_vec()];
+                partition(c.clone(), complete_grudge(&c))
+            }
+            FaultKind::PartitionIsolateOne | FaultKind::PartitionIsolateLeader => {
+                let target = match (kind, leader) {
+                    (FaultKind::PartitionIsolateLeader, Some(l))
+                        if nodes.iter().any(|n| n == l) =>
+                    {
+                        l.to_string()
+                    }
+                    _ => shuffled[0].clone(),
+                };
+                let rest: Vec<String> = nodes.iter().filter(|n| **n != target).cloned().collect();
+                let c = vec![vec![target], rest];
+                partition(c.clone(), complete_grudge(&c))
+            }
+            FaultKind::PartitionMajoritiesRing => {
+                let g = majorities_ring(&shuffled);
+                let components = shuffled
+                    .iter()
+                    .map(|n| {
+                        let mut seen: Vec<String> = shuffled
+                            .iter()
+                            .filter(|m| *m == n || !g[n].contains(*m))
+                            .cloned()
+                            .collect();
+                        seen.sort();
+                        seen
+                    })
+                    .collect();
+                partition(components, g)
+            }
+            FaultKind::PartitionBridge => {
+                let (g, components) = bridge(&shuffled);
+                partition(components, g)
+            }
+            FaultKind::Kill => Fault::Kill {
+                nodes: sorted(shuffled[..minority.max(1)].to_vec()),
+            },
+            FaultKind::Pause => Fault::Pause {
+                nodes: sorted(shuffled[..minority.max(1)].to_vec()),
+            },
+        }
+    }
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+/// Each node drops traffic from every node outside its own component.
+pub fn complete_grudge(components: &[Vec<String>]) -> Grudge {
+    let mut g = Grudge::new();
+    for (i, comp) in components.iter().enumerate() {
+        for n in comp {
+            let others: BTreeSet<String> = components
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .flat_map(|(_, c)| c.iter().cloned())
+                .collect();
+            g.insert(n.clone(), others);
+        }
+    }
+    g
+}
+
+/// Nodes in a ring; each sees itself and its nearest neighbours on both sides, just enough for a
+/// majority. With five nodes, each sees three, and no two see the same three.
+pub fn majorities_ring(ring: &[String]) -> Grudge {
+    let n = ring.len();
+    let majority = n / 2 + 1;
+    let mut g = Grudge::new();
+    for (i, node) in ring.iter().enumerate() {
+        let mut sees = BTreeSet::new();
+        // Neighbours alternately to the right and left until a majority is seen.
+        let mut step = 0usize;
+        while sees.len() < majority {
+            let offset = step.div_ceil(2);
+            let j = if step % 2 == 1 {
+                i + offset
+            } else {
+                i + n - offset
+            };
+            sees.insert(ring[j % n].clone());
+            step += 1;
+        }
+        let drops = ring
+            .iter()
+            .filter(|m| !sees.contains(*m))
+            .cloned()
+            .collect();
+        g.insert(node.clone(), drops);
+    }
+    g
+}
+
+/// Two halves that share one node: the bridge sees everyone, the others only their half.
+pub fn bridge(shuffled: &[String]) -> (Grudge, Vec<Vec<String>>) {
+    let mid = shuffled.len() / 2;
+    let left: Vec<String> = shuffled[..=mid].to_vec();
+    let right: Vec<String> = shuffled[mid..].to_vec();
+    let mut g = Grudge::new();
+    for n in shuffled {
+        let drops: BTreeSet<String> = if n == &shuffled[mid] {
+            BTreeSet::new()
+        } else if left.contains(n) {
+            right[1..].iter().cloned().collect()
+        } else {
+            left[..mid].iter().cloned().collect()
+        };
+        g.insert(n.clone(), drops);
+    }
+    (g, vec![sorted(left), sorted(right)])
+}
+
+/// The name of the nftables table ferret creates inside a node's namespace.
+pub const NFT_TABLE: &str = "ferret";
+
+/// An nft script that makes a node drop packets from `sources` (addresses), replacing any earlier
+/// grudge. Applied inside the node's own namespace: nothing touches the host's firewall.
+pub fn nft_drop_script(sources: &[String]) -> String {
+    let mut s = format!("add table inet {NFT_TABLE}\ndelete table inet {NFT_TABLE}\n");
+    s.push_str(&format!("table inet {NFT_TABLE} {{\n  chain input {{\n    type filter hook input priority 0; policy accept;\n"));
+    if !sources.is_empty() {
+        s.push_str(&format!("    ip saddr {{ {} }} drop\n", sources.join(", ")));
+    }
+    s.push_str("  }\n}\n");
+    s
+}
+
+/// An nft script that removes ferret's table, whether or not it exists.
+pub fn nft_heal_script() -> String {
+    format!("add table inet {NFT_TABLE}\ndelete table inet {NFT_TABLE}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn nodes(n: usize) -> Vec<String> {
+        (1..=n).map(|i| format!("n{i}")).collect()
+    }
+
+    /// Can a and b talk both ways under the grudge?
+    fn linked(g: &Grudge, a: &str, b: &str) -> bool {
+        !g[a].contains(b) && !g[b].contains(a)
+    }
+
+    #[test]
+    fn majorities_ring_gives_every_node_a_different_majority() {
+        let ns = nodes(5);
+        let g = majorities_ring(&ns);
+        let mut views = BTreeSet::new();
+        for n in &ns {
+            let sees: Vec<_> = ns.iter().filter(|m| !g[n].contains(*m)).collect();
+            assert_eq!(sees.len(), 3, "{n} sees {sees:?}");
+            assert!(views.insert(format!("{sees:?}")));
+            assert!(!g[n].contains(n));
+        }
+        // Symmetric: if a drops b then b drops a.
+        for a in &ns {
+            for b in &g[a] {
+                assert!(g[b].contains(a));
+            }
+        }
+    }
+
+    #[test]
+    fn bridge_node_sees_everyone_and_halves_do_not_meet() {
+        let ns = nodes(5);
+        let (g, comps) = bridge(&ns);
+        assert_eq!(comps.len(), 2);
+        let b = &ns[2];
+        assert!(g[b].is_empty());
+        assert!(linked(&g, "n1", "n3") && linked(&g, "n3", "n5"));
+        assert!(!linked(&g, "n1", "n5") && !linked(&g, "n2", "n4"));
+    }
+
+    #[test]
+    fn faults_target_minorities_and_leaders() {
+        let ns = nodes(5);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        match Fault::choose(FaultKind::PartitionIsolateLeader, &ns, Some("n4"), &mut rng) {
+            Fault::Partition {
+                components, grudge, ..
+            } => {
+                assert_eq!(components[0], vec!["n4".to_string()]);
+                assert_eq!(grudge["n4"].len(), 4);
+                assert!(grudge["n1"].contains("n4") && !grudge["n1"].contains("n2"));
+            }
+            f => panic!("{f:?}"),
+        }
+        match Fault::choose(FaultKind::Kill, &ns, None, &mut rng) {
+            Fault::Kill { nodes } => assert_eq!(nodes.len(), 2),
+            f => panic!("{f:?}"),
+        }
+        match Fault::choose(FaultKind::PartitionHalves, &ns, None, &mut rng) {
+            Fault::Partition { components, .. } => {
+                assert_eq!(
+                    components,
+                    vec![nodes(2), vec!["n3".into(), "n4".into(), "n5".into()]]
+                )
+            }
+            f => panic!("{f:?}"),
+        }
+    }
+
+    #[test]
+    fn nft_script_names_sources() {
+        let s = nft_drop_script(&["10.0.0.2".into(), "10.0.0.3".into()]);
+        assert!(s.contains("ip saddr { 10.0.0.2, 10.0.0.3 } drop"));
+        assert!(s.starts_with("add table inet ferret\ndelete table inet ferret\n"));
+    }
+}

@@ -1,0 +1,52 @@
+//! `ferret clean`: remove what runs left behind when the harness itself was killed.
+
+use crate::platform::{clean_registry, process_start, Registry, REGISTRY_DIR};
+use anyhow::Result;
+use clap::Args;
+
+/// Remove what killed runs left behind: their processes, network namespaces, links and data.
+///
+/// Reads the registry each run keeps under /run/ferret/ and removes exactly what it lists, and
+/// nothing else. A run whose harness is still alive is left alone unless --force is given.
+#[derive(Args, Debug)]
+pub struct CleanArgs {
+    /// Also clean runs whose harness is still running.
+    #[arg(long)]
+    force: bool,
+}
+
+pub fn run(args: CleanArgs) -> Result<u8> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let registries = Registry::load_all();
+    if registries.is_empty() {
+        println!("nothing to clean (no runs registered in {REGISTRY_DIR})");
+        return Ok(crate::exit::VALID);
+    }
+    for (path, reg) in registries {
+        let reg = match reg {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("ferret: {}: unreadable, left alone: {e}", path.display());
+                continue;
+            }
+        };
+        let alive = process_start(reg.harness_pid) == Some(reg.harness_start);
+        if alive && !args.force {
+            println!(
+                "run {}: its harness (pid {}) is still running; left alone (use --force)",
+                reg.run_id, reg.harness_pid
+            );
+            continue;
+        }
+        let removed = rt.block_on(clean_registry(&reg));
+        let _ = std::fs::remove_file(&path);
+        if removed.is_empty() {
+            println!("run {}: nothing was left", reg.run_id);
+        } else {
+            println!("run {}: removed {}", reg.run_id, removed.join(", "));
+        }
+    }
+    Ok(crate::exit::VALID)
+}

@@ -1,0 +1,319 @@
+//! `ferret run` against real etcd in network namespaces. Needs root, etcd and nft: without them
+//! these tests fail, loudly, rather than skip.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Runs share the machine's CPU and etcd's ports per namespace: one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn ferret() -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin!("ferret"));
+    c.current_dir(repo());
+    c
+}
+
+fn require_environment() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(
+        unsafe { libc_geteuid() },
+        0,
+        "these tests need root (network namespaces)"
+    );
+    for tool in ["etcd", "etcdctl", "nft", "ip"] {
+        let found = Command::new("sh")
+            .args([
+                "-c",
+                &format!("command -v {tool} || test -x /usr/sbin/{tool}"),
+            ])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        assert!(
+            found,
+            "`{tool}` is missing: apt-get install -y etcd-server etcd-client nftables iproute2"
+        );
+    }
+}
+
+extern "C" {
+    #[link_name = "geteuid"]
+    fn libc_geteuid() -> u32;
+}
+
+/// What the machine holds that a run might have left: namespaces, links, registry files.
+fn leftovers(run_id: &str) -> Vec<String> {
+    let mut left = Vec::new();
+    let ns = Command::new("ip").args(["netns", "list"]).output().unwrap();
+    for line in String::from_utf8_lossy(&ns.stdout).lines() {
+        if line.contains(&format!("ferret-{run_id}")) {
+            left.push(format!("namespace {line}"));
+        }
+    }
+    let short = &run_id[run_id.len() - 6..];
+    for entry in std::fs::read_dir("/sys/class/net").unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.starts_with(&format!("fr{short}")) {
+            left.push(format!("link {name}"));
+        }
+    }
+    if Path::new(&format!("/run/ferret/{run_id}.json")).exists() {
+        left.push("registry file".into());
+    }
+    if Path::new(&format!("/var/tmp/ferret-{run_id}")).exists() {
+        left.push("data directory".into());
+    }
+    left
+}
+
+fn pid_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .unwrap_or_default()
+            .contains(") Z ")
+}
+
+fn run_id_of(output: &str) -> String {
+    let at = output.find("run id ").expect("ferret prints its run id");
+    output[at + 7..at + 13].to_string()
+}
+
+fn spawn_run(args: &[&str], store: &Path) -> Child {
+    ferret()
+        .arg("run")
+        .args(args)
+        .arg("--store")
+        .arg(store)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Read the run's stdout until the cluster is ready; returns its run id and the registry's pids.
+fn wait_until_ready(child: &mut Child) -> (String, Vec<u32>) {
+    let out = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(out).lines();
+    let mut run_id = None;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.contains("run id ") {
+            run_id = Some(run_id_of(&line));
+        }
+        if line.starts_with("cluster of") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "cluster never became ready");
+    }
+    let run_id = run_id.expect("run id printed");
+    let reg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(format!("/run/ferret/{run_id}.json")).unwrap())
+            .unwrap();
+    let pids = reg["processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["pid"].as_u64().unwrap() as u32)
+        .collect();
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (run_id, pids)
+}
+
+#[test]
+fn linearizable_etcd_under_every_fault_is_valid_and_leaves_nothing() {
+    require_environment();
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let store = tempfile::tempdir().unwrap();
+    // Four kinds of 6 s each fit in 30 s; the shipped 60 s config cycles through all eight.
+    let out = ferret()
+        .args([
+            "run",
+            "configs/etcd.yaml",
+            "--time-limit",
+            "30",
+            "--seed",
+            "1",
+        ])
+        .args([
+            "--nemesis",
+            "kill,pause,partition-isolate-leader,partition-majorities-ring",
+            "--store",
+        ])
+        .arg(store.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let run_id = run_id_of(&stdout);
+    assert!(
+        leftovers(&run_id).is_empty(),
+        "left behind: {:?}",
+        leftovers(&run_id)
+    );
+
+    let run_dir = store.path().join("etcd/latest");
+    let history = std::fs::read_to_string(run_dir.join("history.jsonl")).unwrap();
+    let mut nemesis_fs = BTreeSet::new();
+    let mut kinds = BTreeSet::new();
+    let mut ok_ops = 0;
+    for line in history.lines() {
+        let e: serde_json::Value = serde_json::from_str(line).unwrap();
+        if e["process"] == "nemesis" {
+            nemesis_fs.insert(e["f"].as_str().unwrap().to_string());
+            if let Some(k) = e["value"]["kind"].as_str() {
+                kinds.insert(k.to_string());
+            }
+        } else if e["type"] == "ok" {
+            ok_ops += 1;
+        }
+    }
+    for f in [
+        "start-partition",
+        "stop-partition",
+        "kill",
+        "restart",
+        "pause",
+        "resume",
+    ] {
+        assert!(
+            nemesis_fs.contains(f),
+            "no {f} in the history: {nemesis_fs:?}"
+        );
+    }
+    for k in ["partition-isolate-leader", "partition-majorities-ring"] {
+        assert!(kinds.contains(k), "{k} not applied: {kinds:?}");
+    }
+    assert!(ok_ops > 1000, "only {ok_ops} ok ops in 30 s");
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("results.json")).unwrap()).unwrap();
+    assert_eq!(results["verdict"], "valid");
+    assert_eq!(results["keys"].as_array().unwrap().len(), 20);
+    for n in 1..=5 {
+        let log = run_dir.join(format!("nodes/n{n}/etcd.log"));
+        assert!(
+            std::fs::metadata(&log).unwrap().len() > 0,
+            "{} empty",
+            log.display()
+        );
+    }
+}
+
+#[test]
+fn serializable_reads_under_partitions_are_caught() {
+    require_environment();
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let store = tempfile::tempdir().unwrap();
+    let out = ferret()
+        .args([
+            "run",
+            "configs/etcd-serializable.yaml",
+            "--time-limit",
+            "30",
+            "--seed",
+            "2",
+            "--store",
+        ])
+        .arg(store.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected invalid; stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(store.path().join("etcd-serializable/latest/results.json")).unwrap(),
+    )
+    .unwrap();
+    let bad = results["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["verdict"] == "invalid")
+        .expect("an invalid key");
+    // The anomaly is a read that saw a value no longer current.
+    let first = &bad["explanation"]["shrunk"]["first"];
+    assert!(
+        ["read", "cas"].contains(&first["f"].as_str().unwrap()),
+        "{first}"
+    );
+    assert!(leftovers(&run_id_of(&stdout)).is_empty());
+}
+
+#[test]
+fn ctrl_c_and_sigkill_then_clean_leave_nothing() {
+    require_environment();
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let store = tempfile::tempdir().unwrap();
+
+    // Ctrl-C: the harness tears down by itself and says it could not finish.
+    let mut child = spawn_run(&["configs/etcd.yaml", "--time-limit", "60"], store.path());
+    let (run_id, pids) = wait_until_ready(&mut child);
+    std::thread::sleep(Duration::from_secs(3));
+    unsafe_kill(child.id(), 2);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(3));
+    assert!(
+        leftovers(&run_id).is_empty(),
+        "after Ctrl-C: {:?}",
+        leftovers(&run_id)
+    );
+    for p in &pids {
+        assert!(!pid_alive(*p), "etcd pid {p} still alive after Ctrl-C");
+    }
+    // What was recorded before the interrupt is kept.
+    let history = std::fs::read_to_string(store.path().join("etcd/latest/history.jsonl")).unwrap();
+    assert!(history.lines().count() > 10);
+
+    // SIGKILL: the harness cannot clean up; `ferret clean` must.
+    let mut child = spawn_run(&["configs/etcd.yaml", "--time-limit", "60"], store.path());
+    let (run_id, pids) = wait_until_ready(&mut child);
+    unsafe_kill(child.id(), 9);
+    child.wait().unwrap();
+    assert!(
+        !leftovers(&run_id).is_empty(),
+        "a killed harness should leave its namespaces"
+    );
+    let out = ferret().arg("clean").output().unwrap();
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains(&run_id) && said.contains("namespace"),
+        "{said}"
+    );
+    assert!(
+        leftovers(&run_id).is_empty(),
+        "after clean: {:?}",
+        leftovers(&run_id)
+    );
+    for p in &pids {
+        assert!(!pid_alive(*p), "etcd pid {p} still alive after clean");
+    }
+}
+
+fn unsafe_kill(pid: u32, sig: i32) {
+    extern "C" {
+        fn kill(pid: i32, sig: i32) -> i32;
+    }
+    // SAFETY: signalling a child we spawned.
+    unsafe {
+        kill(pid as i32, sig);
+    }
+}
