@@ -2,6 +2,7 @@
 
 mod check;
 mod clean;
+mod clock;
 mod config;
 mod db;
 mod platform;
@@ -37,6 +38,7 @@ enum Command {
     Run(run::RunArgs),
     Check(check::CheckArgs),
     Clean(clean::CleanArgs),
+    Clock(clock::ClockArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::run(args),
         Command::Clean(args) => clean::run(args),
+        Command::Clock(args) => clock::run(args),
     };
     match code {
         Ok(code) => ExitCode::from(code),

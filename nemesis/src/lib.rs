@@ -1,6 +1,9 @@
 //! The nemesis: faults as data, the topology maths behind partitions, and the commands a fault
 //! turns into on each node. Knows nothing of how commands reach a node, or of the CLI.
 
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub mod clock;
+
 use rand::seq::SliceRandom;
 use rand::Rng;
 use serde::Serialize;
