@@ -308,10 +308,13 @@ fn go_program_sees_the_offsets_through_its_vdso_calls() {
     close(host_clock_skew(), host_before, 0.1, "the host's own clock");
 }
 
+/// Lines read so far, the latest line's numbers, and our clocks when it arrived.
+type Seen = (u64, Vec<f64>, [f64; 3]);
+
 /// Reads a program's lines on a thread of its own, keeping the latest and a count.
 struct Latest {
     pid: i32,
-    state: std::sync::Arc<Mutex<(u64, Vec<f64>, [f64; 3])>>,
+    state: std::sync::Arc<Mutex<Seen>>,
 }
 
 impl Latest {
