@@ -193,6 +193,9 @@ pub struct NemesisConfig {
     /// Seconds to let the system recover after the final heal, before the final reads.
     #[serde(default = "default_recovery")]
     pub recovery: f64,
+    /// Sizes and targets of clock faults.
+    #[serde(default)]
+    pub clock: ferret_nemesis::ClockParams,
 }
 
 fn default_interval() -> f64 {
@@ -212,6 +215,7 @@ impl Default for NemesisConfig {
             interval: default_interval(),
             duration: default_duration(),
             recovery: default_recovery(),
+            clock: ferret_nemesis::ClockParams::default(),
         }
     }
 }
@@ -318,7 +322,14 @@ impl Config {
             .model
             .parse::<ferret_checkers::ModelName>()
             .map_err(|e| anyhow::anyhow!("checker.model: {e}"))?;
-        self.faults()?;
+        let faults = self.faults()?;
+        if faults.iter().any(|f| f.is_clock()) {
+            ferret_nemesis::clock::ClockMask::parse(&self.nemesis.clock.clocks)
+                .map_err(|e| anyhow::anyhow!("nemesis.clock.clocks: {e}"))?;
+            if !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+                bail!("clock faults need Linux on x86_64");
+            }
+        }
         Ok(())
     }
 }

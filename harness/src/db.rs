@@ -181,7 +181,7 @@ impl Db {
         lines[lines.len().saturating_sub(15)..].join("\n")
     }
 
-    async fn pid(&self, node: &Node) -> Option<u32> {
+    pub async fn pid(&self, node: &Node) -> Option<u32> {
         self.daemons.lock().await.get(&node.name)?.as_ref()?.id()
     }
 

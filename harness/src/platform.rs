@@ -279,6 +279,17 @@ impl LocalPlatform {
         Ok((out.status.success(), text))
     }
 
+    /// Start a command inside a node without waiting; its stdout is piped, stderr inherited.
+    pub fn exec_background(&self, node: &Node, script: &str) -> Result<Child> {
+        Command::new("ip")
+            .args(["netns", "exec", &node.netns, "sh", "-c", script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("cannot run {script} on {}", node.name))
+    }
+
     /// Start a daemon inside a node, its output appended to `log`. Registered before it runs on.
     pub async fn spawn_daemon(&self, node: &Node, script: &str, log: &Path) -> Result<Child> {
         let out = std::fs::OpenOptions::new()
@@ -369,6 +380,13 @@ pub async fn clean_registry(reg: &Registry) -> Vec<String> {
     for d in &reg.dirs {
         if d.exists() && std::fs::remove_dir_all(d).is_ok() {
             removed.push(format!("directory {}", d.display()));
+        }
+    }
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    {
+        let n = ferret_nemesis::clock::sweep_stale();
+        if n > 0 {
+            removed.push(format!("{n} clock agent state file(s) of dead processes"));
         }
     }
     // Links vanish a moment after their namespace; wait so "nothing left" is true on return.

@@ -134,6 +134,14 @@ impl Stats {
 
 struct Ctx {
     config: Config,
+    /// This binary, run on nodes as the clock agent.
+    agent: PathBuf,
+    /// Clock offset (ns) and clocks in force per node, re-applied when a node restarts.
+    skews: tokio::sync::Mutex<std::collections::BTreeMap<String, (i64, String)>>,
+    /// When the workload ends; clock agents that change offsets over time stop by then.
+    deadline: std::sync::OnceLock<Instant>,
+    /// Strobe and drift agents still running, with the node and offset they started from.
+    clock_jobs: tokio::sync::Mutex<Vec<(String, i64, tokio::process::Child)>>,
     seed: u64,
     platform: LocalPlatform,
     db: Db,
@@ -191,6 +199,11 @@ async fn run_async(config: Config, seed: u64) -> Result<u8> {
         })
         .collect::<Result<Vec<_>>>();
     let ctx = Arc::new(Ctx {
+        agent: std::env::current_exe()
+            .context("cannot find the ferret binary for the clock agent")?,
+        skews: Default::default(),
+        deadline: std::sync::OnceLock::new(),
+        clock_jobs: Default::default(),
         next_process: AtomicI64::new(config.workload.concurrency as i64),
         config,
         seed,
@@ -260,6 +273,7 @@ async fn cluster_phase(ctx: Arc<Ctx>, faults: Vec<FaultKind>) -> Result<(f64, f6
     let t0 = Instant::now();
     let cpu0 = harness_cpu_seconds();
     let deadline = t0 + limit;
+    let _ = ctx.deadline.set(deadline);
     let mut tasks = JoinSet::new();
     for slot in 0..ctx.config.workload.concurrency {
         tasks.spawn(worker(ctx.clone(), slot, deadline));
@@ -399,6 +413,20 @@ async fn nemesis(ctx: Arc<Ctx>, faults: Vec<FaultKind>, deadline: Instant) -> Re
     loop {
         tokio::time::sleep_until((Instant::now() + interval).min(deadline).into()).await;
         if Instant::now() >= deadline {
+            if !ctx.skews.lock().await.is_empty() {
+                reset_clocks(&ctx).await?;
+                let v = Value::from_json(
+                    &serde_json::json!({"fault": "clock", "kind": "clock-reset", "final": true}),
+                );
+                ctx.history.record(
+                    Process::Nemesis,
+                    EventType::Info,
+                    "clock-reset",
+                    None,
+                    v,
+                    None,
+                )?;
+            }
             return Ok(());
         }
         if order.is_empty() {
@@ -411,13 +439,20 @@ async fn nemesis(ctx: Arc<Ctx>, faults: Vec<FaultKind>, deadline: Instant) -> Re
         } else {
             None
         };
-        let fault = Fault::choose(kind, &names, leader.as_deref(), &mut rng);
-        let value = Value::from_json(&serde_json::to_value(&fault)?);
+        let fault = Fault::choose(
+            kind,
+            &names,
+            leader.as_deref(),
+            &ctx.config.nemesis.clock,
+            &mut rng,
+        );
         apply(&ctx, &fault).await?;
+        let value = fault_value(&ctx, &fault).await?;
         let f_start = match &fault {
             Fault::Partition { .. } => "start-partition",
             Fault::Kill { .. } => "kill",
             Fault::Pause { .. } => "pause",
+            Fault::Clock { kind, .. } => kind.name(),
         };
         ctx.history.record(
             Process::Nemesis,
@@ -443,9 +478,18 @@ async fn nemesis(ctx: Arc<Ctx>, faults: Vec<FaultKind>, deadline: Instant) -> Re
             Fault::Partition { .. } => "stop-partition",
             Fault::Kill { .. } => "restart",
             Fault::Pause { .. } => "resume",
+            Fault::Clock { kind, .. } => match kind {
+                FaultKind::ClockStrobe => "stop-clock-strobe",
+                FaultKind::ClockDrift => "stop-clock-drift",
+                // A bump or reset stays in force; nothing to record at its end.
+                _ => "",
+            },
         };
-        ctx.history
-            .record(Process::Nemesis, EventType::Info, f_stop, None, value, None)?;
+        if !f_stop.is_empty() {
+            let value = fault_value(&ctx, &fault).await?;
+            ctx.history
+                .record(Process::Nemesis, EventType::Info, f_stop, None, value, None)?;
+        }
         append_line(
             &schedule,
             &serde_json::json!({"at_s": ctx.history.elapsed_s(), "heal": kind.name()}),
@@ -474,7 +518,86 @@ fn describe(fault: &Fault) -> String {
         }
         Fault::Kill { nodes } => format!("kill {}", nodes.join(" ")),
         Fault::Pause { nodes } => format!("pause {}", nodes.join(" ")),
+        Fault::Clock {
+            kind, nodes, ms, ..
+        } => format!("{kind} {ms} ms {}", nodes.join(" ")),
     }
+}
+
+/// A fault as recorded in the history: what it is, plus the clock offsets then in force.
+async fn fault_value(ctx: &Ctx, fault: &Fault) -> Result<Value> {
+    let mut v = serde_json::to_value(fault)?;
+    if let Fault::Clock { .. } = fault {
+        let skews = ctx.skews.lock().await;
+        let offsets: serde_json::Map<String, serde_json::Value> = skews
+            .iter()
+            .map(|(n, (ns, _))| (n.clone(), serde_json::json!(*ns as f64 / 1e6)))
+            .collect();
+        v["offsets_ms"] = serde_json::Value::Object(offsets);
+    }
+    Ok(Value::from_json(&v))
+}
+
+/// Wait until a just-started daemon has exec'd its own binary (past `ip netns exec` and `sh`):
+/// a clock patch on the launcher would vanish with its exec.
+async fn settled_pid(ctx: &Ctx, node: &Node) -> Option<u32> {
+    for _ in 0..200 {
+        let pid = ctx.db.pid(node).await?;
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+        let name = exe.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !["ip", "sh", "dash", "bash"].contains(&name) {
+            return Some(pid);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    None
+}
+
+/// Run the clock agent on a node against its daemon.
+async fn clock_agent(ctx: &Ctx, node: &Node, args: &str) -> Result<String> {
+    let pid = settled_pid(ctx, node)
+        .await
+        .ok_or_else(|| anyhow!("no running {} on {} to skew", ctx.db.config.name, node.name))?;
+    let cmd = format!("{} clock {pid} {args}", ctx.agent.display());
+    let (ok, out) = ctx.platform.exec(node, &cmd, None).await?;
+    if !ok {
+        return Err(anyhow!(
+            "clock agent on {} failed: {}",
+            node.name,
+            out.trim()
+        ));
+    }
+    Ok(out)
+}
+
+async fn set_skew(ctx: &Ctx, node: &Node, offset_ns: i64, clocks: &str) -> Result<()> {
+    clock_agent(
+        ctx,
+        node,
+        &format!("set {} --clocks {clocks}", offset_ns as f64 / 1e6),
+    )
+    .await?;
+    ctx.skews
+        .lock()
+        .await
+        .insert(node.name.clone(), (offset_ns, clocks.to_string()));
+    Ok(())
+}
+
+/// Every skewed node back to real time.
+async fn reset_clocks(ctx: &Ctx) -> Result<()> {
+    for (_, _, mut job) in ctx.clock_jobs.lock().await.drain(..) {
+        let _ = job.kill().await;
+    }
+    let nodes: Vec<String> = ctx.skews.lock().await.keys().cloned().collect();
+    for name in nodes {
+        let node = ctx.platform.node(&name)?;
+        if ctx.db.is_running(node).await {
+            clock_agent(ctx, node, "heal").await?;
+        }
+        ctx.skews.lock().await.remove(&name);
+    }
+    Ok(())
 }
 
 async fn apply(ctx: &Ctx, fault: &Fault) -> Result<()> {
@@ -499,6 +622,49 @@ async fn apply(ctx: &Ctx, fault: &Fault) -> Result<()> {
                 ctx.db.pause(ctx.platform.node(n)?).await;
             }
         }
+        Fault::Clock {
+            kind: FaultKind::ClockReset,
+            ..
+        } => reset_clocks(ctx).await?,
+        Fault::Clock {
+            kind,
+            nodes,
+            clocks,
+            ms,
+            period_ms,
+        } => {
+            let left = ctx.deadline.get().map_or(Duration::MAX, |d| {
+                d.saturating_duration_since(Instant::now())
+            });
+            let seconds = ctx.config.nemesis.duration.min(left.as_secs_f64()).max(0.1);
+            for n in nodes {
+                let node = ctx.platform.node(n)?;
+                let current = ctx.skews.lock().await.get(n).map_or(0, |s| s.0);
+                match kind {
+                    FaultKind::ClockBump => {
+                        set_skew(ctx, node, current + ms * 1_000_000, clocks).await?
+                    }
+                    _ => {
+                        // Strobe and drift change the offset over time: an agent of their own.
+                        set_skew(ctx, node, current, clocks).await?;
+                        let pid = settled_pid(ctx, node).await.unwrap_or(0);
+                        let args = if *kind == FaultKind::ClockStrobe {
+                            format!(
+                                "strobe {} {} --period-ms {} --seconds {seconds} --clocks {clocks}",
+                                current as f64 / 1e6,
+                                (current + ms * 1_000_000) as f64 / 1e6,
+                                period_ms.unwrap_or(100)
+                            )
+                        } else {
+                            format!("drift {ms} --seconds {seconds} --clocks {clocks}")
+                        };
+                        let cmd = format!("{} clock {pid} {args}", ctx.agent.display());
+                        let job = ctx.platform.exec_background(node, &cmd)?;
+                        ctx.clock_jobs.lock().await.push((n.clone(), current, job));
+                    }
+                }
+            }
+        }
     }
     Ok(())
 }
@@ -515,9 +681,52 @@ async fn heal(ctx: &Ctx, fault: &Fault) -> Result<()> {
                 let node = ctx.platform.node(n)?;
                 if !ctx.db.is_running(node).await {
                     ctx.db.start(&ctx.platform, node).await?;
+                    // The new process would escape the skew its node was under.
+                    let skew = ctx.skews.lock().await.get(n).cloned();
+                    if let Some((offset, clocks)) = skew.filter(|s| s.0 != 0) {
+                        set_skew(ctx, node, offset, &clocks).await?;
+                        let v = serde_json::json!({"fault": "clock", "kind": "clock-reapply", "nodes": [n], "offset_ms": offset as f64 / 1e6, "clocks": clocks});
+                        ctx.history.record(
+                            Process::Nemesis,
+                            EventType::Info,
+                            "clock-reapply",
+                            None,
+                            Value::from_json(&v),
+                            None,
+                        )?;
+                    }
                 }
             }
         }
+        Fault::Clock { kind, .. }
+            if matches!(kind, FaultKind::ClockStrobe | FaultKind::ClockDrift) =>
+        {
+            // Strobe and drift agents end on their own after the fault's duration.
+            let jobs: Vec<_> = ctx.clock_jobs.lock().await.drain(..).collect();
+            for (name, start, job) in jobs {
+                let out = job.wait_with_output().await?;
+                let node = ctx.platform.node(&name)?;
+                let clocks = ctx
+                    .skews
+                    .lock()
+                    .await
+                    .get(&name)
+                    .map(|s| s.1.clone())
+                    .unwrap_or_default();
+                if *kind == FaultKind::ClockStrobe {
+                    // Back to where the strobe started.
+                    set_skew(ctx, node, start, &clocks).await?;
+                } else {
+                    // The drifted offset stays; the agent said where it ended.
+                    let end = serde_json::from_slice::<serde_json::Value>(&out.stdout)
+                        .ok()
+                        .and_then(|v| v["offset_ns"].as_i64())
+                        .unwrap_or(start);
+                    ctx.skews.lock().await.insert(name.clone(), (end, clocks));
+                }
+            }
+        }
+        Fault::Clock { .. } => {}
         Fault::Pause { nodes } => {
             for n in nodes {
                 ctx.db.resume(ctx.platform.node(n)?).await;

@@ -214,6 +214,66 @@ fn linearizable_etcd_under_every_fault_is_valid_and_leaves_nothing() {
 }
 
 #[test]
+fn clock_faults_run_on_etcd_and_follow_restarts() {
+    require_environment();
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let store = tempfile::tempdir().unwrap();
+    // Every node skewed, so a kill after any bump restarts a skewed node.
+    let text = std::fs::read_to_string(repo().join("configs/etcd-clock.yaml"))
+        .unwrap()
+        .replace("targets: minority", "targets: all");
+    let config = store.path().join("clock.yaml");
+    std::fs::write(&config, text).unwrap();
+    let out = ferret()
+        .arg("run")
+        .arg(&config)
+        .args([
+            "--time-limit",
+            "28",
+            "--seed",
+            "3",
+            "--nemesis",
+            "clock-bump,kill",
+            "--store",
+        ])
+        .arg(store.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let history =
+        std::fs::read_to_string(store.path().join("etcd-clock/latest/history.jsonl")).unwrap();
+    let nemesis: Vec<serde_json::Value> = history
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["process"] == "nemesis")
+        .collect();
+    let fs: Vec<&str> = nemesis.iter().map(|e| e["f"].as_str().unwrap()).collect();
+    assert!(
+        fs.contains(&"clock-bump") && fs.contains(&"clock-reapply"),
+        "{fs:?}"
+    );
+    assert_eq!(
+        fs.last(),
+        Some(&"clock-reset"),
+        "clocks not reset at the end: {fs:?}"
+    );
+    let bump = nemesis.iter().find(|e| e["f"] == "clock-bump").unwrap();
+    assert_eq!(bump["value"]["ms"].as_i64().unwrap().abs(), 5000);
+    assert_eq!(bump["value"]["offsets_ms"].as_object().unwrap().len(), 5);
+    assert!(leftovers(&run_id_of(&stdout)).is_empty());
+    let stale = std::fs::read_dir("/run/ferret/clock")
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(stale, 0, "clock agent state left in /run/ferret/clock");
+}
+
+#[test]
 fn serializable_reads_under_partitions_are_caught() {
     require_environment();
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());

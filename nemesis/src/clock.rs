@@ -612,6 +612,28 @@ pub fn set_offset(pid: i32, mask: ClockMask, offset_ns: i64) -> Result<PatchStat
     Ok(state)
 }
 
+/// Remove state files of processes that are gone (killed while skewed); returns how many.
+pub fn sweep_stale() -> usize {
+    let Ok(dir) = std::fs::read_dir(STATE_DIR) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in dir.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((pid, start)) = name
+            .strip_suffix(".json")
+            .and_then(|n| n.split_once('-'))
+            .and_then(|(p, s)| Some((p.parse::<i32>().ok()?, s.parse::<u64>().ok()?)))
+        else {
+            continue;
+        };
+        if process_start(pid) != Some(start) && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// Restore the vDSO's original bytes. The page stays mapped (a thread may be inside it), unused.
 pub fn heal(pid: i32) -> Result<bool, ClockError> {
     let start = process_start(pid).ok_or(ClockError::NoSuchProcess(pid))?;

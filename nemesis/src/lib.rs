@@ -5,7 +5,7 @@
 pub mod clock;
 
 use rand::seq::SliceRandom;
-use rand::Rng;
+use rand::{Rng, RngExt};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -34,10 +34,18 @@ pub enum FaultKind {
     Kill,
     /// SIGSTOP a minority of nodes; SIGCONT at heal.
     Pause,
+    /// Jump the targets' clocks by ±N ms; stays until clock-reset or the end of the run.
+    ClockBump,
+    /// Flip the targets' clocks between their offset and +N ms every P ms, for the fault's duration.
+    ClockStrobe,
+    /// Let the targets' clock offset grow at R ms per second for the fault's duration; it stays.
+    ClockDrift,
+    /// Every node's clocks back to real time.
+    ClockReset,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 8] = [
+    pub const ALL: [FaultKind; 12] = [
         FaultKind::PartitionHalves,
         FaultKind::PartitionRandomHalves,
         FaultKind::PartitionIsolateOne,
@@ -46,6 +54,10 @@ impl FaultKind {
         FaultKind::PartitionBridge,
         FaultKind::Kill,
         FaultKind::Pause,
+        FaultKind::ClockBump,
+        FaultKind::ClockStrobe,
+        FaultKind::ClockDrift,
+        FaultKind::ClockReset,
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,11 +70,19 @@ impl FaultKind {
             FaultKind::PartitionBridge => "partition-bridge",
             FaultKind::Kill => "kill",
             FaultKind::Pause => "pause",
+            FaultKind::ClockBump => "clock-bump",
+            FaultKind::ClockStrobe => "clock-strobe",
+            FaultKind::ClockDrift => "clock-drift",
+            FaultKind::ClockReset => "clock-reset",
         }
     }
 
     pub fn is_partition(self) -> bool {
-        !matches!(self, FaultKind::Kill | FaultKind::Pause)
+        self.name().starts_with("partition-")
+    }
+
+    pub fn is_clock(self) -> bool {
+        self.name().starts_with("clock-")
     }
 }
 
@@ -102,6 +122,53 @@ pub enum Fault {
     Pause {
         nodes: Vec<String>,
     },
+    Clock {
+        kind: FaultKind,
+        nodes: Vec<String>,
+        /// `realtime`, `monotonic` or `both`.
+        clocks: String,
+        /// Bump: the jump. Strobe: the second offset, relative. Drift: ms per second. Reset: 0.
+        ms: i64,
+        /// Strobe: the flip period.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        period_ms: Option<u64>,
+    },
+}
+
+/// Which nodes a clock fault hits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Targets {
+    One,
+    #[default]
+    Minority,
+    All,
+}
+
+/// How big clock faults are.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClockParams {
+    pub targets: Targets,
+    /// `realtime`, `monotonic` or `both`.
+    pub clocks: String,
+    pub bump_ms: i64,
+    pub strobe_ms: i64,
+    pub strobe_period_ms: u64,
+    pub drift_ms_per_s: i64,
+}
+
+impl Default for ClockParams {
+    fn default() -> Self {
+        ClockParams {
+            targets: Targets::Minority,
+            clocks: "both".into(),
+            bump_ms: 5000,
+            strobe_ms: 2000,
+            strobe_period_ms: 100,
+            drift_ms_per_s: 500,
+        }
+    }
 }
 
 impl Fault {
@@ -111,6 +178,7 @@ impl Fault {
         kind: FaultKind,
         nodes: &[String],
         leader: Option<&str>,
+        clock: &ClockParams,
         rng: &mut impl Rng,
     ) -> Fault {
         let mut shuffled = nodes.to_vec();
@@ -171,6 +239,33 @@ impl Fault {
             FaultKind::Pause => Fault::Pause {
                 nodes: sorted(shuffled[..minority.max(1)].to_vec()),
             },
+            FaultKind::ClockReset => Fault::Clock {
+                kind,
+                nodes: sorted(nodes.to_vec()),
+                clocks: clock.clocks.clone(),
+                ms: 0,
+                period_ms: None,
+            },
+            FaultKind::ClockBump | FaultKind::ClockStrobe | FaultKind::ClockDrift => {
+                let targets = match clock.targets {
+                    Targets::One => shuffled[..1].to_vec(),
+                    Targets::Minority => shuffled[..minority.max(1)].to_vec(),
+                    Targets::All => shuffled.clone(),
+                };
+                let sign = if rng.random_bool(0.5) { 1 } else { -1 };
+                let (ms, period_ms) = match kind {
+                    FaultKind::ClockBump => (sign * clock.bump_ms, None),
+                    FaultKind::ClockStrobe => (clock.strobe_ms, Some(clock.strobe_period_ms)),
+                    _ => (sign * clock.drift_ms_per_s, None),
+                };
+                Fault::Clock {
+                    kind,
+                    nodes: sorted(targets),
+                    clocks: clock.clocks.clone(),
+                    ms,
+                    period_ms,
+                }
+            }
         }
     }
 }
@@ -314,7 +409,13 @@ mod tests {
     fn faults_target_minorities_and_leaders() {
         let ns = nodes(5);
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        match Fault::choose(FaultKind::PartitionIsolateLeader, &ns, Some("n4"), &mut rng) {
+        match Fault::choose(
+            FaultKind::PartitionIsolateLeader,
+            &ns,
+            Some("n4"),
+            &ClockParams::default(),
+            &mut rng,
+        ) {
             Fault::Partition {
                 components, grudge, ..
             } => {
@@ -324,11 +425,23 @@ mod tests {
             }
             f => panic!("{f:?}"),
         }
-        match Fault::choose(FaultKind::Kill, &ns, None, &mut rng) {
+        match Fault::choose(
+            FaultKind::Kill,
+            &ns,
+            None,
+            &ClockParams::default(),
+            &mut rng,
+        ) {
             Fault::Kill { nodes } => assert_eq!(nodes.len(), 2),
             f => panic!("{f:?}"),
         }
-        match Fault::choose(FaultKind::PartitionHalves, &ns, None, &mut rng) {
+        match Fault::choose(
+            FaultKind::PartitionHalves,
+            &ns,
+            None,
+            &ClockParams::default(),
+            &mut rng,
+        ) {
             Fault::Partition { components, .. } => {
                 assert_eq!(
                     components,
@@ -337,6 +450,39 @@ mod tests {
             }
             f => panic!("{f:?}"),
         }
+    }
+
+    #[test]
+    fn clock_faults_pick_targets_and_sizes() {
+        let ns = nodes(5);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let p = ClockParams {
+            targets: Targets::All,
+            bump_ms: 250,
+            ..ClockParams::default()
+        };
+        match Fault::choose(FaultKind::ClockBump, &ns, None, &p, &mut rng) {
+            Fault::Clock { nodes, ms, .. } => {
+                assert_eq!(nodes.len(), 5);
+                assert_eq!(ms.abs(), 250);
+            }
+            f => panic!("{f:?}"),
+        }
+        let p = ClockParams {
+            targets: Targets::One,
+            ..ClockParams::default()
+        };
+        match Fault::choose(FaultKind::ClockStrobe, &ns, None, &p, &mut rng) {
+            Fault::Clock {
+                nodes, period_ms, ..
+            } => {
+                assert_eq!(nodes.len(), 1);
+                assert_eq!(period_ms, Some(100));
+            }
+            f => panic!("{f:?}"),
+        }
+        assert!(FaultKind::ClockDrift.is_clock() && !FaultKind::ClockDrift.is_partition());
+        assert!("clock-reset".parse::<FaultKind>().is_ok());
     }
 
     #[test]
