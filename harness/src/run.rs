@@ -165,15 +165,26 @@ fn harness_cpu_seconds() -> f64 {
     ticks / if hz > 0.0 { hz } else { 100.0 }
 }
 
-async fn shutdown_signal() -> &'static str {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => "interrupted (Ctrl-C)",
-        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => "terminated (SIGTERM)",
-    }
+/// Watch for Ctrl-C and SIGTERM from now on; the receiver says why once one arrives.
+/// Handlers are installed before anything is created, so an interrupt at any moment is seen and
+/// the run tears down in order instead of dying with its namespaces in place.
+fn watch_signals() -> Result<tokio::sync::watch::Receiver<Option<&'static str>>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let (tx, rx) = tokio::sync::watch::channel(None);
+    tokio::spawn(async move {
+        let why = tokio::select! {
+            _ = int.recv() => "interrupted (Ctrl-C)",
+            _ = term.recv() => "terminated (SIGTERM)",
+        };
+        let _ = tx.send(Some(why));
+    });
+    Ok(rx)
 }
 
 async fn run_async(config: Config, seed: u64) -> Result<u8> {
+    let mut stop = watch_signals()?;
     let faults = config.faults()?;
     let run_id = format!("{:06x}", rand::random::<u32>() & 0xff_ffff);
     println!(
@@ -183,9 +194,12 @@ async fn run_async(config: Config, seed: u64) -> Result<u8> {
     db::install(&config.db).await?;
     let run_dir = create_run_dir(&config.store, &config.name)?;
     std::fs::write(run_dir.join("config.yaml"), yaml_serde::to_string(&config)?)?;
+    let history = HistoryLog::create(&run_dir.join("history.jsonl"), Instant::now())?;
+    let agent =
+        std::env::current_exe().context("cannot find the ferret binary for the clock agent")?;
+    // From here on everything made is torn down, whatever happens.
     let platform = LocalPlatform::create(&run_id, config.platform.nodes).await?;
     let db = Db::new(config.db.clone(), &platform, run_dir.join("nodes"));
-    let history = HistoryLog::create(&run_dir.join("history.jsonl"), Instant::now())?;
     let clients = platform
         .nodes
         .iter()
@@ -198,9 +212,15 @@ async fn run_async(config: Config, seed: u64) -> Result<u8> {
             .map_err(anyhow::Error::msg)
         })
         .collect::<Result<Vec<_>>>();
+    let clients = match clients {
+        Ok(c) => c,
+        Err(e) => {
+            platform.teardown().await;
+            return Err(e);
+        }
+    };
     let ctx = Arc::new(Ctx {
-        agent: std::env::current_exe()
-            .context("cannot find the ferret binary for the clock agent")?,
+        agent,
         skews: Default::default(),
         deadline: std::sync::OnceLock::new(),
         clock_jobs: Default::default(),
@@ -210,13 +230,20 @@ async fn run_async(config: Config, seed: u64) -> Result<u8> {
         platform,
         db,
         history,
-        clients: clients.unwrap_or_default(),
+        clients,
         stats: Stats::default(),
         run_dir: run_dir.clone(),
     });
-    let outcome = tokio::select! {
-        r = cluster_phase(ctx.clone(), faults) => r,
-        why = shutdown_signal() => Err(anyhow!("{why}; the cluster was torn down")),
+    let interrupted =
+        |why: Option<&str>| anyhow!("{}; the cluster was torn down", why.unwrap_or("stopped"));
+    let already = *stop.borrow();
+    let outcome = if already.is_some() {
+        Err(interrupted(already))
+    } else {
+        tokio::select! {
+            r = cluster_phase(ctx.clone(), faults) => r,
+            _ = stop.changed() => Err(interrupted(*stop.borrow())),
+        }
     };
     // Whatever happened: kill the daemons and remove the network, data and registry.
     ctx.db.kill_all(&ctx.platform.nodes).await;
