@@ -428,11 +428,15 @@ fn check_key<M: Model>(
         // Name the first call that cannot fit when shrinking found it; else the search's.
         let culprit = shrunk.as_ref().map_or(&stuck_call, |s| &s.first);
         let summary = format!(
-            "{} {} by process {} ({}) returned {}, which no linearization allows: the history up \
+            "{}{} by process {} ({}) returned {}, which no linearization allows: the history up \
              to its completion is already not linearizable. The longest linearizable prefix the \
              search found has {} calls and leaves the state {}",
             culprit.f,
-            culprit.invoke_value,
+            if culprit.invoke_value.is_nil() {
+                String::new()
+            } else {
+                format!(" {}", culprit.invoke_value)
+            },
             culprit.process,
             culprit.place(),
             culprit.value,
