@@ -81,6 +81,35 @@ fn pid_alive(pid: u32) -> bool {
             .contains(") Z ")
 }
 
+/// Run `ferret run ARGS --store STORE` to the end; its stdout, after checking its exit code.
+fn run_to_end(args: &[&str], store: &Path, code: i32) -> String {
+    let out = ferret()
+        .arg("run")
+        .args(args)
+        .arg("--store")
+        .arg(store)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The nemesis events of a stored history.
+fn nemesis_events(history: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(history)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["process"] == "nemesis")
+        .collect()
+}
+
 fn run_id_of(output: &str) -> String {
     let at = output.find("run id ").expect("ferret prints its run id");
     output[at + 7..at + 13].to_string()
@@ -135,29 +164,18 @@ fn linearizable_etcd_under_every_fault_is_valid_and_leaves_nothing() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let store = tempfile::tempdir().unwrap();
     // Four kinds of 6 s each fit in 30 s; the shipped 60 s config cycles through all eight.
-    let out = ferret()
-        .args([
-            "run",
+    let stdout = run_to_end(
+        &[
             "configs/etcd.yaml",
             "--time-limit",
             "30",
             "--seed",
             "1",
-        ])
-        .args([
             "--nemesis",
             "kill,pause,partition-isolate-leader,partition-majorities-ring",
-            "--store",
-        ])
-        .arg(store.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
+        ],
+        store.path(),
+        0,
     );
     let run_id = run_id_of(&stdout);
     assert!(
@@ -167,21 +185,17 @@ fn linearizable_etcd_under_every_fault_is_valid_and_leaves_nothing() {
     );
 
     let run_dir = store.path().join("etcd/latest");
+    let nemesis = nemesis_events(&run_dir.join("history.jsonl"));
+    let nemesis_fs: BTreeSet<&str> = nemesis.iter().map(|e| e["f"].as_str().unwrap()).collect();
+    let kinds: BTreeSet<&str> = nemesis
+        .iter()
+        .filter_map(|e| e["value"]["kind"].as_str())
+        .collect();
     let history = std::fs::read_to_string(run_dir.join("history.jsonl")).unwrap();
-    let mut nemesis_fs = BTreeSet::new();
-    let mut kinds = BTreeSet::new();
-    let mut ok_ops = 0;
-    for line in history.lines() {
-        let e: serde_json::Value = serde_json::from_str(line).unwrap();
-        if e["process"] == "nemesis" {
-            nemesis_fs.insert(e["f"].as_str().unwrap().to_string());
-            if let Some(k) = e["value"]["kind"].as_str() {
-                kinds.insert(k.to_string());
-            }
-        } else if e["type"] == "ok" {
-            ok_ops += 1;
-        }
-    }
+    let ok_ops = history
+        .lines()
+        .filter(|l| l.contains("\"type\":\"ok\""))
+        .count();
     for f in [
         "start-partition",
         "stop-partition",
@@ -224,35 +238,20 @@ fn clock_faults_run_on_etcd_and_follow_restarts() {
         .replace("targets: minority", "targets: all");
     let config = store.path().join("clock.yaml");
     std::fs::write(&config, text).unwrap();
-    let out = ferret()
-        .arg("run")
-        .arg(&config)
-        .args([
+    let stdout = run_to_end(
+        &[
+            config.to_str().unwrap(),
             "--time-limit",
             "28",
             "--seed",
             "3",
             "--nemesis",
             "clock-bump,kill",
-            "--store",
-        ])
-        .arg(store.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        store.path(),
+        0,
     );
-    let history =
-        std::fs::read_to_string(store.path().join("etcd-clock/latest/history.jsonl")).unwrap();
-    let nemesis: Vec<serde_json::Value> = history
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|e| e["process"] == "nemesis")
-        .collect();
+    let nemesis = nemesis_events(&store.path().join("etcd-clock/latest/history.jsonl"));
     let fs: Vec<&str> = nemesis.iter().map(|e| e["f"].as_str().unwrap()).collect();
     assert!(
         fs.contains(&"clock-bump") && fs.contains(&"clock-reapply"),
@@ -278,25 +277,16 @@ fn serializable_reads_under_partitions_are_caught() {
     require_environment();
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let store = tempfile::tempdir().unwrap();
-    let out = ferret()
-        .args([
-            "run",
+    let stdout = run_to_end(
+        &[
             "configs/etcd-serializable.yaml",
             "--time-limit",
             "30",
             "--seed",
             "2",
-            "--store",
-        ])
-        .arg(store.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "expected invalid; stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        store.path(),
+        1,
     );
     let results: serde_json::Value = serde_json::from_slice(
         &std::fs::read(store.path().join("etcd-serializable/latest/results.json")).unwrap(),

@@ -168,6 +168,29 @@ fn data_slot(mask: ClockMask, offset_ns: i64) -> [u8; 32] {
 
 /// Machine code for the whole page at `base`: the data slot (zeroed; written separately), then
 /// the three replacements. Returns the bytes and each replacement's entry address, by symbol.
+/// Add the offset to the (seconds, fraction) pair at `[time]` and `[time + 8]` (a timespec or a
+/// timeval), carrying into seconds when the fraction reaches `one`. Clobbers rcx and rdx.
+fn add_offset(
+    a: &mut CodeAssembler,
+    time: AsmRegister64,
+    off_sec: CodeLabel,
+    off_frac: CodeLabel,
+    one: i32,
+) -> Result<(), IcedError> {
+    let mut store = a.create_label();
+    a.mov(rcx, qword_ptr(time + 8))?;
+    a.add(rcx, qword_ptr(off_frac))?;
+    a.mov(rdx, qword_ptr(time))?;
+    a.add(rdx, qword_ptr(off_sec))?;
+    a.cmp(rcx, one)?;
+    a.jl(store)?;
+    a.sub(rcx, one)?;
+    a.inc(rdx)?;
+    a.set_label(&mut store)?;
+    a.mov(qword_ptr(time + 8), rcx)?;
+    a.mov(qword_ptr(time), rdx)
+}
+
 /// Each replacement's entry address, by the vDSO symbol it replaces.
 type Entries = Vec<(&'static str, u64)>;
 
@@ -190,7 +213,6 @@ fn page_code(base: u64) -> Result<(Vec<u8>, Entries), IcedError> {
     // clock_gettime(clockid, ts): real syscall, then offset the masked clocks.
     let mut cgt = a.create_label();
     let mut done = a.create_label();
-    let mut store = a.create_label();
     a.set_label(&mut cgt)?;
     a.mov(eax, 228u32)?;
     a.syscall()?;
@@ -201,17 +223,7 @@ fn page_code(base: u64) -> Result<(Vec<u8>, Entries), IcedError> {
     a.mov(rcx, qword_ptr(mask))?;
     a.bt(rcx, rdi)?;
     a.jae(done)?; // bit clear: not skewed
-    a.mov(rcx, qword_ptr(rsi + 8))?;
-    a.add(rcx, qword_ptr(off_nsec))?;
-    a.mov(rdx, qword_ptr(rsi))?;
-    a.add(rdx, qword_ptr(off_sec))?;
-    a.cmp(rcx, 1_000_000_000)?;
-    a.jl(store)?;
-    a.sub(rcx, 1_000_000_000)?;
-    a.inc(rdx)?;
-    a.set_label(&mut store)?;
-    a.mov(qword_ptr(rsi + 8), rcx)?;
-    a.mov(qword_ptr(rsi), rdx)?;
+    add_offset(&mut a, rsi, off_sec, off_nsec, 1_000_000_000)?;
     a.xor(eax, eax)?;
     a.set_label(&mut done)?;
     a.ret()?;
@@ -219,7 +231,6 @@ fn page_code(base: u64) -> Result<(Vec<u8>, Entries), IcedError> {
     // gettimeofday(tv, tz): realtime only.
     let mut gtod = a.create_label();
     let mut done = a.create_label();
-    let mut store = a.create_label();
     a.set_label(&mut gtod)?;
     a.mov(eax, 96u32)?;
     a.syscall()?;
@@ -230,17 +241,7 @@ fn page_code(base: u64) -> Result<(Vec<u8>, Entries), IcedError> {
     a.mov(rcx, qword_ptr(mask))?;
     a.bt(rcx, 0)?;
     a.jae(done)?;
-    a.mov(rcx, qword_ptr(rdi + 8))?;
-    a.add(rcx, qword_ptr(off_usec))?;
-    a.mov(rdx, qword_ptr(rdi))?;
-    a.add(rdx, qword_ptr(off_sec))?;
-    a.cmp(rcx, 1_000_000)?;
-    a.jl(store)?;
-    a.sub(rcx, 1_000_000)?;
-    a.inc(rdx)?;
-    a.set_label(&mut store)?;
-    a.mov(qword_ptr(rdi + 8), rcx)?;
-    a.mov(qword_ptr(rdi), rdx)?;
+    add_offset(&mut a, rdi, off_sec, off_usec, 1_000_000)?;
     a.xor(eax, eax)?;
     a.set_label(&mut done)?;
     a.ret()?;
