@@ -255,9 +255,15 @@ impl Config {
             Some(l) => anyhow::anyhow!("{}:{}:{}: {e}", path.display(), l.line(), l.column()),
             None => anyhow::anyhow!("{}: {e}", path.display()),
         })?;
-        config
-            .validate()
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        config.validate().map_err(|e| {
+            // Messages start with the field's dotted path: point at it in the file.
+            let msg = e.to_string();
+            let field = msg.split([' ', ':']).next().unwrap_or("");
+            match locate(&text, field) {
+                Some((line, col)) => anyhow::anyhow!("{}:{line}:{col}: {msg}", path.display()),
+                None => anyhow::anyhow!("{}: {msg}", path.display()),
+            }
+        })?;
         Ok(config)
     }
 
@@ -332,6 +338,38 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Line and column of a dotted key (`client.timeout`) in block-style YAML; the deepest part of the
+/// path that is found when the rest is not (a flow mapping, a default).
+fn locate(text: &str, dotted: &str) -> Option<(usize, usize)> {
+    let mut found = None;
+    let mut parent_indent: Option<usize> = None;
+    let mut start = 0;
+    let lines: Vec<&str> = text.lines().collect();
+    'parts: for part in dotted.split('.').filter(|p| !p.is_empty()) {
+        for (i, line) in lines.iter().enumerate().skip(start) {
+            let body = line.trim_start();
+            let indent = line.len() - body.len();
+            if body.is_empty() || body.starts_with('#') {
+                continue;
+            }
+            if parent_indent.is_some_and(|p| indent <= p) {
+                break 'parts; // left the parent's block
+            }
+            if body
+                .strip_prefix(part)
+                .is_some_and(|rest| rest.starts_with(':'))
+            {
+                found = Some((i + 1, indent + 1));
+                parent_indent = Some(indent);
+                start = i + 1;
+                continue 'parts;
+            }
+        }
+        break;
+    }
+    found
 }
 
 #[cfg(test)]
