@@ -569,47 +569,23 @@ pub fn set_offset(pid: i32, mask: ClockMask, offset_ns: i64) -> Result<PatchStat
             format!("mmap in the target failed: errno {}", -(page as i64)),
         ));
     }
-    let mem = mem(pid)?;
-    let (code, entries) = page_code(page).map_err(|e| other(pid, format!("assembling: {e}")))?;
-    mem.write_all_at(&code, page)
-        .and_then(|_| mem.write_all_at(&data_slot(mask, offset_ns), page + MASK))
-        .map_err(|e| other(pid, format!("cannot write the page: {e}")))?;
-    let ranges: Vec<(u64, u64)> = symbols
-        .iter()
-        .map(|(_, a, _)| (*a, *a + JUMP_LEN as u64))
-        .collect();
-    stopped.step_out_of(&ranges)?;
-    let mut patches = Vec::new();
-    for (name, addr, _) in &symbols {
-        let mut original = vec![0u8; JUMP_LEN];
-        mem.read_exact_at(&mut original, *addr)
-            .map_err(|e| other(pid, format!("cannot read {name}: {e}")))?;
-        let Some(&(_, target)) = entries.iter().find(|(t, _)| t == name) else {
-            continue;
-        };
-        patches.push(Patch {
-            symbol: name.clone(),
-            address: *addr,
-            original,
-        });
-        if let Err(e) = mem.write_all_at(&jump_to(target), *addr) {
-            // Undo what was done, so a failure leaves the target as it was.
-            for p in &patches[..patches.len() - 1] {
-                let _ = mem.write_all_at(&p.original, p.address);
-            }
-            return Err(other(pid, format!("cannot patch {name}: {e}")));
-        }
-    }
     let state = PatchState {
         pid,
         start,
         page,
-        patches,
+        patches: Vec::new(),
         mask,
         offset_ns,
     };
+    let state = match install(state, &mut stopped, &symbols) {
+        Ok(state) => state,
+        Err(e) => {
+            // Nothing points at the page any more: give it back, so the target is as it was.
+            let _ = stopped.syscall(leader, syscall_insn, 11, [page, PAGE, 0, 0, 0, 0]);
+            return Err(e);
+        }
+    };
     drop(stopped);
-    save_state(&state)?;
     Ok(state)
 }
 
@@ -633,6 +609,61 @@ pub fn sweep_stale() -> usize {
         }
     }
     removed
+}
+
+/// Fill the new page, remember the original bytes (saved to disk before any is changed, so a
+/// patch can always be healed), then redirect the vDSO entries. On failure every entry already
+/// redirected is restored and the state file removed.
+fn install(
+    mut state: PatchState,
+    stopped: &mut Stopped,
+    symbols: &[VdsoSymbol],
+) -> Result<PatchState, ClockError> {
+    let (pid, page) = (state.pid, state.page);
+    let mem = mem(pid)?;
+    let (code, entries) = page_code(page).map_err(|e| other(pid, format!("assembling: {e}")))?;
+    mem.write_all_at(&code, page)
+        .and_then(|_| mem.write_all_at(&data_slot(state.mask, state.offset_ns), page + MASK))
+        .map_err(|e| other(pid, format!("cannot write the page: {e}")))?;
+    let mut jumps = Vec::new();
+    for (name, addr, _) in symbols {
+        let Some(&(_, target)) = entries.iter().find(|(t, _)| t == name) else {
+            continue;
+        };
+        let mut original = vec![0u8; JUMP_LEN];
+        mem.read_exact_at(&mut original, *addr)
+            .map_err(|e| other(pid, format!("cannot read {name}: {e}")))?;
+        state.patches.push(Patch {
+            symbol: name.clone(),
+            address: *addr,
+            original,
+        });
+        jumps.push((*addr, jump_to(target)));
+    }
+    save_state(&state)?;
+    let ranges: Vec<(u64, u64)> = jumps
+        .iter()
+        .map(|(a, _)| (*a, *a + JUMP_LEN as u64))
+        .collect();
+    let redirected = stopped.step_out_of(&ranges).and_then(|_| {
+        for (i, (addr, jump)) in jumps.iter().enumerate() {
+            if let Err(e) = mem.write_all_at(jump, *addr) {
+                for p in &state.patches[..i] {
+                    let _ = mem.write_all_at(&p.original, p.address);
+                }
+                return Err(other(
+                    pid,
+                    format!("cannot patch {}: {e}", state.patches[i].symbol),
+                ));
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = redirected {
+        let _ = std::fs::remove_file(state_path(pid, state.start));
+        return Err(e);
+    }
+    Ok(state)
 }
 
 /// Restore the vDSO's original bytes. The page stays mapped (a thread may be inside it), unused.
