@@ -48,5 +48,6 @@ pub fn run(args: CleanArgs) -> Result<u8> {
             println!("run {}: removed {}", reg.run_id, removed.join(", "));
         }
     }
+    let _ = std::fs::remove_dir(REGISTRY_DIR);
     Ok(crate::exit::VALID)
 }

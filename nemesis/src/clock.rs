@@ -608,6 +608,8 @@ pub fn sweep_stale() -> usize {
             removed += 1;
         }
     }
+    // Only succeeds when empty: the directory is ours, its other files are live patches.
+    let _ = std::fs::remove_dir(STATE_DIR);
     removed
 }
 
