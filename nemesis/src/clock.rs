@@ -690,6 +690,13 @@ pub fn heal(pid: i32) -> Result<bool, ClockError> {
     let _ = mem.write_all_at(&data_slot(ClockMask::default(), 0), state.page + MASK);
     drop(stopped);
     let _ = std::fs::remove_file(state_path(pid, start));
+    // Only succeeds when empty: other files there are live patches.
+    let _ = std::fs::remove_dir(STATE_DIR);
+    let _ = std::fs::remove_dir(
+        std::path::Path::new(STATE_DIR)
+            .parent()
+            .unwrap_or(std::path::Path::new(STATE_DIR)),
+    );
     Ok(true)
 }
 
