@@ -345,6 +345,8 @@ impl LocalPlatform {
             .clone();
         clean_registry(&reg).await;
         let _ = std::fs::remove_file(Registry::path(&self.run_id));
+        // Only succeeds when no other run is registered.
+        let _ = std::fs::remove_dir(REGISTRY_DIR);
     }
 }
 

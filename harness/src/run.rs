@@ -305,14 +305,17 @@ async fn cluster_phase(ctx: Arc<Ctx>, faults: Vec<FaultKind>) -> Result<(f64, f6
     for slot in 0..ctx.config.workload.concurrency {
         tasks.spawn(worker(ctx.clone(), slot, deadline));
     }
-    let nemesis = tokio::spawn(nemesis(ctx.clone(), faults, deadline));
+    // In a JoinSet too: if this phase is dropped (Ctrl-C), the nemesis stops with it rather than
+    // restarting nodes during teardown.
+    let mut nemesis_task = JoinSet::new();
+    nemesis_task.spawn(nemesis(ctx.clone(), faults, deadline));
     progress(&ctx, t0, limit).await;
     while let Some(r) = tasks.join_next().await {
         r.map_err(|e| anyhow!("a client task failed: {e}"))??;
     }
-    nemesis
-        .await
-        .map_err(|e| anyhow!("the nemesis task failed: {e}"))??;
+    if let Some(r) = nemesis_task.join_next().await {
+        r.map_err(|e| anyhow!("the nemesis task failed: {e}"))??;
+    }
     let elapsed = t0.elapsed().as_secs_f64();
     let cpu = harness_cpu_seconds() - cpu0;
 
