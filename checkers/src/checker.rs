@@ -605,23 +605,13 @@ fn shrink<M: Model>(
             *f = Fate::Dropped;
         }
     }
-    let mut calls = Vec::new();
-    let (mut relaxed, mut dropped) = (0, 0);
-    for (i, f) in fates.iter().enumerate() {
-        match f {
-            Fate::Kept => calls.push(kept[i].clone()),
-            Fate::Relaxed => {
-                let mut c = kept[i].clone();
-                c.outcome = Outcome::Info;
-                c.value = c.invoke_value.clone();
-                calls.push(c);
-                relaxed += 1;
-            }
-            Fate::Dropped => dropped += 1,
-        }
-    }
-    // Show only the calls the violation needs definitely; relaxed ones are counted.
-    calls.retain(|c| c.outcome != Outcome::Info);
+    // Show only the calls the violation needs definitely; relaxed and dropped ones are counted.
+    let calls = (0..ops.len())
+        .filter(|&i| fates[i] == Fate::Kept)
+        .map(|i| kept[i].clone())
+        .collect();
+    let count = |fate| fates.iter().filter(|&&f| f == fate).count();
+    let (relaxed, dropped) = (count(Fate::Relaxed), count(Fate::Dropped));
     Shrunk {
         first: kept[first].clone(),
         calls,

@@ -554,16 +554,18 @@ pub fn read_porcupine_etcd(path: &Path, reader: impl BufRead) -> Result<History,
         let Some(at) = line.find(MARK) else { continue };
         let start = at + MARK.len();
         let body = &line[start..];
-        let mut parts = body.split_whitespace();
-        let (Some(process), Some(kind), Some(f)) = (parts.next(), parts.next(), parts.next())
-        else {
+        // PROCESS :TYPE :F VALUE, whitespace-separated; the value is the rest of the line.
+        let (process, rest) = next_field(body);
+        let (kind, rest) = next_field(rest);
+        let (f, rest) = next_field(rest);
+        if f.is_empty() {
             return Err(ReadError::new(
                 path,
                 line_no,
                 start as u64 + 1,
                 "expected PROCESS :TYPE :F VALUE after \"jepsen.util - \"",
             ));
-        };
+        }
         if process == ":nemesis" {
             continue;
         }
@@ -575,10 +577,7 @@ pub fn read_porcupine_etcd(path: &Path, reader: impl BufRead) -> Result<History,
                 format!("process {process:?} is not an integer"),
             )
         })?;
-        let value_text = body
-            .split_once(f)
-            .map(|(_, rest)| rest.trim())
-            .unwrap_or("");
+        let value_text = rest.trim();
         let value = if value_text.is_empty() {
             Value::Nil
         } else {
@@ -613,6 +612,12 @@ pub fn read_porcupine_etcd(path: &Path, reader: impl BufRead) -> Result<History,
         )?;
     }
     Ok(b.history)
+}
+
+/// The first whitespace-separated field of `s`, and what follows it.
+fn next_field(s: &str) -> (&str, &str) {
+    let s = s.trim_start();
+    s.split_at(s.find(char::is_whitespace).unwrap_or(s.len()))
 }
 
 #[cfg(test)]

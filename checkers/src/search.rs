@@ -193,15 +193,27 @@ impl Bits {
     }
 
     /// A compact, canonical copy: leading all-ones words counted, trailing zero words dropped.
+    /// Read off the live set with `extra` added, without copying the whole set first: this runs
+    /// for every step the search tries.
     fn key(&self, extra: usize, state: u32) -> CacheKey {
-        let mut words = self.0.clone();
-        words[extra / 64] |= 1 << (extra % 64);
-        let lead = words.iter().take_while(|&&w| w == u64::MAX).count();
-        let end = words.iter().rposition(|&w| w != 0).map_or(lead, |p| p + 1);
+        let (extra_word, extra_bit) = (extra / 64, 1u64 << (extra % 64));
+        let word = |i: usize| {
+            if i == extra_word {
+                self.0[i] | extra_bit
+            } else {
+                self.0[i]
+            }
+        };
+        let n = self.0.len();
+        let lead = (0..n).take_while(|&i| word(i) == u64::MAX).count();
+        let end = (lead..n)
+            .rev()
+            .find(|&i| word(i) != 0)
+            .map_or(lead, |i| i + 1);
         CacheKey {
             lead: lead as u32,
             state,
-            words: words[lead..end.max(lead)].into(),
+            words: (lead..end).map(word).collect(),
         }
     }
 }

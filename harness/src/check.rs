@@ -131,11 +131,7 @@ pub fn run(args: CheckArgs) -> Result<u8> {
         std::fs::write(out, text + "\n")
             .with_context(|| format!("cannot write {}", out.display()))?;
     }
-    Ok(match report.verdict {
-        VerdictName::Valid => exit::VALID,
-        VerdictName::Invalid => exit::INVALID,
-        VerdictName::Unknown => exit::UNKNOWN,
-    })
+    Ok(exit::for_verdict(report.verdict))
 }
 
 pub fn print_summary(file: &std::path::Path, format: Format, report: &Report, verbose: bool) {

@@ -77,13 +77,7 @@ impl Registry {
     }
 }
 
-/// A process's start time (clock ticks since boot), field 22 of /proc/<pid>/stat.
-pub fn process_start(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may hold spaces and parentheses: fields start after the last ')'.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    rest.split_whitespace().nth(19)?.parse().ok()
-}
+pub use ferret_nemesis::proc::start_time as process_start;
 
 pub fn signal(pid: u32, sig: i32) -> bool {
     // SAFETY: kill(2) with a pid we started and verified; no memory is involved.

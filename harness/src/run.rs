@@ -153,13 +153,12 @@ struct Ctx {
 }
 
 fn harness_cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
-        return 0.0;
-    };
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let f = ferret_nemesis::proc::stat_fields("self").unwrap_or_default();
+    // utime and stime: fields 14 and 15, counted from field 3.
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|&i| f.get(i)?.parse::<f64>().ok())
+        .sum();
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     ticks / if hz > 0.0 { hz } else { 100.0 }
@@ -834,9 +833,5 @@ fn check_history(config: &Config, run_dir: &std::path::Path) -> Result<u8> {
     )?;
     check::print_summary(&path, Format::Jsonl, &report, false);
     println!("results: {}", run_dir.join("results.json").display());
-    Ok(match report.verdict {
-        ferret_checkers::VerdictName::Valid => exit::VALID,
-        ferret_checkers::VerdictName::Invalid => exit::INVALID,
-        ferret_checkers::VerdictName::Unknown => exit::UNKNOWN,
-    })
+    Ok(exit::for_verdict(report.verdict))
 }

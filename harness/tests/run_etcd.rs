@@ -24,7 +24,7 @@ fn ferret() -> Command {
 fn require_environment() {
     // SAFETY: geteuid has no preconditions.
     assert_eq!(
-        unsafe { libc_geteuid() },
+        unsafe { libc::geteuid() },
         0,
         "these tests need root (network namespaces)"
     );
@@ -42,11 +42,6 @@ fn require_environment() {
             "`{tool}` is missing: apt-get install -y etcd-server etcd-client nftables iproute2"
         );
     }
-}
-
-extern "C" {
-    #[link_name = "geteuid"]
-    fn libc_geteuid() -> u32;
 }
 
 /// What the machine holds that a run might have left: namespaces, links, registry files.
@@ -362,11 +357,8 @@ fn ctrl_c_and_sigkill_then_clean_leave_nothing() {
 }
 
 fn unsafe_kill(pid: u32, sig: i32) {
-    extern "C" {
-        fn kill(pid: i32, sig: i32) -> i32;
-    }
     // SAFETY: signalling a child we spawned.
     unsafe {
-        kill(pid as i32, sig);
+        libc::kill(pid as i32, sig);
     }
 }

@@ -125,9 +125,7 @@ fn state_path(pid: i32, start: u64) -> PathBuf {
 }
 
 fn process_start(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 2..];
-    rest.split_whitespace().nth(19)?.parse().ok()
+    crate::proc::start_time(u32::try_from(pid).ok()?)
 }
 
 pub fn load_state(pid: i32) -> Option<PatchState> {

@@ -3,6 +3,7 @@
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod clock;
+pub mod proc;
 
 use rand::seq::SliceRandom;
 use rand::{Rng, RngExt};
