@@ -129,9 +129,24 @@ pub enum Independent {
     No,
 }
 
+/// What a `fail` cas means. Tools differ: Knossos (and so Jepsen's EDN) treats every `:fail` as
+/// "did not happen" and drops it; Porcupine's etcd logs write `:fail :cas` for a compare that
+/// failed, an observation that the register did not hold `from`. ferret's own histories write a
+/// failed compare as `ok` with the value `false`, so their `fail` always means "not applied".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum FailedCas {
+    /// A `fail` cas did not happen and constrains nothing.
+    #[default]
+    Drop,
+    /// A `fail` cas is a compare that failed: the register did not hold `from` at some moment
+    /// between its invocation and its completion.
+    Observe,
+}
+
 #[derive(Clone, Debug)]
 pub struct CheckOptions {
     pub model: Option<ModelName>,
+    pub failed_cas: FailedCas,
     pub model_options: ModelOptions,
     pub independent: Independent,
     /// Per key.
@@ -146,6 +161,7 @@ impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {
             model: None,
+            failed_cas: FailedCas::Drop,
             model_options: ModelOptions::default(),
             independent: Independent::Auto,
             budget: Budget::default(),
@@ -161,6 +177,9 @@ pub enum CheckError {
     Input { line: u64, message: String },
     #[error("{0}")]
     Model(String),
+    /// Nothing to check: a verdict on it would be vacuous.
+    #[error("{0}")]
+    Empty(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, PartialOrd, Ord)]
@@ -212,15 +231,30 @@ pub struct KeyReport {
 #[derive(Clone, Debug, Serialize)]
 pub struct Explanation {
     pub summary: String,
-    /// The call that cannot be linearized after the longest prefix.
+    /// The call the summary names: the first whose result no linearization can accommodate (the
+    /// history cut just after it returned is already invalid) when shrinking found it, else the
+    /// call the search could not place after its longest prefix.
     pub stuck: Call,
-    /// How many calls the longest linearizable prefix found has.
+    /// How many calls the longest linearizable prefix the search found has.
     pub prefix_length: usize,
     /// Its last calls, in linearization order (at most 20).
     pub prefix_tail: Vec<Call>,
     /// The model state after that prefix.
     pub state: Value,
+    /// The call the search could not place after that prefix, when it is not `stuck`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix_stuck: Option<Call>,
     pub shrunk: Option<Shrunk>,
+}
+
+/// A call of a shrunk counterexample.
+#[derive(Clone, Debug, Serialize)]
+pub struct ShrunkCall {
+    #[serde(flatten)]
+    pub call: Call,
+    /// Kept only as an unknown outcome: it may or may not have taken effect, at any moment after
+    /// its invocation. The violation does not need its result, but removing it could invent one.
+    pub relaxed: bool,
 }
 
 /// A smaller history that is still not linearizable, found by relaxing calls one chunk at a time.
@@ -229,11 +263,11 @@ pub struct Shrunk {
     /// The first call whose result no linearization can accommodate: the history cut just after
     /// it returned is already invalid, the cut just before is not.
     pub first: Call,
-    /// Calls whose results and timing the violation needs, in history order.
-    pub calls: Vec<Call>,
-    /// Writes whose result it does not need: kept as unknown outcomes (they may or may not have
-    /// taken effect, at any time after their invocation), since removing a write could invent an
-    /// anomaly the history does not have.
+    /// Every call the shrunk history keeps, in history order: those whose results and timing the
+    /// violation needs, and (marked `relaxed`) writes whose result it does not need, kept as
+    /// unknown outcomes since removing a write could invent an anomaly the history does not have.
+    pub calls: Vec<ShrunkCall>,
+    /// How many of `calls` are relaxed.
     pub relaxed: usize,
     /// Reads and calls invoked after the stuck call, which it does not need at all.
     pub dropped: usize,
@@ -249,16 +283,37 @@ pub fn check(history: &History, opts: &CheckOptions) -> Result<Report, CheckErro
         message: e.message,
     })?;
     warnings.extend(history.warnings.iter().cloned());
+    if calls.is_empty() {
+        let nemesis = history.nemesis_events().count();
+        return Err(CheckError::Empty(if nemesis == 0 {
+            "the history has no operations: nothing to check".into()
+        } else {
+            format!("the history has {nemesis} nemesis events but no client operations: nothing to check")
+        }));
+    }
     let model = match opts.model {
         Some(m) => m,
         None => ModelName::infer(&calls).ok_or_else(|| {
-            CheckError::Model(
-                "cannot tell which model fits this history's functions; name one with --model"
-                    .into(),
-            )
+            let first = &calls[0];
+            CheckError::Input {
+                line: first.line,
+                message: format!(
+                    "cannot tell which model fits this history's functions (the first is {:?}); \
+                     name one with --model",
+                    first.f
+                ),
+            }
         })?,
     };
     split_independent(&mut calls, opts.independent, model);
+    if opts.failed_cas == FailedCas::Observe {
+        for c in calls.iter_mut() {
+            if c.f == "cas" && c.outcome == Outcome::Fail {
+                c.outcome = Outcome::Ok;
+                c.value = Value::Bool(false);
+            }
+        }
+    }
     let mo = opts.model_options.clone();
     let keys = match model {
         ModelName::Register => check_keys(
@@ -422,36 +477,36 @@ fn check_key<M: Model>(
         let stuck = out.stuck.unwrap_or(0);
         let tail_from = out.order.len().saturating_sub(20);
         let state = model.show_state(&out.state);
-        let stuck_call = kept[stuck].clone();
         let shrunk = (!opts.shrink_time.is_zero())
             .then(|| shrink(model, kept, ops, stuck, out.elapsed, opts));
-        // Name the first call that cannot fit when shrinking found it; else the search's.
-        let culprit = shrunk.as_ref().map_or(&stuck_call, |s| &s.first);
-        let summary = format!(
-            "{}{} by process {} ({}) returned {}, which no linearization allows: the history up \
-             to its completion is already not linearizable. The longest linearizable prefix the \
-             search found has {} calls and leaves the state {}",
-            culprit.f,
-            if culprit.invoke_value.is_nil() {
-                String::new()
-            } else {
-                format!(" {}", culprit.invoke_value)
-            },
-            culprit.process,
-            culprit.place(),
-            culprit.value,
+        // One call is named everywhere: the first that cannot fit when shrinking found it.
+        let culprit = shrunk.as_ref().map_or(kept[stuck], |s| &s.first).clone();
+        let prefix_stuck = (culprit != *kept[stuck]).then(|| kept[stuck].clone());
+        let mut summary = format!(
+            "{} returned {}, which no linearization allows: the history up to its completion is \
+             already not linearizable. The longest linearizable prefix the search found has {} \
+             calls and leaves the state {}",
+            describe_call(&culprit),
+            describe_result(&culprit),
             out.order.len(),
             state,
         );
+        if let Some(p) = &prefix_stuck {
+            summary.push_str(&format!(
+                ", after which {} cannot be placed",
+                describe_call(p)
+            ));
+        }
         Explanation {
             summary,
-            stuck: stuck_call,
+            stuck: culprit,
             prefix_length: out.order.len(),
             prefix_tail: out.order[tail_from..]
                 .iter()
                 .map(|&i| kept[i].clone())
                 .collect(),
             state,
+            prefix_stuck,
             shrunk,
         }
     });
@@ -464,6 +519,26 @@ fn check_key<M: Model>(
         memory_bytes: out.memory,
         elapsed_s: out.elapsed.as_secs_f64(),
         explanation,
+    }
+}
+
+/// A call as a person reads it: `cas [1 2] by process 3 (line 7)`.
+pub fn describe_call(c: &Call) -> String {
+    let request = if c.invoke_value.is_nil() {
+        String::new()
+    } else {
+        format!(" {}", c.invoke_value)
+    };
+    format!("{}{request} by process {} ({})", c.f, c.process, c.place())
+}
+
+/// What a call returned, as a person reads it.
+pub fn describe_result(c: &Call) -> String {
+    match c.outcome {
+        Outcome::Ok if crate::model::is_failed_compare(c) => "false (its compare failed)".into(),
+        Outcome::Ok => c.value.to_string(),
+        Outcome::Fail => "fail".into(),
+        Outcome::Info => "an unknown outcome".into(),
     }
 }
 
@@ -605,10 +680,12 @@ fn shrink<M: Model>(
             *f = Fate::Dropped;
         }
     }
-    // Show only the calls the violation needs definitely; relaxed and dropped ones are counted.
     let calls = (0..ops.len())
-        .filter(|&i| fates[i] == Fate::Kept)
-        .map(|i| kept[i].clone())
+        .filter(|&i| fates[i] != Fate::Dropped)
+        .map(|i| ShrunkCall {
+            call: kept[i].clone(),
+            relaxed: fates[i] == Fate::Relaxed,
+        })
         .collect();
     let count = |fate| fates.iter().filter(|&&f| f == fate).count();
     let (relaxed, dropped) = (count(Fate::Relaxed), count(Fate::Dropped));

@@ -102,6 +102,14 @@ pub fn read_file(path: &Path, format: Option<Format>) -> Result<(History, Format
             let n = read_up_to(&mut file, &mut head)
                 .map_err(|e| ReadError::new(path, 0, 0, format!("cannot read: {e}")))?;
             head.truncate(n);
+            if head.iter().all(u8::is_ascii_whitespace) {
+                return Err(ReadError::new(
+                    path,
+                    0,
+                    0,
+                    "the file is empty: no operations to check",
+                ));
+            }
             let file_format = Format::detect(&head).ok_or_else(|| {
                 ReadError::new(
                     path,
@@ -299,15 +307,21 @@ pub fn read_jsonl(path: &Path, mut reader: impl BufRead) -> Result<History, Read
                 ))
             }
         };
+        let exact = |v: &Option<serde_json::Value>, field: &str| {
+            v.as_ref()
+                .map(Value::from_json)
+                .transpose()
+                .map_err(|m| ReadError::new(path, line_no, 1, format!("\"{field}\": {m}")))
+        };
         let fields = Fields {
             index: ev.index,
             time: ev.time,
-            process: ev.process.as_ref().map(Value::from_json),
+            process: exact(&ev.process, "process")?,
             kind: ev.kind.map(Value::from),
             f: ev.f.map(Value::from),
-            key: ev.key.as_ref().map(Value::from_json),
-            value: ev.value.as_ref().map(Value::from_json),
-            error: ev.error.as_ref().map(Value::from_json),
+            key: exact(&ev.key, "key")?,
+            value: exact(&ev.value, "value")?,
+            error: exact(&ev.error, "error")?,
         };
         b.push(
             fields,
@@ -375,6 +389,9 @@ struct Cursor<'t> {
     pos: usize,
     line: u64,
     line_start: usize,
+    /// Where a comment began that holds what looks like an op: one byte damaged into `;` (an op's
+    /// `{`, or the line break before it) hides a whole op this way.
+    op_in_comment: Option<usize>,
 }
 
 impl<'t> Cursor<'t> {
@@ -408,8 +425,12 @@ impl<'t> Cursor<'t> {
             match bytes[p] {
                 b' ' | b'\t' | b'\r' | b'\n' | b',' => p += 1,
                 b';' => {
+                    let start = p;
                     while p < bytes.len() && bytes[p] != b'\n' {
                         p += 1;
+                    }
+                    if self.text[start..p].contains(":process") {
+                        self.op_in_comment.get_or_insert(start);
                     }
                 }
                 _ => break,
@@ -428,6 +449,7 @@ pub fn read_edn_str(path: &Path, text: &str) -> Result<History, ReadError> {
         pos: 0,
         line: 1,
         line_start: 0,
+        op_in_comment: None,
     };
     let closer = match cur.skip_blank() {
         None => return Ok(b.history),
@@ -440,6 +462,14 @@ pub fn read_edn_str(path: &Path, text: &str) -> Result<History, ReadError> {
     }
     loop {
         let next = cur.skip_blank();
+        if let Some(at) = cur.op_in_comment {
+            let (line, column) = line_col(&text.as_bytes()[..at]);
+            return Err(b.err(
+                &Location { line, column },
+                "a comment holds what looks like an op (:process ...): is the file damaged? \
+                 An op that should not be checked must be deleted, not commented out",
+            ));
+        }
         match (next, closer) {
             (None, None) => break,
             (None, Some(c)) => {
@@ -463,6 +493,18 @@ pub fn read_edn_str(path: &Path, text: &str) -> Result<History, ReadError> {
         }
         let loc = cur.location();
         let rest = &text[cur.pos..];
+        if let Err(deep) = check_nesting(rest) {
+            cur.advance_to(cur.pos + deep);
+            let at = cur.location();
+            return Err(b.err(
+                &at,
+                format!(
+                    "nested more than {MAX_NESTING} levels deep (the op starts at line {}, \
+                     column {}); ferret reads at most {MAX_NESTING}",
+                    loc.line, loc.column
+                ),
+            ));
+        }
         match clojure_reader::edn::read(rest) {
             Ok((form, remaining)) => {
                 cur.advance_to(text.len() - remaining.len());
@@ -474,6 +516,18 @@ pub fn read_edn_str(path: &Path, text: &str) -> Result<History, ReadError> {
                 b.push(fields, loc)?;
             }
             Err(e) => {
+                // A crash mid-write cuts the last line, which then has no newline. Anything else
+                // that does not parse is damage, and dropping the rest would hide it.
+                if matches!(e.code, clojure_reader::error::Code::UnexpectedEOF)
+                    && !rest.contains('\n')
+                {
+                    b.warn(
+                        loc.line,
+                        "last op is truncated and was not checked (the file ends mid-line: \
+                         it may have been cut mid-write)",
+                    );
+                    break;
+                }
                 let rel_line = e.line.unwrap_or(1) as u64;
                 let line = loc.line + rel_line - 1;
                 let column = match (rel_line, e.column) {
@@ -481,38 +535,88 @@ pub fn read_edn_str(path: &Path, text: &str) -> Result<History, ReadError> {
                     (_, Some(c)) => c as u64,
                     (_, None) => 0,
                 };
-                let at_end = rest_is_last_form(rest);
-                if matches!(e.code, clojure_reader::error::Code::UnexpectedEOF) && at_end {
-                    b.warn(
-                        loc.line,
-                        "last op is truncated and was not checked (the file may have been cut mid-write)",
-                    );
-                    break;
-                }
-                return Err(ReadError::new(
-                    path,
-                    line,
-                    column,
-                    format!("malformed EDN: {:?}", e.code),
-                ));
+                let what = match e.code {
+                    clojure_reader::error::Code::UnexpectedEOF => {
+                        "never closed: the file ends inside it (an unclosed string, map or vector?)"
+                            .to_string()
+                    }
+                    code => format!("malformed EDN: {code:?}"),
+                };
+                // Name the op that failed, and where the reader noticed when that is elsewhere.
+                let message = if line == loc.line {
+                    format!("op {what}")
+                } else {
+                    format!("the op starting here is {what}; the reader stopped at line {line}, column {column}")
+                };
+                return Err(ReadError::new(path, loc.line, loc.column, message));
             }
         }
     }
     Ok(b.history)
 }
 
-/// True when `rest` holds at most one line of text: a truncation, not a broken middle.
-fn rest_is_last_form(rest: &str) -> bool {
-    rest.trim_end().lines().count() <= 1 || !rest.trim_end().contains("\n{")
+/// How deep EDN may nest. The reader recurses once per level; deeper input is an error, never a
+/// stack overflow. Real ops nest a handful of levels.
+pub const MAX_NESTING: usize = 128;
+
+/// Scan the form at the start of `text` (skipping strings, characters and comments) and return
+/// the byte offset where it nests deeper than [`MAX_NESTING`], if it does.
+fn check_nesting(text: &str) -> Result<(), usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'\\' => i += 1,
+            b';' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(i);
+                }
+            }
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Ok(());
+                }
+            }
+            b' ' | b'\t' | b'\r' | b'\n' | b',' if depth == 0 && i > 0 && bytes[0] != b'#' => {
+                // An atom at the top: nothing nests.
+                return Ok(());
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 fn edn_fields(v: &Value) -> Result<Fields, String> {
-    let Value::Map(_) = v else {
+    let Value::Map(entries) = v else {
         return Err(format!(
             "expected an op map such as {{:process 0, :type :invoke, :f :read}}, found {}",
             v.kind()
         ));
     };
+    // Op fields are named by keywords; any other key means the map swallowed what follows it.
+    if let Some((k, _)) = entries.iter().find(|(k, _)| k.as_str().is_none()) {
+        return Err(format!(
+            "op map has {} as a key, where fields are keywords such as :process \
+             (a closing }} missing before it?)",
+            k.kind()
+        ));
+    }
     let int = |name: &str| -> Result<Option<i64>, String> {
         match v.get(name) {
             None | Some(Value::Nil) => Ok(None),
@@ -534,6 +638,11 @@ fn edn_fields(v: &Value) -> Result<Fields, String> {
 
 /// Parse a value written on the command line, as EDN (`0`, `nil`, `"x"`, `[1 2]`, `:k`).
 pub fn parse_value(text: &str) -> Result<Value, String> {
+    if check_nesting(text.trim_start()).is_err() {
+        return Err(format!(
+            "value is nested more than {MAX_NESTING} levels deep"
+        ));
+    }
     clojure_reader::edn::read_string(text)
         .map(|e| edn_to_value(&e))
         .map_err(|e| format!("{text:?} is not an EDN value ({:?})", e.code))
@@ -580,6 +689,13 @@ pub fn read_porcupine_etcd(path: &Path, reader: impl BufRead) -> Result<History,
         let value_text = rest.trim();
         let value = if value_text.is_empty() {
             Value::Nil
+        } else if check_nesting(value_text).is_err() {
+            return Err(ReadError::new(
+                path,
+                line_no,
+                (line.len() - value_text.len()) as u64 + 1,
+                format!("value is nested more than {MAX_NESTING} levels deep"),
+            ));
         } else {
             match clojure_reader::edn::read_string(value_text) {
                 Ok(e) => edn_to_value(&e),

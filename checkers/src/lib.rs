@@ -8,9 +8,13 @@ pub mod history;
 pub mod model;
 pub mod search;
 pub mod synth;
+#[doc(hidden)]
+pub mod testing;
 pub mod value;
 
-pub use checker::{check, CheckError, CheckOptions, Independent, ModelName, Report, VerdictName};
+pub use checker::{
+    check, CheckError, CheckOptions, FailedCas, Independent, ModelName, Report, VerdictName,
+};
 pub use format::{read_file, Format, JsonlWriter, ReadError};
 pub use history::{Call, Event, EventType, History, Location, Outcome, Process};
 pub use model::{Model, ModelOptions};

@@ -4,6 +4,8 @@
 //! follow a state when an op is applied (`Model::step`). Unknown-outcome calls (`Outcome::Info`)
 //! are given to `op` too: the model builds an op that may take effect, with whatever result, and
 //! the search is free to leave it out. Failed calls never reach a model: they did not happen.
+//! A cas whose compare failed is not a failed call: it completed `ok` with the value `false`, an
+//! observation that the register did not hold `from` at its linearization point.
 
 use crate::history::{Call, Outcome};
 use crate::value::Value;
@@ -94,6 +96,13 @@ pub enum RegisterOp {
     Read(Value),
     Write(Value),
     Cas(Value, Value),
+    /// A cas that completed and reported its compare failed: the state was not `from`.
+    CasFailed(Value),
+}
+
+/// True for a cas that completed and reported that its compare failed (`ok` with value `false`).
+pub fn is_failed_compare(call: &Call) -> bool {
+    call.f == "cas" && call.outcome == Outcome::Ok && call.value == Value::Bool(false)
 }
 
 impl Model for CasRegister {
@@ -109,6 +118,9 @@ impl Model for CasRegister {
             "read" => Ok(read_result(call, &self.opts).map(RegisterOp::Read)),
             "write" => Ok(Some(RegisterOp::Write(call.invoke_value.clone()))),
             "cas" if !self.plain => match call.invoke_value.as_list() {
+                Some([from, _]) if is_failed_compare(call) => {
+                    Ok(Some(RegisterOp::CasFailed(from.clone())))
+                }
                 Some([from, to]) => Ok(Some(RegisterOp::Cas(from.clone(), to.clone()))),
                 _ => Err(format!(
                     "cas value is {}, expected [from to]",
@@ -127,28 +139,31 @@ impl Model for CasRegister {
             RegisterOp::Write(v) => next.push(v.clone()),
             RegisterOp::Cas(from, to) if from == s => next.push(to.clone()),
             RegisterOp::Cas(..) => {}
+            RegisterOp::CasFailed(from) if from != s => next.push(s.clone()),
+            RegisterOp::CasFailed(_) => {}
         }
     }
 
     fn is_read_only(&self, op: &RegisterOp) -> bool {
-        matches!(op, RegisterOp::Read(_))
+        matches!(op, RegisterOp::Read(_) | RegisterOp::CasFailed(_))
     }
 
     fn needs_rescue(&self, s: &Value, op: &RegisterOp) -> bool {
         match op {
             RegisterOp::Read(v) | RegisterOp::Cas(v, _) => v != s,
-            RegisterOp::Write(_) => false,
+            // Any write of another value makes it fit again; no cheap proof that none will come.
+            RegisterOp::Write(_) | RegisterOp::CasFailed(_) => false,
         }
     }
 
     fn rescues(&self, writer: &RegisterOp, op: &RegisterOp) -> bool {
         let needed = match op {
             RegisterOp::Read(v) | RegisterOp::Cas(v, _) => v,
-            RegisterOp::Write(_) => return true,
+            RegisterOp::Write(_) | RegisterOp::CasFailed(_) => return true,
         };
         match writer {
             RegisterOp::Write(x) | RegisterOp::Cas(_, x) => x == needed,
-            RegisterOp::Read(_) => false,
+            RegisterOp::Read(_) | RegisterOp::CasFailed(_) => false,
         }
     }
 
@@ -594,6 +609,31 @@ mod tests {
             .unwrap();
         assert_eq!(steps(&m, &Value::Int(1), &cas), vec![Value::Int(2)]);
         assert!(steps(&m, &Value::Int(3), &cas).is_empty());
+        // A compare that failed saw a value other than `from`, and changed nothing.
+        let failed = m
+            .op(&call(
+                "cas",
+                Value::List(vec![1.into(), 2.into()]),
+                Value::Bool(false),
+                Outcome::Ok,
+            ))
+            .unwrap()
+            .unwrap();
+        assert_eq!(failed, RegisterOp::CasFailed(1.into()));
+        assert!(steps(&m, &Value::Int(1), &failed).is_empty());
+        assert_eq!(steps(&m, &Value::Int(3), &failed), vec![Value::Int(3)]);
+        assert!(m.is_read_only(&failed));
+        // An unknown-outcome cas may have swapped.
+        let unknown = m
+            .op(&call(
+                "cas",
+                Value::List(vec![1.into(), 2.into()]),
+                Value::List(vec![1.into(), 2.into()]),
+                Outcome::Info,
+            ))
+            .unwrap()
+            .unwrap();
+        assert_eq!(unknown, RegisterOp::Cas(1.into(), 2.into()));
         // An unknown-outcome read constrains nothing.
         let r = m
             .op(&call("read", Value::Nil, Value::Nil, Outcome::Info))

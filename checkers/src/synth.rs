@@ -143,7 +143,8 @@ pub fn register_history(opts: &SynthOptions) -> History {
                             reg.1 = std::mem::replace(&mut reg.0, to.clone());
                             (EventType::Ok, p.value.clone())
                         } else {
-                            (EventType::Fail, p.value.clone())
+                            // A compare that failed is an observation, as ferret's clients record it.
+                            (EventType::Ok, Value::Bool(false))
                         }
                     }
                 });

@@ -12,6 +12,9 @@ pub enum Value {
     Nil,
     Bool(bool),
     Int(i64),
+    /// An integer beyond 64 bits, as its decimal digits (with `-` if negative): compared exactly,
+    /// never rounded to a float. Never holds a number that fits `Int`.
+    BigInt(String),
     /// Stored as bits so values can be hashed and compared; histories rarely carry floats.
     Float(u64),
     Str(String),
@@ -82,7 +85,7 @@ impl Value {
         match self {
             Value::Nil => "nil",
             Value::Bool(_) => "a boolean",
-            Value::Int(_) => "an integer",
+            Value::Int(_) | Value::BigInt(_) => "an integer",
             Value::Float(_) => "a float",
             Value::Str(_) => "a string",
             Value::List(_) => "a list",
@@ -94,7 +97,7 @@ impl Value {
     /// Rough heap footprint, for memory budgets.
     pub fn heap_bytes(&self) -> usize {
         match self {
-            Value::Str(s) => s.capacity(),
+            Value::Str(s) | Value::BigInt(s) => s.capacity(),
             Value::List(v) | Value::Set(v) => {
                 v.capacity() * std::mem::size_of::<Value>()
                     + v.iter().map(Value::heap_bytes).sum::<usize>()
@@ -109,23 +112,41 @@ impl Value {
         }
     }
 
-    pub fn from_json(json: &serde_json::Value) -> Value {
-        match json {
+    /// A JSON value, numbers exactly: an integer of any size stays an integer; a float that does
+    /// not fit 64 bits is an error, never infinity.
+    pub fn from_json(json: &serde_json::Value) -> Result<Value, String> {
+        Ok(match json {
             serde_json::Value::Null => Value::Nil,
             serde_json::Value::Bool(b) => Value::Bool(*b),
-            serde_json::Value::Number(n) => match n.as_i64() {
-                Some(i) => Value::Int(i),
-                None => Value::float(n.as_f64().unwrap_or(f64::NAN)),
-            },
+            serde_json::Value::Number(n) => Value::from_number(n)?,
             serde_json::Value::String(s) => Value::Str(s.clone()),
-            serde_json::Value::Array(items) => {
-                Value::List(items.iter().map(Value::from_json).collect())
-            }
+            serde_json::Value::Array(items) => Value::List(
+                items
+                    .iter()
+                    .map(Value::from_json)
+                    .collect::<Result<_, _>>()?,
+            ),
             serde_json::Value::Object(map) => Value::Map(
                 map.iter()
-                    .map(|(k, v)| (Value::Str(k.clone()), Value::from_json(v)))
-                    .collect(),
+                    .map(|(k, v)| Ok((Value::Str(k.clone()), Value::from_json(v)?)))
+                    .collect::<Result<_, String>>()?,
             ),
+        })
+    }
+
+    fn from_number(n: &serde_json::Number) -> Result<Value, String> {
+        if let Some(i) = n.as_i64() {
+            return Ok(Value::Int(i));
+        }
+        // serde_json keeps the number's text (arbitrary_precision), so nothing was rounded yet.
+        let text = n.as_str();
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(Value::BigInt(text.to_string()));
+        }
+        match text.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(Value::float(f)),
+            _ => Err(format!("number {text} does not fit a 64-bit float")),
         }
     }
 }
@@ -154,6 +175,10 @@ impl Serialize for Value {
             Value::Nil => ser.serialize_unit(),
             Value::Bool(b) => ser.serialize_bool(*b),
             Value::Int(i) => ser.serialize_i64(*i),
+            Value::BigInt(digits) => match digits.parse::<serde_json::Number>() {
+                Ok(n) => n.serialize(ser),
+                Err(_) => ser.serialize_str(digits),
+            },
             Value::Float(bits) => ser.serialize_f64(f64::from_bits(*bits)),
             Value::Str(s) => ser.serialize_str(s),
             Value::List(items) | Value::Set(items) => {
@@ -193,6 +218,7 @@ impl fmt::Display for Value {
             Value::Nil => f.write_str("nil"),
             Value::Bool(b) => write!(f, "{b}"),
             Value::Int(i) => write!(f, "{i}"),
+            Value::BigInt(digits) => f.write_str(digits),
             Value::Float(bits) => write!(f, "{}", f64::from_bits(*bits)),
             Value::Str(s) => write!(f, "{s:?}"),
             Value::List(v) => {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use ferret_checkers::{check, read_file, CheckOptions, ModelName, VerdictName};
+use ferret_checkers::{check, read_file, CheckOptions, FailedCas, ModelName, VerdictName};
 
 #[test]
 fn every_porcupine_history_gets_its_expected_verdict() {
@@ -14,13 +14,15 @@ fn every_porcupine_history_gets_its_expected_verdict() {
             .split_once('\t')
             .expect("expected.tsv: file<TAB>verdict");
         let (history, _) = read_file(&dir.join(file), None).unwrap();
-        let model = if file.starts_with("kv/") {
-            ModelName::StringKv
+        // Porcupine's own convention for its etcd logs: `:fail :cas` is a compare that failed.
+        let (model, failed_cas) = if file.starts_with("kv/") {
+            (ModelName::StringKv, FailedCas::Drop)
         } else {
-            ModelName::CasRegister
+            (ModelName::CasRegister, FailedCas::Observe)
         };
         let opts = CheckOptions {
             model: Some(model),
+            failed_cas,
             ..CheckOptions::default()
         };
         let report = check(&history, &opts).unwrap();

@@ -63,7 +63,9 @@ fn register_op(cas: bool) -> BoxedStrategy<RegisterOp> {
     if cas {
         prop_oneof![
             base,
-            (small_value(), 0i64..3).prop_map(|(a, b)| RegisterOp::Cas(a, Value::Int(b)))
+            (small_value(), 0i64..3).prop_map(|(a, b)| RegisterOp::Cas(a, Value::Int(b))),
+            // A cas whose compare failed: an observation that the register did not hold `a`.
+            small_value().prop_map(RegisterOp::CasFailed),
         ]
         .boxed()
     } else {

@@ -3,9 +3,10 @@
 use crate::exit;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
+use ferret_checkers::checker::describe_result;
 use ferret_checkers::{
-    check, format::parse_value, read_file, Budget, CheckOptions, Format, Independent, ModelName,
-    ModelOptions, Report, VerdictName,
+    check, format::parse_value, read_file, Budget, CheckError, CheckOptions, FailedCas, Format,
+    Independent, ModelName, ModelOptions, Report, VerdictName,
 };
 use std::path::PathBuf;
 use std::time::Duration;
@@ -22,6 +23,16 @@ enum FormatArg {
     PorcupineEtcd,
     /// Porcupine's kv histories (EDN; string get/put/append per key).
     PorcupineKv,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FailedCasArg {
+    /// The format's own convention: observe in Porcupine's etcd logs, drop elsewhere.
+    Auto,
+    /// A failed cas did not happen and constrains nothing (Knossos's convention).
+    Drop,
+    /// A failed cas is a compare that failed: the register did not hold its `from`.
+    Observe,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -74,6 +85,12 @@ pub struct CheckArgs {
     /// Knossos's convention: a read that returned nil constrains nothing.
     #[arg(long)]
     nil_reads_unconstrained: bool,
+    /// What a cas that completed `fail` means. ferret's own histories record a compare that failed
+    /// as `ok` with the value `false` (always checked), so their `fail` means "not applied". Jepsen's
+    /// EDN follows Knossos, which drops every `:fail`; Porcupine's etcd logs write `:fail :cas` for
+    /// a compare that failed, which it checks. `auto` keeps each tool's convention.
+    #[arg(long, value_enum, default_value = "auto")]
+    failed_cas: FailedCasArg,
     /// Split Jepsen's independent [key value] tuples into keys.
     #[arg(long, value_enum, default_value = "auto")]
     independent: IndependentArg,
@@ -106,8 +123,15 @@ pub fn run(args: CheckArgs) -> Result<u8> {
         anyhow::bail!("--time-limit must be a positive number of seconds");
     }
     let initial = parse_value(&args.initial).map_err(|e| anyhow::anyhow!("--initial: {e}"))?;
+    let failed_cas = match (args.failed_cas, format) {
+        (FailedCasArg::Observe, _) | (FailedCasArg::Auto, Format::PorcupineEtcd) => {
+            FailedCas::Observe
+        }
+        _ => FailedCas::Drop,
+    };
     let opts = CheckOptions {
         model,
+        failed_cas,
         model_options: ModelOptions {
             initial,
             nil_reads_unconstrained: args.nil_reads_unconstrained,
@@ -124,7 +148,12 @@ pub fn run(args: CheckArgs) -> Result<u8> {
         shrink_time: Duration::from_secs_f64(args.shrink_time.max(0.0)),
         threads: args.threads,
     };
-    let report = check(&history, &opts).with_context(|| format!("{}", args.file.display()))?;
+    let report = check(&history, &opts).map_err(|e| match e {
+        CheckError::Input { line, message } => {
+            anyhow::anyhow!("{}:{line}: {message}", args.file.display())
+        }
+        other => anyhow::anyhow!("{}: {other}", args.file.display()),
+    })?;
     print_summary(&args.file, format, &report, args.verbose);
     if let Some(out) = &args.json {
         let text = serde_json::to_string_pretty(&report)?;
@@ -180,8 +209,9 @@ pub fn print_summary(file: &std::path::Path, format: Format, report: &Report, ve
             println!("      {}", e.summary);
             if let Some(s) = &e.shrunk {
                 println!(
-                    "      shrunk to {} calls{} ({} relaxed to unknown outcome, {} dropped):",
+                    "      shrunk to {} call{}{} ({} of them relaxed to an unknown outcome, {} dropped):",
                     s.calls.len(),
+                    if s.calls.len() == 1 { "" } else { "s" },
                     if s.minimal {
                         ""
                     } else {
@@ -190,19 +220,30 @@ pub fn print_summary(file: &std::path::Path, format: Format, report: &Report, ve
                     s.relaxed,
                     s.dropped
                 );
-                for c in &s.calls {
+                for sc in &s.calls {
+                    let c = &sc.call;
                     let request = if c.invoke_value.is_nil() {
                         String::new()
                     } else {
                         format!(" {}", c.invoke_value)
                     };
+                    let result = if sc.relaxed {
+                        "? (relaxed: may or may not have taken effect)".to_string()
+                    } else {
+                        describe_result(c)
+                    };
                     println!(
-                        "        {:<12} process {:<4} {}{} -> {}",
+                        "        {:<12} process {:<4} {}{} -> {}{}",
                         c.place(),
                         c.process,
                         c.f,
                         request,
-                        c.value
+                        result,
+                        if c == &s.first {
+                            "   <- first that cannot fit"
+                        } else {
+                            ""
+                        }
                     );
                 }
             }

@@ -446,7 +446,8 @@ async fn nemesis(ctx: Arc<Ctx>, faults: Vec<FaultKind>, deadline: Instant) -> Re
                 reset_clocks(&ctx).await?;
                 let v = Value::from_json(
                     &serde_json::json!({"fault": "clock", "kind": "clock-reset", "final": true}),
-                );
+                )
+                .map_err(anyhow::Error::msg)?;
                 ctx.history.record(
                     Process::Nemesis,
                     EventType::Info,
@@ -564,7 +565,7 @@ async fn fault_value(ctx: &Ctx, fault: &Fault) -> Result<Value> {
             .collect();
         v["offsets_ms"] = serde_json::Value::Object(offsets);
     }
-    Ok(Value::from_json(&v))
+    Value::from_json(&v).map_err(anyhow::Error::msg)
 }
 
 /// Wait until a just-started daemon has exec'd its own binary (past `ip netns exec` and `sh`):
@@ -720,7 +721,7 @@ async fn heal(ctx: &Ctx, fault: &Fault) -> Result<()> {
                             EventType::Info,
                             "clock-reapply",
                             None,
-                            Value::from_json(&v),
+                            Value::from_json(&v).map_err(anyhow::Error::msg)?,
                             None,
                         )?;
                     }

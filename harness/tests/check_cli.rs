@@ -132,7 +132,7 @@ fn malformed_input_exits_3_naming_file_line_and_column() {
     let out = ferret().arg("check").arg(&orphan).assert().code(3);
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(
-        err.contains("line 1") && err.contains("no open invocation"),
+        err.contains("orphan.jsonl:1:") && err.contains("no open invocation"),
         "{err}"
     );
 }

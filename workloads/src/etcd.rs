@@ -2,8 +2,9 @@
 //!
 //! Keys and values travel base64-encoded; int64 fields come back as strings; a txn whose compare
 //! failed has no `succeeded` field. Outcomes are classified honestly: `fail` only when the op
-//! certainly did not take effect (a cas whose compare failed; a connection refused before the
-//! request was sent; any failed read, since reads change nothing), `info` for everything uncertain.
+//! certainly did not take effect (a connection refused before the request was sent; any failed
+//! read, since reads change nothing), `info` for everything uncertain. A cas whose compare failed
+//! is `ok` with the value `false`: the checker holds it to having seen a value other than `from`.
 
 use crate::Completion;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -122,10 +123,9 @@ impl EtcdClient {
         match self.post("/v3/kv/txn", body).await {
             Ok(reply) => match reply.get("succeeded") {
                 Some(serde_json::Value::Bool(true)) => Completion::ok(value),
-                // Absent (the gateway omits false) or false: the compare failed, nothing changed.
-                None | Some(serde_json::Value::Bool(false)) => {
-                    Completion::fail(value, "compare failed")
-                }
+                // Absent (the gateway omits false) or false: the compare failed. That is an
+                // observation (the key did not hold `from`), not a non-event: `ok` with `false`.
+                None | Some(serde_json::Value::Bool(false)) => Completion::ok(Value::Bool(false)),
                 Some(other) => Completion::info(value, format!("unexpected succeeded: {other}")),
             },
             Err(f) => f.completion(value),
