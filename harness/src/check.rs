@@ -1,5 +1,6 @@
 //! `ferret check`: run the checkers on a history file.
 
+use crate::config::bounds::{self, seconds};
 use crate::exit;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
@@ -119,9 +120,12 @@ pub fn run(args: CheckArgs) -> Result<u8> {
             _ => None,
         },
     };
-    if !(args.time_limit > 0.0 && args.time_limit.is_finite()) {
-        anyhow::bail!("--time-limit must be a positive number of seconds");
-    }
+    let time_limit = seconds(args.time_limit, "--time-limit", bounds::CHECK_TIME)?;
+    let shrink_time = if args.shrink_time == 0.0 {
+        Duration::ZERO
+    } else {
+        seconds(args.shrink_time, "--shrink-time", bounds::CHECK_TIME)?
+    };
     let initial = parse_value(&args.initial).map_err(|e| anyhow::anyhow!("--initial: {e}"))?;
     let failed_cas = match (args.failed_cas, format) {
         (FailedCasArg::Observe, _) | (FailedCasArg::Auto, Format::PorcupineEtcd) => {
@@ -142,10 +146,10 @@ pub fn run(args: CheckArgs) -> Result<u8> {
             IndependentArg::No => Independent::No,
         },
         budget: Budget {
-            time: Duration::from_secs_f64(args.time_limit),
+            time: time_limit,
             memory: args.memory_limit.saturating_mul(1 << 20),
         },
-        shrink_time: Duration::from_secs_f64(args.shrink_time.max(0.0)),
+        shrink_time,
         threads: args.threads,
     };
     let report = check(&history, &opts).map_err(|e| match e {

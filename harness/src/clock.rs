@@ -80,7 +80,11 @@ pub fn run(args: ClockArgs) -> Result<u8> {
             clocks,
         } => {
             let mask = ClockMask::parse(&clocks).map_err(|e| anyhow!("--clocks: {e}"))?;
-            let period = positive_secs(period_ms / 1000.0, "--period-ms")?;
+            let (lo, hi) = crate::config::bounds::STROBE_PERIOD_MS;
+            if !(period_ms.is_finite() && period_ms >= lo as f64 && period_ms <= hi as f64) {
+                return Err(anyhow!("--period-ms must be {lo} to {hi}, not {period_ms}"));
+            }
+            let period = std::time::Duration::from_secs_f64(period_ms / 1000.0);
             let duration = positive_secs(seconds, "--seconds")?;
             let flips = clock::strobe(
                 args.pid,
@@ -134,8 +138,5 @@ fn ms_to_ns(ms: f64) -> Result<i64> {
 }
 
 fn positive_secs(s: f64, what: &str) -> Result<std::time::Duration> {
-    if !(s.is_finite() && s > 0.0) {
-        return Err(anyhow!("{what} must be positive"));
-    }
-    Ok(std::time::Duration::from_secs_f64(s))
+    crate::config::bounds::seconds(s, what, crate::config::bounds::FAULT_DURATION)
 }

@@ -252,14 +252,30 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
         let config: Config = yaml_serde::from_str(&text).map_err(|e| match e.location() {
-            Some(l) => anyhow::anyhow!("{}:{}:{}: {e}", path.display(), l.line(), l.column()),
+            Some(l) => anyhow::anyhow!(
+                "{}:{}:{}: {e}{}",
+                path.display(),
+                l.line(),
+                l.column(),
+                unclosed_hint(&text, l.line())
+            ),
             None => anyhow::anyhow!("{}: {e}", path.display()),
         })?;
         config.validate().map_err(|e| {
-            // Messages start with the field's dotted path: point at it in the file.
+            // Messages start with the field's dotted path: point at it in the file, or at the
+            // list item the message names.
             let msg = e.to_string();
             let field = msg.split([' ', ':']).next().unwrap_or("");
-            match locate(&text, field) {
+            let item = config
+                .nemesis
+                .faults
+                .iter()
+                .find(|f| msg.contains(&format!("{f:?}")) || msg.contains(&format!(": {f} ")));
+            let place = match (field, item) {
+                ("nemesis.faults", Some(item)) => locate_item(&text, field, item),
+                _ => None,
+            };
+            match place.or_else(|| locate(&text, field)) {
                 Some((line, col)) => anyhow::anyhow!("{}:{line}:{col}: {msg}", path.display()),
                 None => anyhow::anyhow!("{}: {msg}", path.display()),
             }
@@ -278,36 +294,27 @@ impl Config {
             .collect()
     }
 
+    /// Every number is checked against a named bound (see [`bounds`]) before anything exists, so
+    /// nothing later can overflow, panic or leave a cluster behind.
     pub fn validate(&self) -> Result<()> {
-        let positive = |v: f64, name: &str| -> Result<()> {
-            if !(v.is_finite() && v > 0.0) {
-                bail!("{name} must be a positive number of seconds, not {v}");
-            }
-            Ok(())
-        };
+        use bounds::*;
         if self.name.is_empty() || self.name.contains('/') || self.name.starts_with('.') {
             bail!("name must be a plain folder name, not {:?}", self.name);
         }
-        positive(self.time_limit, "time_limit")?;
-        positive(self.client.timeout, "client.timeout")?;
-        positive(self.db.ready_timeout, "db.ready_timeout")?;
-        positive(self.checker.time_limit, "checker.time_limit")?;
-        positive(self.nemesis.duration, "nemesis.duration")?;
-        if self.nemesis.interval < 0.0 || self.nemesis.recovery < 0.0 {
-            bail!("nemesis.interval and nemesis.recovery must not be negative");
-        }
+        seconds(self.time_limit, "time_limit", TIME_LIMIT)?;
+        seconds(self.client.timeout, "client.timeout", OP_TIMEOUT)?;
+        seconds(self.db.ready_timeout, "db.ready_timeout", READY_TIMEOUT)?;
+        seconds(self.checker.time_limit, "checker.time_limit", CHECK_TIME)?;
+        seconds(self.nemesis.duration, "nemesis.duration", FAULT_DURATION)?;
+        seconds(self.nemesis.interval, "nemesis.interval", FAULT_INTERVAL)?;
+        seconds(self.nemesis.recovery, "nemesis.recovery", RECOVERY)?;
         if self.platform.kind != "local" {
             bail!(
                 "platform.kind {:?} is not supported yet; use local (network namespaces)",
                 self.platform.kind
             );
         }
-        if !(1..=32).contains(&self.platform.nodes) {
-            bail!(
-                "platform.nodes must be 1 to 32, not {}",
-                self.platform.nodes
-            );
-        }
+        count(self.platform.nodes, "platform.nodes", NODES)?;
         if self.client.protocol != "etcd" {
             bail!(
                 "client.protocol {:?} is not supported; use etcd",
@@ -320,24 +327,165 @@ impl Config {
                 self.workload.kind
             );
         }
-        if self.workload.keys == 0 || self.workload.concurrency == 0 {
-            bail!("workload.keys and workload.concurrency must be at least 1");
+        count(self.workload.keys, "workload.keys", KEYS)?;
+        count(
+            self.workload.concurrency,
+            "workload.concurrency",
+            CONCURRENCY,
+        )?;
+        let (lo, hi) = RATE;
+        if !(self.workload.rate.is_finite() && (lo..=hi).contains(&self.workload.rate)) {
+            bail!(
+                "workload.rate must be between {lo} and {hi} ops per second, not {}",
+                show(self.workload.rate)
+            );
         }
-        positive(self.workload.rate, "workload.rate (ops per second)")?;
+        let m = self.workload.mix;
+        for (v, name) in [(m.read, "read"), (m.write, "write"), (m.cas, "cas")] {
+            if !(v.is_finite() && v >= 0.0) {
+                bail!(
+                    "workload.mix.{name} must be a share of 0 or more, not {}",
+                    show(v)
+                );
+            }
+        }
+        if !(m.read + m.write + m.cas > 0.0 && (m.read + m.write + m.cas).is_finite()) {
+            bail!("workload.mix must give some op a share above 0");
+        }
         self.checker
             .model
             .parse::<ferret_checkers::ModelName>()
             .map_err(|e| anyhow::anyhow!("checker.model: {e}"))?;
         let faults = self.faults()?;
+        for f in &faults {
+            if self.platform.nodes < f.min_nodes() {
+                bail!(
+                    "nemesis.faults: {f} needs at least {} nodes; this run has {}",
+                    f.min_nodes(),
+                    self.platform.nodes
+                );
+            }
+        }
         if faults.iter().any(|f| f.is_clock()) {
-            ferret_nemesis::clock::ClockMask::parse(&self.nemesis.clock.clocks)
+            let c = &self.nemesis.clock;
+            ferret_nemesis::clock::ClockMask::parse(&c.clocks)
                 .map_err(|e| anyhow::anyhow!("nemesis.clock.clocks: {e}"))?;
+            for (v, name) in [
+                (c.bump_ms, "nemesis.clock.bump_ms"),
+                (c.strobe_ms, "nemesis.clock.strobe_ms"),
+            ] {
+                if v.unsigned_abs() > CLOCK_OFFSET_MS {
+                    bail!("{name} must be within ±{CLOCK_OFFSET_MS} ms (a day), not {v}");
+                }
+            }
+            if c.drift_ms_per_s.unsigned_abs() > CLOCK_DRIFT_MS_PER_S {
+                bail!(
+                    "nemesis.clock.drift_ms_per_s must be within ±{CLOCK_DRIFT_MS_PER_S}, not {}",
+                    c.drift_ms_per_s
+                );
+            }
+            let (lo, hi) = STROBE_PERIOD_MS;
+            if !(lo..=hi).contains(&c.strobe_period_ms) {
+                bail!(
+                    "nemesis.clock.strobe_period_ms must be {lo} to {hi} ms, not {}",
+                    c.strobe_period_ms
+                );
+            }
             if !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
                 bail!("clock faults need Linux on x86_64");
             }
         }
         Ok(())
     }
+}
+
+/// The bounds every number of a config or flag is held to. Beyond them a run is a typo, and some
+/// values would overflow a timer or a clock offset.
+pub mod bounds {
+    use anyhow::{bail, Result};
+    use std::time::Duration;
+
+    /// (least, most) seconds.
+    pub const TIME_LIMIT: (f64, f64) = (0.1, 7.0 * 86_400.0);
+    pub const OP_TIMEOUT: (f64, f64) = (0.001, 3_600.0);
+    pub const READY_TIMEOUT: (f64, f64) = (0.1, 3_600.0);
+    pub const CHECK_TIME: (f64, f64) = (0.001, 7.0 * 86_400.0);
+    pub const FAULT_DURATION: (f64, f64) = (0.01, 86_400.0);
+    pub const FAULT_INTERVAL: (f64, f64) = (0.0, 86_400.0);
+    pub const RECOVERY: (f64, f64) = (0.0, 3_600.0);
+    /// Ops per second, all clients together.
+    pub const RATE: (f64, f64) = (0.01, 100_000.0);
+    pub const NODES: (usize, usize) = (1, 32);
+    pub const KEYS: (usize, usize) = (1, 1_000_000);
+    pub const CONCURRENCY: (usize, usize) = (1, 1_024);
+    pub const CLOCK_OFFSET_MS: u64 = 86_400_000;
+    pub const CLOCK_DRIFT_MS_PER_S: u64 = 100_000;
+    pub const STROBE_PERIOD_MS: (u64, u64) = (1, 60_000);
+
+    /// A number as a person reads it: `1e20`, not twenty-one digits.
+    pub fn show(v: f64) -> String {
+        if v != 0.0 && v.is_finite() && !(1e-4..1e9).contains(&v.abs()) {
+            format!("{v:e}")
+        } else {
+            format!("{v}")
+        }
+    }
+
+    /// `v` seconds as a duration, if within `(least, most)`.
+    pub fn seconds(v: f64, name: &str, (lo, hi): (f64, f64)) -> Result<Duration> {
+        if !(v.is_finite() && v >= lo && v <= hi) {
+            bail!(
+                "{name} must be between {lo} and {hi} seconds, not {}",
+                show(v)
+            );
+        }
+        Ok(Duration::from_secs_f64(v))
+    }
+
+    pub fn count(v: usize, name: &str, (lo, hi): (usize, usize)) -> Result<()> {
+        if !(lo..=hi).contains(&v) {
+            bail!("{name} must be {lo} to {hi}, not {v}");
+        }
+        Ok(())
+    }
+}
+
+/// A YAML error inside a flow collection left open on its line is most often a missing `}` or
+/// `]`: the parser reads on into the next key and blames that.
+fn unclosed_hint(text: &str, line: usize) -> String {
+    let Some(body) = text.lines().nth(line.saturating_sub(1)) else {
+        return String::new();
+    };
+    let body = body.split(" #").next().unwrap_or("");
+    let count = |c: char| body.chars().filter(|&x| x == c).count();
+    for (open, close) in [('{', '}'), ('[', ']')] {
+        if count(open) > count(close) {
+            return format!(
+                " (line {line} opens a {open:?} it does not close: a missing {close:?}?)"
+            );
+        }
+    }
+    String::new()
+}
+
+/// Line and column of `item` in the list under a dotted key (block `- item` or flow `[a, item]`).
+fn locate_item(text: &str, dotted: &str, item: &str) -> Option<(usize, usize)> {
+    let (key_line, _) = locate(text, dotted)?;
+    text.lines()
+        .enumerate()
+        .skip(key_line - 1)
+        .take(64)
+        .find_map(|(i, line)| {
+            let body = line.split('#').next().unwrap_or("");
+            body.match_indices(item)
+                .find(|(at, _)| {
+                    let before = body[..*at].chars().last();
+                    let after = body[at + item.len()..].chars().next();
+                    !before.is_some_and(|c| c.is_alphanumeric() || c == '-')
+                        && !after.is_some_and(|c| c.is_alphanumeric() || c == '-')
+                })
+                .map(|(at, _)| (i + 1, body[..at].chars().count() + 1))
+        })
 }
 
 /// Line and column of a dotted key (`client.timeout`) in block-style YAML; the deepest part of the

@@ -59,6 +59,9 @@ pub struct RunArgs {
     /// Store folder.
     #[arg(long, value_name = "DIR")]
     store: Option<PathBuf>,
+    /// Check the config and flags, print what would run, and start nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 impl RunArgs {
@@ -99,6 +102,23 @@ pub fn run(args: RunArgs) -> Result<u8> {
         .map_err(|e| anyhow!("{} (with command-line flags): {e}", args.config.display()))?;
     let seed = config.seed.unwrap_or_else(rand::random);
     config.seed = Some(seed);
+    if args.dry_run {
+        let faults: Vec<String> = config.faults()?.iter().map(|f| f.to_string()).collect();
+        println!(
+            "{}: valid config. {} would run {} nodes ({}) for {} s: {} clients at {} ops/s over {} keys, \
+             seed {seed}, faults: {}",
+            args.config.display(),
+            config.name,
+            config.platform.nodes,
+            config.platform.kind,
+            config.time_limit,
+            config.workload.concurrency,
+            config.workload.rate,
+            config.workload.keys,
+            if faults.is_empty() { "none".to_string() } else { faults.join(", ") },
+        );
+        return Ok(exit::VALID);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -78,6 +78,16 @@ impl FaultKind {
         }
     }
 
+    /// The fewest nodes the fault means anything on: a partition needs two sides; a ring of
+    /// distinct majorities or a bridge needs three nodes.
+    pub fn min_nodes(self) -> usize {
+        match self {
+            FaultKind::PartitionMajoritiesRing | FaultKind::PartitionBridge => 3,
+            k if k.is_partition() => 2,
+            _ => 1,
+        }
+    }
+
     pub fn is_partition(self) -> bool {
         self.name().starts_with("partition-")
     }
@@ -293,34 +303,47 @@ pub fn complete_grudge(components: &[Vec<String>]) -> Grudge {
     g
 }
 
-/// Nodes in a ring; each sees itself and its nearest neighbours on both sides, just enough for a
-/// majority. With five nodes, each sees three, and no two see the same three.
+/// Every node sees a majority (itself included), no two nodes see the same set, and links are
+/// two-way: over TCP a one-way link is no link at all, so the grudge must be symmetric.
+///
+/// Each node needs `d = majority - 1` neighbours. Nodes sit in a ring and link to the `d / 2`
+/// nearest on each side; when `d` is odd, each also links across the ring to the node opposite
+/// (with an odd count one node is left over and links to the middle one, which then sees one more
+/// than a majority). Needs 3 nodes or more; with 3 it is a line, whose middle sees both ends.
 pub fn majorities_ring(ring: &[String]) -> Grudge {
     let n = ring.len();
-    let majority = n / 2 + 1;
-    let mut g = Grudge::new();
-    for (i, node) in ring.iter().enumerate() {
-        let mut sees = BTreeSet::new();
-        // Neighbours alternately to the right and left until a majority is seen.
-        let mut step = 0usize;
-        while sees.len() < majority {
-            let offset = step.div_ceil(2);
-            let j = if step % 2 == 1 {
-                i + offset
-            } else {
-                i + n - offset
-            };
-            sees.insert(ring[j % n].clone());
-            step += 1;
+    let d = n / 2; // majority - 1
+    let mut links = vec![BTreeSet::new(); n];
+    let mut link = |a: usize, b: usize| {
+        if a != b {
+            links[a].insert(b);
+            links[b].insert(a);
         }
-        let drops = ring
-            .iter()
-            .filter(|m| !sees.contains(*m))
-            .cloned()
-            .collect();
-        g.insert(node.clone(), drops);
+    };
+    for i in 0..n {
+        for k in 1..=d / 2 {
+            link(i, (i + k) % n);
+        }
     }
-    g
+    if d % 2 == 1 {
+        let half = n / 2;
+        for i in 0..half {
+            link(i, i + half);
+        }
+        if n % 2 == 1 {
+            link(n - 1, half);
+        }
+    }
+    ring.iter()
+        .enumerate()
+        .map(|(i, node)| {
+            let drops = (0..n)
+                .filter(|&j| j != i && !links[i].contains(&j))
+                .map(|j| ring[j].clone())
+                .collect();
+            (node.clone(), drops)
+        })
+        .collect()
 }
 
 /// Two halves that share one node: the bridge sees everyone, the others only their half.
@@ -376,21 +399,102 @@ mod tests {
         !g[a].contains(b) && !g[b].contains(a)
     }
 
-    #[test]
-    fn majorities_ring_gives_every_node_a_different_majority() {
-        let ns = nodes(5);
-        let g = majorities_ring(&ns);
-        let mut views = BTreeSet::new();
-        for n in &ns {
-            let sees: Vec<_> = ns.iter().filter(|m| !g[n].contains(*m)).collect();
-            assert_eq!(sees.len(), 3, "{n} sees {sees:?}");
-            assert!(views.insert(format!("{sees:?}")));
-            assert!(!g[n].contains(n));
+    /// The nodes `a` can exchange packets with, itself included, checking the grudge is
+    /// symmetric: a node that drops another is dropped by it.
+    fn sees(g: &Grudge, ns: &[String], a: &str) -> BTreeSet<String> {
+        assert!(!g[a].contains(a), "{a} drops itself");
+        for b in &g[a] {
+            assert!(
+                g[b].contains(a),
+                "{a} drops {b} but {b} does not drop {a}: one-way"
+            );
         }
-        // Symmetric: if a drops b then b drops a.
-        for a in &ns {
-            for b in &g[a] {
-                assert!(g[b].contains(a));
+        ns.iter().filter(|b| !g[a].contains(*b)).cloned().collect()
+    }
+
+    /// Every partition kind, for every size it is meant for and many seeds, gives the topology its
+    /// name promises, judged by who can exchange packets with whom in both directions.
+    #[test]
+    fn every_partition_gives_the_topology_its_name_promises() {
+        for n in 1..=9 {
+            let ns = nodes(n);
+            let majority = n / 2 + 1;
+            for kind in FaultKind::ALL.into_iter().filter(|k| k.is_partition()) {
+                if n < kind.min_nodes() {
+                    continue;
+                }
+                for seed in 0..50 {
+                    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+                    let leader = ns[seed as usize % n].clone();
+                    let Fault::Partition { grudge: g, .. } =
+                        Fault::choose(kind, &ns, Some(&leader), &ClockParams::default(), &mut rng)
+                    else {
+                        panic!("{kind} is not a partition");
+                    };
+                    assert_eq!(g.len(), n, "{kind} n={n}: every node has a grudge entry");
+                    let views: BTreeMap<&String, BTreeSet<String>> =
+                        ns.iter().map(|a| (a, sees(&g, &ns, a))).collect();
+                    let what = format!("{kind} n={n} seed={seed}: {views:?}");
+                    // A partition always cuts something.
+                    assert!(views.values().any(|v| v.len() < n), "{what}");
+                    match kind {
+                        FaultKind::PartitionHalves | FaultKind::PartitionRandomHalves => {
+                            // Two cliques of floor(n/2) and ceil(n/2) nodes, nothing across.
+                            let mut sizes: Vec<usize> = views.values().map(|v| v.len()).collect();
+                            sizes.sort();
+                            let small = n / 2;
+                            let mut want = vec![small; small];
+                            want.extend(vec![n - small; n - small]);
+                            assert_eq!(sizes, want, "{what}");
+                            for (a, v) in &views {
+                                for b in v {
+                                    assert_eq!(&views[b], v, "{what}: {a} and {b} differ");
+                                }
+                            }
+                        }
+                        FaultKind::PartitionIsolateOne | FaultKind::PartitionIsolateLeader => {
+                            let alone: Vec<_> =
+                                views.iter().filter(|(_, v)| v.len() == 1).collect();
+                            assert_eq!(alone.len(), if n == 2 { 2 } else { 1 }, "{what}");
+                            if kind == FaultKind::PartitionIsolateLeader {
+                                assert_eq!(views[&leader].len(), 1, "{what}: the leader is alone");
+                            }
+                            for v in views.values().filter(|v| v.len() > 1) {
+                                assert_eq!(v.len(), n - 1, "{what}");
+                            }
+                        }
+                        FaultKind::PartitionMajoritiesRing => {
+                            let distinct: BTreeSet<_> = views.values().collect();
+                            assert_eq!(distinct.len(), n, "{what}: two nodes see the same set");
+                            for v in views.values() {
+                                assert!(v.len() >= majority, "{what}: a node sees no majority");
+                            }
+                        }
+                        FaultKind::PartitionBridge => {
+                            // One node sees all; the others see their own half and the bridge.
+                            let bridges: Vec<_> = views
+                                .iter()
+                                .filter(|(_, v)| v.len() == n)
+                                .map(|(a, _)| *a)
+                                .collect();
+                            assert_eq!(bridges.len(), 1, "{what}");
+                            let b = bridges[0];
+                            for (a, v) in views.iter().filter(|(a, _)| **a != b) {
+                                assert!(v.contains(b), "{what}: {a} does not see the bridge");
+                                for c in v.iter().filter(|c| *c != b) {
+                                    assert_eq!(&views[c], v, "{what}: halves are not cliques");
+                                }
+                            }
+                            let halves: BTreeSet<_> = views
+                                .iter()
+                                .filter(|(a, _)| **a != b)
+                                .map(|(_, v)| v)
+                                .collect();
+                            assert_eq!(halves.len(), 2, "{what}");
+                        }
+                        _ => unreachable!(),
+                    }
+                }
             }
         }
     }
