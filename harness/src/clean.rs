@@ -3,6 +3,7 @@
 use crate::platform::{clean_registry, process_start, Registry, REGISTRY_DIR};
 use anyhow::Result;
 use clap::Args;
+use std::path::Path;
 
 /// Remove what killed runs left behind: their processes, network namespaces, links and data.
 ///
@@ -21,6 +22,8 @@ pub fn run(args: CleanArgs) -> Result<u8> {
         .build()?;
     let registries = Registry::load_all();
     if registries.is_empty() {
+        remove_stale_partial_writes(&rt);
+        let _ = std::fs::remove_dir(REGISTRY_DIR);
         println!("nothing to clean (no runs registered in {REGISTRY_DIR})");
         return Ok(crate::exit::VALID);
     }
@@ -48,6 +51,38 @@ pub fn run(args: CleanArgs) -> Result<u8> {
             println!("run {}: removed {}", reg.run_id, removed.join(", "));
         }
     }
+    remove_stale_partial_writes(&rt);
     let _ = std::fs::remove_dir(REGISTRY_DIR);
     Ok(crate::exit::VALID)
+}
+
+/// A harness killed while saving its registry leaves `<run>.<pid>.tmp`. When that pid is gone,
+/// the file is removed, and if it parses, what it lists is cleaned first (nothing is made before
+/// a save completes, so a file cut mid-write lists nothing that exists).
+fn remove_stale_partial_writes(rt: &tokio::runtime::Runtime) {
+    let Ok(dir) = std::fs::read_dir(REGISTRY_DIR) else {
+        return;
+    };
+    for path in dir.filter_map(|e| e.ok()).map(|e| e.path()) {
+        if path.extension().is_none_or(|x| x != "tmp") {
+            continue;
+        }
+        let writer: Option<u32> = path
+            .file_stem()
+            .and_then(|stem| Path::new(stem).extension())
+            .and_then(|pid| pid.to_str()?.parse().ok());
+        if writer.is_some_and(|pid| process_start(pid).is_some()) {
+            continue; // a live harness's save in progress
+        }
+        let parsed: Option<Registry> = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        if let Some(reg) = parsed {
+            let removed = rt.block_on(clean_registry(&reg));
+            if !removed.is_empty() {
+                println!("run {}: removed {}", reg.run_id, removed.join(", "));
+            }
+        }
+        let _ = std::fs::remove_file(&path);
+    }
 }

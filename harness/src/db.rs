@@ -2,7 +2,7 @@
 //! restart, pause, resume.
 
 use crate::config::DbConfig;
-use crate::platform::{host, signal, LocalPlatform, Node};
+use crate::platform::{host, host_command, printable, signal_group, LocalPlatform, Node};
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -38,7 +38,7 @@ pub async fn install(db: &DbConfig) -> Result<()> {
         "ferret: {} is not installed; running: {}",
         db.name, inst.run
     );
-    host(&["sh", "-c", &inst.run])
+    host_command(&["sh", "-c", &inst.run], false)
         .await
         .with_context(|| format!("installing {} failed", db.name))?;
     host(&["sh", "-c", &inst.check])
@@ -157,7 +157,7 @@ impl Db {
                         self.config.name,
                         node.name,
                         self.config.ready_timeout,
-                        out.trim(),
+                        printable(out.trim()),
                         self.log_tail(node)
                     );
                 }
@@ -175,14 +175,29 @@ impl Db {
         }
     }
 
+    /// The end of a node's log, safe to print.
     pub fn log_tail(&self, node: &Node) -> String {
-        let text = std::fs::read_to_string(self.log_path(node)).unwrap_or_default();
+        let bytes = std::fs::read(self.log_path(node)).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
         let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(15)..].join("\n")
+        printable(&lines[lines.len().saturating_sub(15)..].join("\n"))
     }
 
-    pub async fn pid(&self, node: &Node) -> Option<u32> {
+    /// The daemon's process group (its shell line and everything it started).
+    pub async fn group(&self, node: &Node) -> Option<u32> {
         self.daemons.lock().await.get(&node.name)?.as_ref()?.id()
+    }
+
+    /// The system's own process: the oldest in the daemon's group that is not `ip` or a shell.
+    pub async fn pid(&self, node: &Node) -> Option<u32> {
+        let group = self.group(node).await?;
+        ferret_nemesis::proc::group_members(group)
+            .into_iter()
+            .find(|&pid| {
+                let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+                let name = exe.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                !name.is_empty() && !["ip", "sh", "dash", "bash"].contains(&name)
+            })
     }
 
     /// SIGKILL the node's daemon and reap it.
@@ -194,8 +209,9 @@ impl Db {
             .get_mut(&node.name)
             .and_then(Option::take);
         if let Some(mut child) = child {
-            if let Some(pid) = child.id() {
-                signal(pid, libc::SIGCONT);
+            if let Some(pgid) = child.id() {
+                signal_group(pgid, libc::SIGCONT);
+                signal_group(pgid, libc::SIGKILL);
             }
             let _ = child.start_kill();
             let _ = child.wait().await;
@@ -207,14 +223,14 @@ impl Db {
     }
 
     pub async fn pause(&self, node: &Node) {
-        if let Some(pid) = self.pid(node).await {
-            signal(pid, libc::SIGSTOP);
+        if let Some(pgid) = self.group(node).await {
+            signal_group(pgid, libc::SIGSTOP);
         }
     }
 
     pub async fn resume(&self, node: &Node) {
-        if let Some(pid) = self.pid(node).await {
-            signal(pid, libc::SIGCONT);
+        if let Some(pgid) = self.group(node).await {
+            signal_group(pgid, libc::SIGCONT);
         }
     }
 

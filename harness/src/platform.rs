@@ -54,7 +54,8 @@ impl Registry {
     pub fn save(&self) -> Result<()> {
         std::fs::create_dir_all(REGISTRY_DIR).context("cannot create /run/ferret")?;
         let path = Self::path(&self.run_id);
-        let tmp = path.with_extension("tmp");
+        // Named with the harness's pid, so `ferret clean` can tell a dead harness's partial write.
+        let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
         std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)?;
         std::fs::rename(&tmp, &path)?;
         Ok(())
@@ -84,13 +85,33 @@ pub fn signal(pid: u32, sig: i32) -> bool {
     unsafe { libc::kill(pid as i32, sig) == 0 }
 }
 
-/// Kill a registered process if it is still the one we started.
+/// Signal a whole process group: a daemon is a shell line and everything it started.
+pub fn signal_group(pgid: u32, sig: i32) -> bool {
+    // SAFETY: killpg(2) on a group whose leader we started; no memory is involved.
+    unsafe { libc::killpg(pgid as i32, sig) == 0 }
+}
+
+/// Kill a registered daemon's process group if its leader is still the one we started.
 pub fn kill_registered(p: &RegisteredProcess) -> bool {
     if process_start(p.pid) == Some(p.start) {
-        signal(p.pid, libc::SIGCONT);
-        return signal(p.pid, libc::SIGKILL);
+        signal_group(p.pid, libc::SIGCONT);
+        return signal_group(p.pid, libc::SIGKILL);
     }
     false
+}
+
+/// A daemon's output as safe to print on a terminal: control characters (escape sequences that
+/// could retitle or garble the user's terminal) are shown as `\xNN`, tabs and newlines kept.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 pub struct LocalPlatform {
@@ -101,9 +122,34 @@ pub struct LocalPlatform {
     registry: Mutex<Registry>,
 }
 
-/// Run a command on this machine; its output, or an error naming it and its stderr.
+/// Make a helper command die with the harness: one that outlived a SIGKILLed harness could
+/// create a namespace or link after `ferret clean` has already looked.
+fn die_with_harness(cmd: &mut Command) -> &mut Command {
+    // SAFETY: prctl is async-signal-safe and touches no memory of ours.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Run a command on this machine; its output, or an error naming it and its stderr. It dies with
+/// the harness.
 pub async fn host(args: &[&str]) -> Result<String> {
-    let out = Command::new(args[0])
+    host_command(args, true).await
+}
+
+/// As [`host`]; `tied` false lets the command finish even if the harness dies (a package install
+/// must not be cut halfway).
+pub async fn host_command(args: &[&str], tied: bool) -> Result<String> {
+    let mut cmd = Command::new(args[0]);
+    if tied {
+        die_with_harness(&mut cmd);
+    }
+    let out = cmd
         .args(&args[1..])
         .stdin(Stdio::null())
         .output()
@@ -193,9 +239,13 @@ impl LocalPlatform {
                 format!("fr{short}n{}p", i + 1),
             );
             host(&["ip", "netns", "add", &n.netns]).await?;
-            host(&["ip", "link", "add", &a, "type", "veth", "peer", "name", &b]).await?;
-            host(&["ip", "link", "set", &a, "netns", &n.netns]).await?;
-            host(&["ip", "link", "set", &b, "netns", br]).await?;
+            // Both ends are born inside the run's namespaces: nothing ever sits in the root
+            // namespace, where a harness killed at this moment would leave it unregistered.
+            host(&[
+                "ip", "link", "add", &a, "netns", &n.netns, "type", "veth", "peer", "name", &b,
+                "netns", br,
+            ])
+            .await?;
             host(&["ip", "-n", br, "link", "set", &b, "master", "br0", "up"]).await?;
             host(&["ip", "-n", &n.netns, "link", "set", &a, "name", "eth0"]).await?;
             host(&[
@@ -212,9 +262,12 @@ impl LocalPlatform {
             host(&["ip", "-n", &n.netns, "link", "set", "eth0", "up"]).await?;
             host(&["ip", "-n", &n.netns, "link", "set", "lo", "up"]).await?;
         }
+        // The one link in the root namespace, registered before it is made.
         let (h, hp) = (self.host_link.clone(), format!("{}p", self.host_link));
-        host(&["ip", "link", "add", &h, "type", "veth", "peer", "name", &hp]).await?;
-        host(&["ip", "link", "set", &hp, "netns", br]).await?;
+        host(&[
+            "ip", "link", "add", &h, "type", "veth", "peer", "name", &hp, "netns", br,
+        ])
+        .await?;
         host(&["ip", "-n", br, "link", "set", &hp, "master", "br0", "up"]).await?;
         host(&["ip", "addr", "add", &format!("{prefix}1/24"), "dev", &h]).await?;
         host(&["ip", "link", "set", &h, "up"]).await?;
@@ -253,6 +306,7 @@ impl LocalPlatform {
         stdin: Option<&str>,
     ) -> Result<(bool, String)> {
         let mut cmd = Command::new("ip");
+        die_with_harness(&mut cmd);
         cmd.args(["netns", "exec", &node.netns, "sh", "-c", script])
             .stdin(if stdin.is_some() {
                 Stdio::piped()
@@ -285,6 +339,8 @@ impl LocalPlatform {
     }
 
     /// Start a daemon inside a node, its output appended to `log`. Registered before it runs on.
+    /// `script` is a shell line, meaning what it means in a shell (`VAR=1 cmd`, `a; b`); it runs
+    /// in a process group of its own, the group the daemon's signals go to.
     pub async fn spawn_daemon(&self, node: &Node, script: &str, log: &Path) -> Result<Child> {
         let out = std::fs::OpenOptions::new()
             .create(true)
@@ -293,14 +349,7 @@ impl LocalPlatform {
             .with_context(|| format!("cannot open {}", log.display()))?;
         let err = out.try_clone()?;
         let child = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &node.netns,
-                "sh",
-                "-c",
-                &format!("exec {script}"),
-            ])
+            .args(["netns", "exec", &node.netns, "sh", "-c", script])
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
@@ -362,6 +411,22 @@ pub async fn clean_registry(reg: &Registry) -> Vec<String> {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Anything still running inside the run's own namespaces is the run's: a daemon started just
+    // before the harness died, before its pid was registered.
+    for ns in &reg.netns {
+        let Ok(pids) = host(&["ip", "netns", "pids", ns]).await else {
+            continue;
+        };
+        for pid in pids
+            .split_whitespace()
+            .filter_map(|p| p.parse::<u32>().ok())
+        {
+            signal(pid, libc::SIGCONT);
+            if signal(pid, libc::SIGKILL) {
+                removed.push(format!("process {pid} (in {ns})"));
+            }
+        }
     }
     for l in &reg.links {
         if host(&["ip", "link", "del", l]).await.is_ok() {

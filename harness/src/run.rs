@@ -5,7 +5,7 @@ use crate::db::{self, Db};
 use crate::platform::{LocalPlatform, Node};
 use crate::store::{create_run_dir, HistoryLog};
 use crate::{check, exit};
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use ferret_checkers::{read_file, Budget, CheckOptions, EventType, Format, Process, Value};
 use ferret_nemesis::{nft_drop_script, nft_heal_script, Fault, FaultKind};
@@ -123,7 +123,10 @@ pub fn run(args: RunArgs) -> Result<u8> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    rt.block_on(run_async(config, seed))
+    let result = rt.block_on(run_async(config, seed));
+    // An interrupted check is still running on a blocking thread: do not wait for it.
+    rt.shutdown_background();
+    result
 }
 
 /// Counters the progress display and the summary read.
@@ -210,7 +213,10 @@ async fn run_async(config: Config, seed: u64) -> Result<u8> {
         "ferret run {}: {} nodes, {} s, seed {seed}, run id {run_id}",
         config.name, config.platform.nodes, config.time_limit
     );
-    db::install(&config.db).await?;
+    tokio::select! {
+        r = db::install(&config.db) => r?,
+        _ = stop.changed() => bail!("{} while installing {}", stop.borrow().unwrap_or("stopped"), config.db.name),
+    }
     let run_dir = create_run_dir(&config.store, &config.name)?;
     std::fs::write(run_dir.join("config.yaml"), yaml_serde::to_string(&config)?)?;
     let history = HistoryLog::create(&run_dir.join("history.jsonl"), Instant::now())?;
@@ -279,6 +285,17 @@ async fn run_async(config: Config, seed: u64) -> Result<u8> {
         ctx.stats.info.load(Ordering::Relaxed),
         100.0 * cpu / elapsed.max(1e-9)
     );
+    let achieved = total as f64 / elapsed.max(1e-9);
+    let asked = ctx.config.workload.rate;
+    if achieved < 0.9 * asked {
+        println!(
+            "warning: the clients reached {achieved:.0} ops/s, {:.0} % of the {asked} asked: ops \
+             waited on slow or timed-out replies. Raise workload.concurrency (now {}) or lower \
+             workload.rate for the load you meant",
+            100.0 * achieved / asked,
+            ctx.config.workload.concurrency
+        );
+    }
     println!(
         "faults: {}",
         ctx.stats
@@ -287,7 +304,25 @@ async fn run_async(config: Config, seed: u64) -> Result<u8> {
             .unwrap_or_else(|e| e.into_inner())
             .join(", ")
     );
-    check_history(&ctx.config, &run_dir)
+    // The check can take minutes: Ctrl-C and SIGTERM still end it (the cluster is already gone).
+    let already = *stop.borrow();
+    if let Some(why) = already {
+        bail!(
+            "{why} before the check; the history is kept in {}",
+            run_dir.display()
+        );
+    }
+    let config = ctx.config.clone();
+    let dir = run_dir.clone();
+    let check = tokio::task::spawn_blocking(move || check_history(&config, &dir));
+    tokio::select! {
+        r = check => r.map_err(|e| anyhow!("the check failed: {e}"))?,
+        _ = stop.changed() => bail!(
+            "{} during the check; the history is kept in {}",
+            stop.borrow().unwrap_or("stopped"),
+            run_dir.display()
+        ),
+    }
 }
 
 /// Start the cluster, run clients and nemesis, heal, final reads. Returns the workload's wall
@@ -476,6 +511,10 @@ async fn nemesis(ctx: Arc<Ctx>, faults: Vec<FaultKind>, deadline: Instant) -> Re
                     v,
                     None,
                 )?;
+                append_line(
+                    &schedule,
+                    &serde_json::json!({"at_s": ctx.history.elapsed_s(), "heal": "clock", "final": true}),
+                )?;
             }
             return Ok(());
         }
@@ -512,9 +551,11 @@ async fn nemesis(ctx: Arc<Ctx>, faults: Vec<FaultKind>, deadline: Instant) -> Re
             value.clone(),
             None,
         )?;
+        // A bump stays until a clock-reset or the run's end; a reset is a moment: neither heals.
+        let stays = matches!(kind, FaultKind::ClockBump | FaultKind::ClockReset);
         append_line(
             &schedule,
-            &serde_json::json!({"at_s": ctx.history.elapsed_s(), "start": kind.name(), "fault": &fault}),
+            &serde_json::json!({"at_s": ctx.history.elapsed_s(), "start": kind.name(), "stays": stays, "fault": &fault}),
         )?;
         *ctx.stats.fault.lock().unwrap_or_else(|e| e.into_inner()) = describe(&fault);
         ctx.stats
@@ -540,10 +581,12 @@ async fn nemesis(ctx: Arc<Ctx>, faults: Vec<FaultKind>, deadline: Instant) -> Re
             ctx.history
                 .record(Process::Nemesis, EventType::Info, f_stop, None, value, None)?;
         }
-        append_line(
-            &schedule,
-            &serde_json::json!({"at_s": ctx.history.elapsed_s(), "heal": kind.name()}),
-        )?;
+        if !stays {
+            append_line(
+                &schedule,
+                &serde_json::json!({"at_s": ctx.history.elapsed_s(), "heal": kind.name()}),
+            )?;
+        }
         *ctx.stats.fault.lock().unwrap_or_else(|e| e.into_inner()) = String::new();
     }
 }
@@ -588,16 +631,14 @@ async fn fault_value(ctx: &Ctx, fault: &Fault) -> Result<Value> {
     Value::from_json(&v).map_err(anyhow::Error::msg)
 }
 
-/// Wait until a just-started daemon has exec'd its own binary (past `ip netns exec` and `sh`):
+/// Wait until a just-started daemon's own process exists (past `ip netns exec` and `sh`):
 /// a clock patch on the launcher would vanish with its exec.
 async fn settled_pid(ctx: &Ctx, node: &Node) -> Option<u32> {
     for _ in 0..200 {
-        let pid = ctx.db.pid(node).await?;
-        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
-        let name = exe.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if !["ip", "sh", "dash", "bash"].contains(&name) {
+        if let Some(pid) = ctx.db.pid(node).await {
             return Some(pid);
         }
+        ctx.db.group(node).await?;
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     None
@@ -800,9 +841,12 @@ async fn progress(ctx: &Ctx, t0: Instant, limit: Duration) {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {elapsed_precise} [{bar:25}] {pos}/{len} s  {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        // wide_msg: the message is cut to the terminal's width, so the line never wraps.
+        ProgressStyle::with_template(
+            "{spinner} {elapsed_precise} [{bar:20}] {pos}/{len} s {wide_msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     let mut last = (Instant::now(), 0u64);
     while t0.elapsed() < limit {
@@ -820,7 +864,7 @@ async fn progress(ctx: &Ctx, t0: Instant, limit: Duration) {
             .clone();
         bar.set_position(t0.elapsed().as_secs().min(limit.as_secs()));
         bar.set_message(format!(
-            "{rate:>5.0} ops/s  ok {}  fail {}  info {}  {}",
+            "{rate:>4.0} ops/s ok {} fail {} info {}  {}",
             ctx.stats.ok.load(Ordering::Relaxed),
             ctx.stats.fail.load(Ordering::Relaxed),
             ctx.stats.info.load(Ordering::Relaxed),

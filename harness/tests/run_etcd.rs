@@ -208,6 +208,15 @@ fn linearizable_etcd_under_every_fault_is_valid_and_leaves_nothing() {
         assert!(kinds.contains(k), "{k} not applied: {kinds:?}");
     }
     assert!(ok_ops > 1000, "only {ok_ops} ok ops in 30 s");
+    // Compare-failed cas are recorded as observations (ok, false), and the run is still valid.
+    let failed_compares = history
+        .lines()
+        .filter(|l| l.contains("\"type\":\"ok\",\"f\":\"cas\"") && l.contains("\"value\":false"))
+        .count();
+    assert!(
+        failed_compares > 0,
+        "no compare-failed cas recorded as ok/false"
+    );
     let results: serde_json::Value =
         serde_json::from_slice(&std::fs::read(run_dir.join("results.json")).unwrap()).unwrap();
     assert_eq!(results["verdict"], "valid");
@@ -257,6 +266,21 @@ fn clock_faults_run_on_etcd_and_follow_restarts() {
         Some(&"clock-reset"),
         "clocks not reset at the end: {fs:?}"
     );
+    // nemesis.jsonl never claims a bump was healed while its skew stays in force.
+    let schedule: Vec<serde_json::Value> =
+        std::fs::read_to_string(store.path().join("etcd-clock/latest/nemesis.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    assert!(
+        !schedule.iter().any(|e| e["heal"] == "clock-bump"),
+        "{schedule:?}"
+    );
+    assert!(schedule
+        .iter()
+        .any(|e| e["start"] == "clock-bump" && e["stays"] == true));
+    assert_eq!(schedule.last().unwrap()["heal"], "clock", "{schedule:?}");
     let bump = nemesis.iter().find(|e| e["f"] == "clock-bump").unwrap();
     assert_eq!(bump["value"]["ms"].as_i64().unwrap().abs(), 5000);
     assert_eq!(bump["value"]["offsets_ms"].as_object().unwrap().len(), 5);
@@ -353,6 +377,206 @@ fn ctrl_c_and_sigkill_then_clean_leave_nothing() {
     );
     for p in &pids {
         assert!(!pid_alive(*p), "etcd pid {p} still alive after clean");
+    }
+}
+
+/// A 3-node majorities ring leaves every node a majority: ops succeed inside its windows. The
+/// start line is a shell line (`GOMAXPROCS=1 etcd ...` once failed as `exec GOMAXPROCS=1`).
+#[test]
+fn three_node_majorities_ring_keeps_a_majority_and_start_lines_are_shell_lines() {
+    require_environment();
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let store = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo().join("configs/etcd.yaml"))
+        .unwrap()
+        .replace("start: >-\n    etcd", "start: >-\n    GOMAXPROCS=1 etcd");
+    assert!(text.contains("GOMAXPROCS=1 etcd"));
+    let config = store.path().join("ring.yaml");
+    std::fs::write(&config, text).unwrap();
+    let stdout = run_to_end(
+        &[
+            config.to_str().unwrap(),
+            "--nodes",
+            "3",
+            "--time-limit",
+            "20",
+            "--seed",
+            "5",
+            "--nemesis",
+            "partition-majorities-ring",
+        ],
+        store.path(),
+        0,
+    );
+    assert!(leftovers(&run_id_of(&stdout)).is_empty());
+    let history = std::fs::read_to_string(store.path().join("etcd/latest/history.jsonl")).unwrap();
+    let events: Vec<serde_json::Value> = history
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Ok completions between each start-partition and its stop-partition.
+    let mut windows = Vec::new();
+    let mut open = None;
+    for (i, e) in events.iter().enumerate() {
+        match e["f"].as_str() {
+            Some("start-partition") => open = Some(i),
+            Some("stop-partition") => windows.push((open.take().unwrap(), i)),
+            _ => {}
+        }
+    }
+    assert!(windows.len() >= 2, "{} ring windows", windows.len());
+    for (a, b) in windows {
+        let ok = events[a..b]
+            .iter()
+            .filter(|e| e["type"] == "ok" && e["process"] != "nemesis")
+            .count();
+        assert!(ok > 20, "only {ok} ok ops in the ring window at index {a}");
+    }
+}
+
+/// A start line means what it means in a shell (every command runs, its status is the last
+/// one's), and a daemon's output that reaches the terminal carries no escape sequences.
+#[test]
+fn start_line_status_and_escaped_output() {
+    require_environment();
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let store = tempfile::tempdir().unwrap();
+    let config = store.path().join("broken.yaml");
+    std::fs::write(
+        &config,
+        "name: broken\nplatform: {nodes: 1}\ndb:\n  name: fake\n  start: \"printf 'first\\\\n'; printf '\\\\033]0;pwned\\\\007second\\\\n'; exit 7\"\n  ready: \"false\"\n  ready_timeout: 10\n  client_url: \"http://{ip}:2379\"\n",
+    )
+    .unwrap();
+    let out = ferret()
+        .arg("run")
+        .arg(&config)
+        .arg("--store")
+        .arg(store.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
+    assert!(stderr.contains("exit status: 7"), "{stderr}");
+    assert!(
+        stderr.contains("first") && stderr.contains("second"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{7}'),
+        "{stderr:?}"
+    );
+    assert!(stderr.contains("\\x1b]0;pwned\\x07"), "{stderr}");
+    assert!(leftovers(&run_id_of(&stdout)).is_empty());
+}
+
+/// Everything of ferret's on this machine: namespaces, links, registry files, node data, and
+/// etcd processes (by pid).
+fn machine_state() -> BTreeSet<String> {
+    let mut state = BTreeSet::new();
+    let ns = Command::new("ip").args(["netns", "list"]).output().unwrap();
+    for line in String::from_utf8_lossy(&ns.stdout).lines() {
+        if line.starts_with("ferret-") {
+            state.insert(format!("namespace {line}"));
+        }
+    }
+    for entry in std::fs::read_dir("/sys/class/net").unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.starts_with("fr") {
+            state.insert(format!("link {name}"));
+        }
+    }
+    for dir in ["/run/ferret", "/var/tmp"] {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries {
+                let name = e.unwrap().file_name().to_string_lossy().into_owned();
+                if dir == "/run/ferret" || name.starts_with("ferret-") {
+                    state.insert(format!("{dir}/{name}"));
+                }
+            }
+        }
+    }
+    if Path::new("/run/ferret").exists() {
+        state.insert("/run/ferret".into());
+    }
+    for entry in std::fs::read_dir("/proc").unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.parse::<u32>().is_ok()
+            && std::fs::read_to_string(format!("/proc/{name}/comm"))
+                .is_ok_and(|c| c.trim() == "etcd")
+            && pid_alive(name.parse().unwrap())
+        {
+            state.insert(format!("etcd process {name}"));
+        }
+    }
+    state
+}
+
+/// SIGKILL at random moments of a run's first two seconds (while the network is built, daemons
+/// start, the cluster comes up), each followed by `ferret clean`: nothing of ferret's is left.
+/// Then SIGINT at random moments of a whole short run, check included: exit 3 (or the verdict, if
+/// the check already finished) with nothing left, without any clean.
+#[test]
+fn interrupted_at_random_moments_nothing_is_left() {
+    require_environment();
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let store = tempfile::tempdir().unwrap();
+    let out = ferret().arg("clean").output().unwrap();
+    assert!(out.status.success());
+    let before = machine_state();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = |bound: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % bound
+    };
+    for i in 0..50 {
+        let mut child = spawn_run(
+            &[
+                "configs/etcd.yaml",
+                "--time-limit",
+                "5",
+                "--nemesis",
+                "none",
+            ],
+            store.path(),
+        );
+        std::thread::sleep(Duration::from_millis(next(2000)));
+        unsafe_kill(child.id(), 9);
+        child.wait().unwrap();
+        let out = ferret().arg("clean").output().unwrap();
+        assert!(out.status.success(), "clean failed after kill {i}");
+        let after = machine_state();
+        let left: Vec<_> = after.difference(&before).collect();
+        assert!(left.is_empty(), "SIGKILL {i}: left {left:?}");
+    }
+    for i in 0..6 {
+        let mut child = spawn_run(
+            &[
+                "configs/etcd.yaml",
+                "--time-limit",
+                "2",
+                "--nemesis",
+                "kill",
+                "--rate",
+                "50",
+            ],
+            store.path(),
+        );
+        std::thread::sleep(Duration::from_millis(next(9000)));
+        unsafe_kill(child.id(), if i % 2 == 0 { 2 } else { 15 });
+        let status = child.wait().unwrap();
+        assert!(
+            matches!(status.code(), Some(0) | Some(3)),
+            "interrupt {i}: {status:?}"
+        );
+        let after = machine_state();
+        let left: Vec<_> = after.difference(&before).collect();
+        assert!(
+            left.is_empty(),
+            "interrupt {i}: left {left:?} without a clean"
+        );
     }
 }
 

@@ -15,6 +15,23 @@ pub fn start_time(pid: u32) -> Option<u64> {
     stat_fields(&pid.to_string())?.get(19)?.parse().ok()
 }
 
+/// The processes in process group `pgid`, oldest first (by start time, then pid).
+pub fn group_members(pgid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut members: Vec<(u64, u32)> = dir
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let f = stat_fields(&pid.to_string())?;
+            // pgrp is field 5; start time field 22.
+            (f.get(2)?.parse::<u32>().ok()? == pgid).then_some((f.get(19)?.parse().ok()?, pid))
+        })
+        .collect();
+    members.sort_unstable();
+    members.into_iter().map(|(_, pid)| pid).collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
