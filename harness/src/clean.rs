@@ -1,14 +1,15 @@
 //! `ferret clean`: remove what runs left behind when the harness itself was killed.
 
-use crate::platform::{clean_registry, process_start, Registry, REGISTRY_DIR};
+use crate::platform::{clean_registry, image, process_start, Registry, REGISTRY_DIR};
 use anyhow::Result;
 use clap::Args;
 use std::path::Path;
 
-/// Remove what killed runs left behind: their processes, network namespaces, links and data.
+/// Remove what killed runs left behind: their processes, network namespaces, links, containers,
+/// Docker networks and volumes, and data.
 ///
-/// Reads the registry each run keeps under /run/ferret/ and removes exactly what it lists, and
-/// nothing else. A run whose harness is still alive is left alone unless --force is given.
+/// Reads the registry each run keeps under /run/ferret/ and removes exactly what it lists (for the
+/// docker platform: what carries the run's label `ferret.run=<run id>`), and nothing else. A run whose harness is still alive is left alone unless --force is given.
 #[derive(Args, Debug)]
 pub struct CleanArgs {
     /// Also clean runs whose harness is still running.
@@ -23,6 +24,7 @@ pub fn run(args: CleanArgs) -> Result<u8> {
     let registries = Registry::load_all();
     if registries.is_empty() {
         remove_stale_partial_writes(&rt);
+        remove_stale_image_builds();
         let _ = std::fs::remove_dir(REGISTRY_DIR);
         println!("nothing to clean (no runs registered in {REGISTRY_DIR})");
         return Ok(crate::exit::VALID);
@@ -52,8 +54,17 @@ pub fn run(args: CleanArgs) -> Result<u8> {
         }
     }
     remove_stale_partial_writes(&rt);
+    remove_stale_image_builds();
     let _ = std::fs::remove_dir(REGISTRY_DIR);
     Ok(crate::exit::VALID)
+}
+
+/// Node image builds cut off with their harness leave a debootstrap folder in /var/tmp.
+fn remove_stale_image_builds() {
+    for dir in image::stale_build_dirs() {
+        image::remove_build_dir(&dir);
+        println!("removed the unfinished node image build {}", dir.display());
+    }
 }
 
 /// A harness killed while saving its registry leaves `<run>.<pid>.tmp`. When that pid is gone,

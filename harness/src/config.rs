@@ -41,10 +41,15 @@ fn default_store() -> PathBuf {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlatformConfig {
-    /// `local`: each node a network namespace on this machine (needs root).
+    /// `local`: each node a network namespace on this machine (needs root). `docker`: each node a
+    /// container of docker-compose.yml.
     #[serde(default = "default_platform")]
     pub kind: String,
     pub nodes: usize,
+    /// Docker: the node image to use instead of ferret's own (which is built from
+    /// `db.packages`). ferret needs nothing inside it but the system under test and a shell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
 }
 
 fn default_platform() -> String {
@@ -57,8 +62,12 @@ fn default_platform() -> String {
 #[serde(deny_unknown_fields)]
 pub struct DbConfig {
     pub name: String,
+    /// Local platform: installs the system on this machine if missing.
     #[serde(default)]
     pub install: Option<InstallConfig>,
+    /// Docker platform: the Debian packages ferret's node image gets (e.g. etcd-server).
+    #[serde(default)]
+    pub packages: Vec<String>,
     /// Starts one node as a long-running daemon; its output goes to `nodes/<n>/<name>.log`.
     pub start: String,
     /// One node's entry in `{initial_cluster}`; entries are joined with commas.
@@ -308,11 +317,26 @@ impl Config {
         seconds(self.nemesis.duration, "nemesis.duration", FAULT_DURATION)?;
         seconds(self.nemesis.interval, "nemesis.interval", FAULT_INTERVAL)?;
         seconds(self.nemesis.recovery, "nemesis.recovery", RECOVERY)?;
-        if self.platform.kind != "local" {
+        if !crate::platform::KINDS.contains(&self.platform.kind.as_str()) {
             bail!(
-                "platform.kind {:?} is not supported yet; use local (network namespaces)",
+                "platform.kind {:?} is not known; use local (network namespaces) or docker (containers)",
                 self.platform.kind
             );
+        }
+        if self.platform.kind == "docker"
+            && self.platform.image.is_none()
+            && self.db.packages.is_empty()
+        {
+            bail!("db.packages must name the Debian packages of the system for the docker platform's node image (or set platform.image)");
+        }
+        for p in &self.db.packages {
+            if p.is_empty()
+                || !p
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+            {
+                bail!("db.packages: {p:?} is not a Debian package name");
+            }
         }
         count(self.platform.nodes, "platform.nodes", NODES)?;
         if self.client.protocol != "etcd" {

@@ -1,32 +1,28 @@
 //! The system under test's lifecycle on the nodes: install, start, wait until ready, kill,
-//! restart, pause, resume.
+//! restart, pause, resume — all on the platform's node verbs.
 
 use crate::config::DbConfig;
-use crate::platform::{host, host_command, printable, signal_group, LocalPlatform, Node};
+use crate::platform::{
+    host, host_command, main_process, printable, signal_group, Daemon, Node, Platform,
+};
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use tokio::process::Child;
 use tokio::sync::Mutex;
 
 /// Fill a command template's placeholders for one node.
-pub fn expand(
-    template: &str,
-    node: &Node,
-    data_dir: &Path,
-    initial_cluster: &str,
-    run_id: &str,
-) -> String {
+pub fn expand(template: &str, node: &Node, initial_cluster: &str, run_id: &str) -> String {
     template
         .replace("{node}", &node.name)
         .replace("{ip}", &node.ip)
-        .replace("{data_dir}", &data_dir.display().to_string())
+        .replace("{data_dir}", &node.data_dir.display().to_string())
         .replace("{initial_cluster}", initial_cluster)
         .replace("{run_id}", run_id)
 }
 
-/// Install the system if its check fails. Runs on this machine.
+/// Install the system on this machine if its check fails (the local platform's nodes share this
+/// machine's files; a container image carries its own).
 pub async fn install(db: &DbConfig) -> Result<()> {
     let Some(inst) = &db.install else {
         return Ok(());
@@ -53,30 +49,22 @@ pub struct Db {
     initial_cluster: String,
     run_id: String,
     /// The running daemon per node; `None` while killed.
-    daemons: Mutex<BTreeMap<String, Option<Child>>>,
+    daemons: Mutex<BTreeMap<String, Option<Daemon>>>,
 }
 
 impl Db {
-    pub fn new(config: DbConfig, platform: &LocalPlatform, nodes_dir: PathBuf) -> Db {
+    pub fn new(config: DbConfig, platform: &dyn Platform, nodes_dir: PathBuf) -> Db {
         let initial_cluster = platform
-            .nodes
+            .nodes()
             .iter()
-            .map(|n| {
-                expand(
-                    &config.initial_cluster_member,
-                    n,
-                    Path::new(""),
-                    "",
-                    &platform.run_id,
-                )
-            })
+            .map(|n| expand(&config.initial_cluster_member, n, "", platform.run_id()))
             .collect::<Vec<_>>()
             .join(",");
         Db {
             config,
             nodes_dir,
             initial_cluster,
-            run_id: platform.run_id.clone(),
+            run_id: platform.run_id().to_string(),
             daemons: Mutex::new(BTreeMap::new()),
         }
     }
@@ -90,51 +78,35 @@ impl Db {
             .join(format!("{}.log", self.config.name))
     }
 
-    /// Node data lives outside the store (it is large and removed at teardown).
-    pub fn data_dir(&self, node: &Node) -> PathBuf {
-        PathBuf::from(format!("/var/tmp/ferret-{}/{}", self.run_id, node.name))
-    }
-
     pub fn client_url(&self, node: &Node) -> String {
-        expand(
-            &self.config.client_url,
-            node,
-            Path::new(""),
-            "",
-            &self.run_id,
-        )
+        expand(&self.config.client_url, node, "", &self.run_id)
     }
 
-    pub async fn start(&self, platform: &LocalPlatform, node: &Node) -> Result<()> {
+    pub async fn start(&self, platform: &dyn Platform, node: &Node) -> Result<()> {
         std::fs::create_dir_all(self.node_dir(node))?;
-        let data = self.data_dir(node);
-        std::fs::create_dir_all(&data)
-            .with_context(|| format!("cannot create {}", data.display()))?;
         let cmd = expand(
             &self.config.start,
             node,
-            &data,
             &self.initial_cluster,
             &self.run_id,
         );
-        let child = platform
+        let daemon = platform
             .spawn_daemon(node, &cmd, &self.log_path(node))
             .await?;
         self.daemons
             .lock()
             .await
-            .insert(node.name.clone(), Some(child));
+            .insert(node.name.clone(), Some(daemon));
         Ok(())
     }
 
     /// Wait until every node's ready command succeeds; on timeout, name the node and show its log.
-    pub async fn wait_ready(&self, platform: &LocalPlatform, nodes: &[Node]) -> Result<()> {
+    pub async fn wait_ready(&self, platform: &dyn Platform) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs_f64(self.config.ready_timeout);
-        for node in nodes {
+        for node in platform.nodes() {
             let cmd = expand(
                 &self.config.ready,
                 node,
-                &self.data_dir(node),
                 &self.initial_cluster,
                 &self.run_id,
             );
@@ -170,7 +142,12 @@ impl Db {
     async fn exited(&self, node: &Node) -> Option<String> {
         let mut d = self.daemons.lock().await;
         match d.get_mut(&node.name) {
-            Some(Some(child)) => child.try_wait().ok().flatten().map(|s| s.to_string()),
+            Some(Some(daemon)) => daemon
+                .launcher
+                .try_wait()
+                .ok()
+                .flatten()
+                .map(|s| s.to_string()),
             _ => None,
         }
     }
@@ -185,36 +162,27 @@ impl Db {
 
     /// The daemon's process group (its shell line and everything it started).
     pub async fn group(&self, node: &Node) -> Option<u32> {
-        self.daemons.lock().await.get(&node.name)?.as_ref()?.id()
+        Some(self.daemons.lock().await.get(&node.name)?.as_ref()?.group)
     }
 
-    /// The system's own process: the oldest in the daemon's group that is not `ip` or a shell.
+    /// The system's own process, by its pid on this machine (what the clock agent patches).
     pub async fn pid(&self, node: &Node) -> Option<u32> {
-        let group = self.group(node).await?;
-        ferret_nemesis::proc::group_members(group)
-            .into_iter()
-            .find(|&pid| {
-                let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
-                let name = exe.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                !name.is_empty() && !["ip", "sh", "dash", "bash"].contains(&name)
-            })
+        main_process(self.group(node).await?)
     }
 
-    /// SIGKILL the node's daemon and reap it.
+    /// SIGKILL the node's daemon (its whole group) and reap it.
     pub async fn kill(&self, node: &Node) {
-        let child = self
+        let daemon = self
             .daemons
             .lock()
             .await
             .get_mut(&node.name)
             .and_then(Option::take);
-        if let Some(mut child) = child {
-            if let Some(pgid) = child.id() {
-                signal_group(pgid, libc::SIGCONT);
-                signal_group(pgid, libc::SIGKILL);
-            }
-            let _ = child.start_kill();
-            let _ = child.wait().await;
+        if let Some(mut daemon) = daemon {
+            signal_group(daemon.group, libc::SIGCONT);
+            signal_group(daemon.group, libc::SIGKILL);
+            let _ = daemon.launcher.start_kill();
+            let _ = daemon.launcher.wait().await;
         }
     }
 

@@ -48,6 +48,7 @@ enum Command {
     Check(check::CheckArgs),
     Clean(clean::CleanArgs),
     Clock(clock::ClockArgs),
+    Image(platform::image::ImageArgs),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +69,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Clean(args) => clean::run(args),
         Command::Clock(args) => clock::run(args),
+        Command::Image(args) => platform::image::run(args),
     };
     match code {
         Ok(code) => ExitCode::from(code),

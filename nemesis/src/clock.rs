@@ -382,11 +382,32 @@ impl Stopped {
                 {
                     break;
                 }
-                ptrace::step(t, None).map_err(|e| other(self.pid, format!("step: {e}")))?;
-                self.wait_stop(t)?;
+                self.step(t)?;
             }
         }
         Ok(())
+    }
+
+    /// Single-step `t` by one instruction. A signal that arrives first is kept for detach and the
+    /// step is tried again with it suppressed: resuming the thread instead would let it run on
+    /// past the instruction, with whatever registers we gave it.
+    fn step(&mut self, t: Pid) -> Result<(), ClockError> {
+        for _ in 0..100 {
+            ptrace::step(t, None).map_err(|e| other(self.pid, format!("step: {e}")))?;
+            match waitpid(t, Some(WaitPidFlag::__WALL)) {
+                Ok(WaitStatus::Stopped(_, Signal::SIGTRAP)) => return Ok(()),
+                Ok(WaitStatus::Stopped(_, sig)) => self.pending.push((t, sig)),
+                Ok(WaitStatus::Exited(..))
+                | Ok(WaitStatus::Signaled(..))
+                | Err(nix::errno::Errno::ECHILD) => {
+                    self.threads.retain(|x| *x != t);
+                    return Err(other(self.pid, format!("thread {t} exited while stepped")));
+                }
+                Ok(_) => {}
+                Err(e) => return Err(other(self.pid, format!("waiting for thread {t}: {e}"))),
+            }
+        }
+        Err(other(self.pid, format!("thread {t} would not single-step")))
     }
 
     /// Make thread `t` run one system call; its registers are restored afterwards.
@@ -410,15 +431,25 @@ impl Stopped {
         r.r8 = args[4];
         r.r9 = args[5];
         ptrace::setregs(t, r).map_err(|e| other(self.pid, format!("setregs: {e}")))?;
-        let stepped = ptrace::step(t, None)
-            .map_err(|e| other(self.pid, format!("step: {e}")))
-            .and_then(|_| self.wait_stop(t));
-        let result = ptrace::getregs(t).map(|r| r.rax);
+        let stepped = self.step(t);
+        // Trust rax only if the thread is just past the syscall instruction (2 bytes): it ran it.
+        let result = ptrace::getregs(t)
+            .map_err(|e| other(self.pid, format!("getregs: {e}")))
+            .and_then(|r| {
+                if r.rip == syscall_insn + 2 {
+                    Ok(r.rax)
+                } else {
+                    Err(other(
+                        self.pid,
+                        format!("the injected system call did not run (rip {:#x})", r.rip),
+                    ))
+                }
+            });
         // Restored exactly, so an interrupted call of the thread's own restarts as it should.
         ptrace::setregs(t, saved)
             .map_err(|e| other(self.pid, format!("restore registers: {e}")))?;
         stepped?;
-        result.map_err(|e| other(self.pid, format!("getregs: {e}")))
+        result
     }
 }
 

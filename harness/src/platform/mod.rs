@@ -1,0 +1,402 @@
+//! Platforms: where nodes live, and the few verbs everything above is built on.
+//!
+//! A platform gives each node a shell (`exec`), a long-running daemon with its output captured
+//! (`spawn_daemon`), commands in the node's network namespace run from this machine (`net_exec`,
+//! for nft), and file copies in and out. The db lifecycle, the nemesis (partitions, kills,
+//! pauses, clocks) and `ferret clean` use these verbs only, the way Jepsen builds everything on
+//! "run this on node n3". A daemon is a process group visible from this machine, so signals and
+//! the clock agent (which patches a process by its host pid) work the same on every platform.
+//!
+//! - `local` (local.rs): each node a network namespace on this machine.
+//! - `docker` (docker.rs): each node a container of `docker-compose.yml`.
+
+mod docker;
+pub mod image;
+mod local;
+
+use crate::config::Config;
+use anyhow::{Context, Result};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::{Child, Command};
+
+pub use docker::{clean_labelled, DockerPlatform};
+pub use local::LocalPlatform;
+
+pub const REGISTRY_DIR: &str = "/run/ferret";
+
+/// The platforms `platform.kind` and `--platform` name.
+pub const KINDS: [&str; 2] = ["local", "docker"];
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub name: String,
+    /// Where clients and peers reach the node.
+    pub ip: String,
+    /// The node's data directory, as the node sees it (`{data_dir}` in commands).
+    pub data_dir: PathBuf,
+}
+
+/// A daemon started on a node: the launcher on this machine, and the process group it runs in.
+pub struct Daemon {
+    /// Ends when the daemon ends; its exit status is the shell line's.
+    pub launcher: Child,
+    /// The host pid of the group leader, which is also the group's id.
+    pub group: u32,
+}
+
+/// The node verbs. Everything a run does to nodes goes through these.
+#[async_trait]
+pub trait Platform: Send + Sync {
+    fn kind(&self) -> &'static str;
+    fn run_id(&self) -> &str;
+    fn nodes(&self) -> &[Node];
+
+    /// Run a shell line on a node: its exit status and combined output.
+    async fn exec(&self, node: &Node, script: &str, stdin: Option<&str>) -> Result<(bool, String)>;
+
+    /// Run a program in the node's network namespace, from this machine (nft needs no tools or
+    /// privileges inside the node this way).
+    async fn net_exec(
+        &self,
+        node: &Node,
+        args: &[&str],
+        stdin: Option<&str>,
+    ) -> Result<(bool, String)>;
+
+    /// Start a shell line on a node as a daemon, in a process group of its own, its output
+    /// appended to `log` on this machine. Registered before it runs on.
+    async fn spawn_daemon(&self, node: &Node, script: &str, log: &Path) -> Result<Daemon>;
+
+    /// Copy a file from this machine into a node.
+    // Nothing a run does needs copies yet (logs are captured live); they complete the verb set.
+    #[allow(dead_code)]
+    async fn copy_in(&self, node: &Node, local: &Path, remote: &Path) -> Result<()>;
+
+    /// Copy a file out of a node to this machine.
+    #[allow(dead_code)]
+    async fn copy_out(&self, node: &Node, remote: &Path, local: &Path) -> Result<()>;
+
+    /// Remove everything the run created. Safe to call twice; never fails, only reports.
+    async fn teardown(&self);
+
+    fn node(&self, name: &str) -> Result<&Node> {
+        self.nodes()
+            .iter()
+            .find(|n| n.name == name)
+            .ok_or_else(|| anyhow::anyhow!("no node {name}"))
+    }
+}
+
+/// Build the nodes of the platform the config names. On error nothing is left behind.
+pub async fn create(config: &Config, run_id: &str) -> Result<Box<dyn Platform>> {
+    let nodes = config.platform.nodes;
+    Ok(match config.platform.kind.as_str() {
+        "docker" => Box::new(DockerPlatform::create(run_id, nodes, config).await?),
+        _ => Box::new(LocalPlatform::create(run_id, nodes).await?),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The registry: what a run created, on disk before it is made.
+
+/// What a run has created, kept on disk so it can be removed even if the harness dies.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Registry {
+    pub run_id: String,
+    pub harness_pid: u32,
+    pub harness_start: u64,
+    /// Network namespaces (local platform).
+    #[serde(default)]
+    pub netns: Vec<String>,
+    /// Links in the root namespace (local platform).
+    #[serde(default)]
+    pub links: Vec<String>,
+    /// The compose project whose containers, networks and volumes carry `ferret.run=<run_id>`
+    /// (docker platform).
+    #[serde(default)]
+    pub docker_project: Option<String>,
+    #[serde(default)]
+    pub processes: Vec<RegisteredProcess>,
+    /// Directories to delete (nodes' data).
+    #[serde(default)]
+    pub dirs: Vec<PathBuf>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RegisteredProcess {
+    pub pid: u32,
+    /// Start time from /proc/<pid>/stat: a recycled pid never matches it.
+    pub start: u64,
+}
+
+impl Registry {
+    pub fn new(run_id: &str) -> Registry {
+        Registry {
+            run_id: run_id.to_string(),
+            harness_pid: std::process::id(),
+            harness_start: process_start(std::process::id()).unwrap_or(0),
+            ..Registry::default()
+        }
+    }
+
+    pub fn path(run_id: &str) -> PathBuf {
+        Path::new(REGISTRY_DIR).join(format!("{run_id}.json"))
+    }
+
+    pub fn save(&self) -> Result<()> {
+        std::fs::create_dir_all(REGISTRY_DIR).context("cannot create /run/ferret")?;
+        let path = Self::path(&self.run_id);
+        // Named with the harness's pid, so `ferret clean` can tell a dead harness's partial write.
+        let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(())
+    }
+
+    pub fn remove(&self) {
+        let _ = std::fs::remove_file(Self::path(&self.run_id));
+        // Only succeeds when no other run is registered.
+        let _ = std::fs::remove_dir(REGISTRY_DIR);
+    }
+
+    pub fn load_all() -> Vec<(PathBuf, Result<Registry>)> {
+        let Ok(dir) = std::fs::read_dir(REGISTRY_DIR) else {
+            return Vec::new();
+        };
+        dir.filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .map(|p| {
+                let r = std::fs::read(&p)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|b| serde_json::from_slice(&b).map_err(anyhow::Error::from));
+                (p, r)
+            })
+            .collect()
+    }
+}
+
+/// A registry shared by a platform's tasks, saved on every change.
+pub struct SharedRegistry(std::sync::Mutex<Registry>);
+
+impl SharedRegistry {
+    pub fn new(reg: Registry) -> Result<SharedRegistry> {
+        reg.save()?;
+        Ok(SharedRegistry(std::sync::Mutex::new(reg)))
+    }
+
+    pub fn update(&self, f: impl FnOnce(&mut Registry)) -> Result<()> {
+        let mut reg = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut reg);
+        reg.save()
+    }
+
+    pub fn snapshot(&self) -> Registry {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Record a daemon's process group as soon as its leader can be seen.
+    pub async fn add_process(&self, pid: u32) -> Result<()> {
+        // The start time can only be read once the process exists; retry briefly.
+        for _ in 0..50 {
+            if let Some(start) = process_start(pid) {
+                return self.update(|r| r.processes.push(RegisteredProcess { pid, start }));
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        Ok(())
+    }
+}
+
+/// Remove what a registry lists: processes (only if still ours), containers, links, namespaces,
+/// directories. Returns what it removed.
+pub async fn clean_registry(reg: &Registry) -> Vec<String> {
+    let mut removed = Vec::new();
+    for p in &reg.processes {
+        if kill_registered(p) {
+            removed.push(format!("process {}", p.pid));
+        }
+    }
+    // Killed processes keep their namespace until they are gone.
+    for _ in 0..100 {
+        if reg
+            .processes
+            .iter()
+            .all(|p| process_start(p.pid) != Some(p.start))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if reg.docker_project.is_some() {
+        removed.extend(clean_labelled(&reg.run_id).await);
+    }
+    removed.extend(local::clean(reg).await);
+    for d in &reg.dirs {
+        if d.exists() && std::fs::remove_dir_all(d).is_ok() {
+            removed.push(format!("directory {}", d.display()));
+        }
+    }
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    {
+        let n = ferret_nemesis::clock::sweep_stale();
+        if n > 0 {
+            removed.push(format!("{n} clock agent state file(s) of dead processes"));
+        }
+    }
+    removed
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes on this machine.
+
+pub use ferret_nemesis::proc::start_time as process_start;
+
+pub fn signal(pid: u32, sig: i32) -> bool {
+    // SAFETY: kill(2) with a pid we started and verified; no memory is involved.
+    unsafe { libc::kill(pid as i32, sig) == 0 }
+}
+
+/// Signal a whole process group: a daemon is a shell line and everything it started.
+pub fn signal_group(pgid: u32, sig: i32) -> bool {
+    // SAFETY: killpg(2) on a group whose leader we started; no memory is involved.
+    unsafe { libc::killpg(pgid as i32, sig) == 0 }
+}
+
+/// Kill a registered daemon's process group if its leader is still the one we started.
+pub fn kill_registered(p: &RegisteredProcess) -> bool {
+    if process_start(p.pid) == Some(p.start) {
+        signal_group(p.pid, libc::SIGCONT);
+        return signal_group(p.pid, libc::SIGKILL);
+    }
+    false
+}
+
+/// The system's own process in a daemon's group: the oldest member that is not a launcher or a
+/// shell (`ip`, `docker`, `setsid`, `sh`).
+pub fn main_process(group: u32) -> Option<u32> {
+    ferret_nemesis::proc::group_members(group)
+        .into_iter()
+        .find(|&pid| {
+            let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+            let name = exe.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            !name.is_empty() && !["ip", "sh", "dash", "bash", "setsid", "docker"].contains(&name)
+        })
+}
+
+/// A daemon's output as safe to print on a terminal: control characters (escape sequences that
+/// could retitle or garble the user's terminal) are shown as `\xNN`, tabs and newlines kept.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Make a helper command die with the harness: one that outlived a SIGKILLed harness could
+/// create a namespace or link after `ferret clean` has already looked.
+pub fn die_with_harness(cmd: &mut Command) -> &mut Command {
+    // SAFETY: prctl is async-signal-safe and touches no memory of ours.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Run a command on this machine; its output, or an error naming it and its stderr. It dies with
+/// the harness.
+pub async fn host(args: &[&str]) -> Result<String> {
+    host_command(args, true).await
+}
+
+/// As [`host`]; `tied` false lets the command finish even if the harness dies (a package install
+/// or an image build must not be cut halfway).
+pub async fn host_command(args: &[&str], tied: bool) -> Result<String> {
+    let (ok, out, err) = host_status(args, None, tied).await?;
+    if !ok {
+        anyhow::bail!("`{}` failed: {}", args.join(" "), err.trim());
+    }
+    Ok(out)
+}
+
+/// Run a command on this machine with optional input: (success, stdout, stderr).
+pub async fn host_status(
+    args: &[&str],
+    stdin: Option<&str>,
+    tied: bool,
+) -> Result<(bool, String, String)> {
+    let mut cmd = Command::new(args[0]);
+    if tied {
+        die_with_harness(&mut cmd);
+    }
+    cmd.args(&args[1..])
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("cannot run {}", args[0]))?;
+    if let (Some(input), Some(mut w)) = (stdin, child.stdin.take()) {
+        use tokio::io::AsyncWriteExt;
+        w.write_all(input.as_bytes()).await?;
+    }
+    let out = child.wait_with_output().await?;
+    Ok((
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}
+
+/// Open a daemon's log for appending (stdout and stderr both).
+pub fn log_files(log: &Path) -> Result<(std::fs::File, std::fs::File)> {
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .with_context(|| format!("cannot open {}", log.display()))?;
+    let err = out.try_clone()?;
+    Ok((out, err))
+}
+
+pub fn which(tool: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file())
+}
+
+/// A /24 in 10.`second`.0.0/16 that no route on this machine uses.
+pub async fn free_subnet(run_id: &str, second: u8) -> Result<String> {
+    let routes = host(&["ip", "-4", "route", "show", "table", "all"]).await?;
+    let seed = run_id
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32));
+    for i in 0..256u32 {
+        let third = (seed + i) % 250 + 1;
+        let prefix = format!("10.{second}.{third}.");
+        if !routes.contains(&prefix) {
+            return Ok(prefix);
+        }
+    }
+    anyhow::bail!("no free /24 in 10.{second}.0.0/16 for the run's nodes")
+}

@@ -1,0 +1,340 @@
+//! `ferret run`: a real cluster, concurrent clients, a nemesis, a checked history.
+//!
+//! - mod.rs: the command, setup and teardown, the final check
+//! - scheduler.rs: the cluster phase: start, clients at their rate, the final reads
+//! - nemesis.rs: the fault schedule, and each fault turned into node verbs (apply and heal)
+//! - progress.rs: counters, the progress line, the harness's CPU figure
+
+mod nemesis;
+mod progress;
+mod scheduler;
+
+use crate::config::Config;
+use crate::db::{self, Db};
+use crate::platform::{self, Platform};
+use crate::store::{create_run_dir, HistoryLog};
+use crate::{check, exit};
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Args;
+use ferret_checkers::{read_file, Budget, CheckOptions, Format};
+use ferret_workloads::etcd::EtcdClient;
+use progress::Stats;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Run a system under faults and check what its clients saw.
+///
+/// Starts the configured number of nodes (network namespaces on this machine, or Docker
+/// containers; needs root), the system on each, concurrent clients and a nemesis; records the history into
+/// store/<name>/<time>/ as it happens; heals everything, reads every key one last time, tears the
+/// cluster down, and checks the history. Everything the run creates is removed at the end, on
+/// Ctrl-C, and by `ferret clean` if the harness itself was killed.
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Example:\n  ferret run configs/etcd.yaml --time-limit 30 --seed 7\n\n\
+Exit codes: 0 valid, 1 invalid, 2 unknown, 3 could not run (bad config, missing tool, cluster \
+never came up, interrupted)."
+)]
+pub struct RunArgs {
+    /// The run's YAML config (see configs/).
+    config: PathBuf,
+    /// Where nodes live: local (network namespaces on this machine) or docker (containers of
+    /// docker-compose.yml; the node image is built on first use).
+    #[arg(long, value_name = "KIND")]
+    platform: Option<String>,
+    /// Number of nodes.
+    #[arg(long)]
+    nodes: Option<usize>,
+    /// Seconds of workload.
+    #[arg(long, value_name = "S")]
+    time_limit: Option<f64>,
+    /// Client processes running at once.
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// Target ops per second, all clients together.
+    #[arg(long, value_name = "OPS")]
+    rate: Option<f64>,
+    /// Seed for the schedule of ops and faults.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Faults, comma-separated (e.g. kill,partition-halves), or `none`.
+    #[arg(long, value_name = "LIST")]
+    nemesis: Option<String>,
+    /// Store folder.
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// Check the config and flags, print what would run, and start nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+impl RunArgs {
+    fn apply(&self, c: &mut Config) {
+        if let Some(p) = &self.platform {
+            c.platform.kind = p.clone();
+        }
+        if let Some(n) = self.nodes {
+            c.platform.nodes = n;
+        }
+        if let Some(t) = self.time_limit {
+            c.time_limit = t;
+        }
+        if let Some(n) = self.concurrency {
+            c.workload.concurrency = n;
+        }
+        if let Some(r) = self.rate {
+            c.workload.rate = r;
+        }
+        if let Some(s) = self.seed {
+            c.seed = Some(s);
+        }
+        if let Some(n) = &self.nemesis {
+            c.nemesis.faults = if n == "none" {
+                Vec::new()
+            } else {
+                n.split(',').map(|s| s.trim().to_string()).collect()
+            };
+        }
+        if let Some(s) = &self.store {
+            c.store = s.clone();
+        }
+    }
+}
+
+pub fn run(args: RunArgs) -> Result<u8> {
+    let mut config = Config::load(&args.config)?;
+    args.apply(&mut config);
+    config
+        .validate()
+        .map_err(|e| anyhow!("{} (with command-line flags): {e}", args.config.display()))?;
+    let seed = config.seed.unwrap_or_else(rand::random);
+    config.seed = Some(seed);
+    if args.dry_run {
+        let faults: Vec<String> = config.faults()?.iter().map(|f| f.to_string()).collect();
+        println!(
+            "{}: valid config. {} would run {} nodes ({}) for {} s: {} clients at {} ops/s over {} keys, \
+             seed {seed}, faults: {}",
+            args.config.display(),
+            config.name,
+            config.platform.nodes,
+            config.platform.kind,
+            config.time_limit,
+            config.workload.concurrency,
+            config.workload.rate,
+            config.workload.keys,
+            if faults.is_empty() { "none".to_string() } else { faults.join(", ") },
+        );
+        return Ok(exit::VALID);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let result = rt.block_on(run_async(config, seed));
+    // An interrupted check is still running on a blocking thread: do not wait for it.
+    rt.shutdown_background();
+    result
+}
+
+struct Ctx {
+    config: Config,
+    /// This binary, run on nodes as the clock agent.
+    agent: PathBuf,
+    /// Clock offset (ns) and clocks in force per node, re-applied when a node restarts.
+    skews: tokio::sync::Mutex<std::collections::BTreeMap<String, (i64, String)>>,
+    /// When the workload ends; clock agents that change offsets over time stop by then.
+    deadline: std::sync::OnceLock<Instant>,
+    /// Strobe and drift agents still running, with the node and offset they started from.
+    clock_jobs: tokio::sync::Mutex<Vec<(String, i64, tokio::process::Child)>>,
+    seed: u64,
+    platform: Box<dyn Platform>,
+    db: Db,
+    history: HistoryLog,
+    clients: Vec<EtcdClient>,
+    stats: Stats,
+    next_process: AtomicI64,
+    run_dir: PathBuf,
+}
+
+/// Watch for Ctrl-C and SIGTERM from now on; the receiver says why once one arrives.
+/// Handlers are installed before anything is created, so an interrupt at any moment is seen and
+/// the run tears down in order instead of dying with its namespaces in place.
+fn watch_signals() -> Result<tokio::sync::watch::Receiver<Option<&'static str>>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let (tx, rx) = tokio::sync::watch::channel(None);
+    tokio::spawn(async move {
+        let why = tokio::select! {
+            _ = int.recv() => "interrupted (Ctrl-C)",
+            _ = term.recv() => "terminated (SIGTERM)",
+        };
+        let _ = tx.send(Some(why));
+    });
+    Ok(rx)
+}
+
+async fn run_async(mut config: Config, seed: u64) -> Result<u8> {
+    let mut stop = watch_signals()?;
+    let faults = config.faults()?;
+    let run_id = format!("{:06x}", rand::random::<u32>() & 0xff_ffff);
+    println!(
+        "ferret run {}: {} nodes, {} s, seed {seed}, run id {run_id}",
+        config.name, config.platform.nodes, config.time_limit
+    );
+    // The local platform's nodes share this machine's files: install the system here if missing.
+    if config.platform.kind == "local" {
+        tokio::select! {
+            r = db::install(&config.db) => r?,
+            _ = stop.changed() => bail!("{} while installing {}", stop.borrow().unwrap_or("stopped"), config.db.name),
+        }
+    }
+    // The docker platform's node image, built once per recipe (about a minute) and then reused.
+    if config.platform.kind == "docker" && config.platform.image.is_none() {
+        let tag = tokio::select! {
+            r = platform::image::ensure(&config.db.packages) => r?,
+            _ = stop.changed() => bail!("{} while building the node image", stop.borrow().unwrap_or("stopped")),
+        };
+        config.platform.image = Some(tag);
+    }
+    let run_dir = create_run_dir(&config.store, &config.name)?;
+    std::fs::write(run_dir.join("config.yaml"), yaml_serde::to_string(&config)?)?;
+    let history = HistoryLog::create(&run_dir.join("history.jsonl"), Instant::now())?;
+    let agent =
+        std::env::current_exe().context("cannot find the ferret binary for the clock agent")?;
+    // From here on everything made is torn down, whatever happens.
+    let created = Instant::now();
+    // Not cut short by an interrupt: it removes what it made only when it fails, so an interrupt
+    // is seen once it returns, and the teardown below removes everything.
+    let platform = platform::create(&config, &run_id).await?;
+    println!(
+        "{} nodes on {} up in {:.1} s",
+        platform.nodes().len(),
+        platform.kind(),
+        created.elapsed().as_secs_f64()
+    );
+    let db = Db::new(config.db.clone(), platform.as_ref(), run_dir.join("nodes"));
+    let clients = platform
+        .nodes()
+        .iter()
+        .map(|n| {
+            EtcdClient::new(
+                db.client_url(n),
+                Duration::from_secs_f64(config.client.timeout),
+                config.client.serializable,
+            )
+            .map_err(anyhow::Error::msg)
+        })
+        .collect::<Result<Vec<_>>>();
+    let clients = match clients {
+        Ok(c) => c,
+        Err(e) => {
+            platform.teardown().await;
+            return Err(e);
+        }
+    };
+    let ctx = Arc::new(Ctx {
+        agent,
+        skews: Default::default(),
+        deadline: std::sync::OnceLock::new(),
+        clock_jobs: Default::default(),
+        next_process: AtomicI64::new(config.workload.concurrency as i64),
+        config,
+        seed,
+        platform,
+        db,
+        history,
+        clients,
+        stats: Stats::default(),
+        run_dir: run_dir.clone(),
+    });
+    let interrupted =
+        |why: Option<&str>| anyhow!("{}; the cluster was torn down", why.unwrap_or("stopped"));
+    let already = *stop.borrow();
+    let outcome = if already.is_some() {
+        Err(interrupted(already))
+    } else {
+        tokio::select! {
+            r = scheduler::cluster_phase(ctx.clone(), faults) => r,
+            _ = stop.changed() => Err(interrupted(*stop.borrow())),
+        }
+    };
+    // Whatever happened: kill the daemons and remove the network, data and registry.
+    ctx.db.kill_all(ctx.platform.nodes()).await;
+    ctx.platform.teardown().await;
+    let (elapsed, cpu) = outcome?;
+    let total = ctx.stats.total();
+    println!(
+        "workload done: {} ops in {:.1} s ({:.0} ops/s): {} ok, {} fail, {} info; harness CPU {:.1} % of one core",
+        total,
+        elapsed,
+        total as f64 / elapsed.max(1e-9),
+        ctx.stats.ok.load(Ordering::Relaxed),
+        ctx.stats.fail.load(Ordering::Relaxed),
+        ctx.stats.info.load(Ordering::Relaxed),
+        100.0 * cpu / elapsed.max(1e-9)
+    );
+    let achieved = total as f64 / elapsed.max(1e-9);
+    let asked = ctx.config.workload.rate;
+    if achieved < 0.9 * asked {
+        println!(
+            "warning: the clients reached {achieved:.0} ops/s, {:.0} % of the {asked} asked: ops \
+             waited on slow or timed-out replies. Raise workload.concurrency (now {}) or lower \
+             workload.rate for the load you meant",
+            100.0 * achieved / asked,
+            ctx.config.workload.concurrency
+        );
+    }
+    println!(
+        "faults: {}",
+        ctx.stats
+            .faults_applied
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .join(", ")
+    );
+    // The check can take minutes: Ctrl-C and SIGTERM still end it (the cluster is already gone).
+    let already = *stop.borrow();
+    if let Some(why) = already {
+        bail!(
+            "{why} before the check; the history is kept in {}",
+            run_dir.display()
+        );
+    }
+    let config = ctx.config.clone();
+    let dir = run_dir.clone();
+    let check = tokio::task::spawn_blocking(move || check_history(&config, &dir));
+    tokio::select! {
+        r = check => r.map_err(|e| anyhow!("the check failed: {e}"))?,
+        _ = stop.changed() => bail!(
+            "{} during the check; the history is kept in {}",
+            stop.borrow().unwrap_or("stopped"),
+            run_dir.display()
+        ),
+    }
+}
+
+/// Check the recorded history (read back from the store, as `ferret check` would).
+fn check_history(config: &Config, run_dir: &std::path::Path) -> Result<u8> {
+    let path = run_dir.join("history.jsonl");
+    let (history, _) = read_file(&path, Some(Format::Jsonl))?;
+    let opts = CheckOptions {
+        model: Some(config.checker.model.parse().map_err(anyhow::Error::msg)?),
+        budget: Budget {
+            time: Duration::from_secs_f64(config.checker.time_limit),
+            ..Budget::default()
+        },
+        ..CheckOptions::default()
+    };
+    let report =
+        ferret_checkers::check(&history, &opts).with_context(|| path.display().to_string())?;
+    std::fs::write(
+        run_dir.join("results.json"),
+        serde_json::to_string_pretty(&report)? + "\n",
+    )?;
+    check::print_summary(&path, Format::Jsonl, &report, false);
+    println!("results: {}", run_dir.join("results.json").display());
+    Ok(exit::for_verdict(report.verdict))
+}

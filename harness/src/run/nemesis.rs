@@ -1,0 +1,400 @@
+//! The nemesis: the fault schedule, and each fault turned into node verbs — nft in a node's
+//! network namespace, signals to a daemon's process group, the clock agent on its host pid.
+
+use super::scheduler::find_leader;
+use super::Ctx;
+use crate::platform::{host_status, Node};
+use anyhow::{anyhow, Result};
+use ferret_checkers::{EventType, Process, Value};
+use ferret_nemesis::{nft_drop_script, nft_heal_script, Fault, FaultKind};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub(super) async fn nemesis(
+    ctx: Arc<Ctx>,
+    faults: Vec<FaultKind>,
+    deadline: Instant,
+) -> Result<()> {
+    if faults.is_empty() {
+        return Ok(());
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(ctx.seed ^ 0x006e_656d_6573_6973);
+    let names: Vec<String> = ctx
+        .platform
+        .nodes()
+        .iter()
+        .map(|n| n.name.clone())
+        .collect();
+    let interval = Duration::from_secs_f64(ctx.config.nemesis.interval);
+    let duration = Duration::from_secs_f64(ctx.config.nemesis.duration);
+    let mut order: Vec<FaultKind> = Vec::new();
+    let schedule = ctx.run_dir.join("nemesis.jsonl");
+    loop {
+        tokio::time::sleep_until((Instant::now() + interval).min(deadline).into()).await;
+        if Instant::now() >= deadline {
+            if !ctx.skews.lock().await.is_empty() {
+                reset_clocks(&ctx).await?;
+                let v = Value::from_json(
+                    &serde_json::json!({"fault": "clock", "kind": "clock-reset", "final": true}),
+                )
+                .map_err(anyhow::Error::msg)?;
+                ctx.history.record(
+                    Process::Nemesis,
+                    EventType::Info,
+                    "clock-reset",
+                    None,
+                    v,
+                    None,
+                )?;
+                append_line(
+                    &schedule,
+                    &serde_json::json!({"at_s": ctx.history.elapsed_s(), "heal": "clock", "final": true}),
+                )?;
+            }
+            return Ok(());
+        }
+        if order.is_empty() {
+            order = faults.clone();
+            order.shuffle(&mut rng);
+        }
+        let kind = order.pop().unwrap_or(faults[0]);
+        let leader = if kind == FaultKind::PartitionIsolateLeader {
+            find_leader(&ctx).await
+        } else {
+            None
+        };
+        let fault = Fault::choose(
+            kind,
+            &names,
+            leader.as_deref(),
+            &ctx.config.nemesis.clock,
+            &mut rng,
+        );
+        apply(&ctx, &fault).await?;
+        let value = fault_value(&ctx, &fault).await?;
+        let f_start = match &fault {
+            Fault::Partition { .. } => "start-partition",
+            Fault::Kill { .. } => "kill",
+            Fault::Pause { .. } => "pause",
+            Fault::Clock { kind, .. } => kind.name(),
+        };
+        ctx.history.record(
+            Process::Nemesis,
+            EventType::Info,
+            f_start,
+            None,
+            value.clone(),
+            None,
+        )?;
+        // A bump stays until a clock-reset or the run's end; a reset is a moment: neither heals.
+        let stays = matches!(kind, FaultKind::ClockBump | FaultKind::ClockReset);
+        append_line(
+            &schedule,
+            &serde_json::json!({"at_s": ctx.history.elapsed_s(), "start": kind.name(), "stays": stays, "fault": &fault}),
+        )?;
+        *ctx.stats.fault.lock().unwrap_or_else(|e| e.into_inner()) = describe(&fault);
+        ctx.stats
+            .faults_applied
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(kind.name().to_string());
+        tokio::time::sleep_until((Instant::now() + duration).min(deadline).into()).await;
+        heal(&ctx, &fault).await?;
+        let f_stop = match &fault {
+            Fault::Partition { .. } => "stop-partition",
+            Fault::Kill { .. } => "restart",
+            Fault::Pause { .. } => "resume",
+            Fault::Clock { kind, .. } => match kind {
+                FaultKind::ClockStrobe => "stop-clock-strobe",
+                FaultKind::ClockDrift => "stop-clock-drift",
+                // A bump or reset stays in force; nothing to record at its end.
+                _ => "",
+            },
+        };
+        if !f_stop.is_empty() {
+            let value = fault_value(&ctx, &fault).await?;
+            ctx.history
+                .record(Process::Nemesis, EventType::Info, f_stop, None, value, None)?;
+        }
+        if !stays {
+            append_line(
+                &schedule,
+                &serde_json::json!({"at_s": ctx.history.elapsed_s(), "heal": kind.name()}),
+            )?;
+        }
+        *ctx.stats.fault.lock().unwrap_or_else(|e| e.into_inner()) = String::new();
+    }
+}
+
+fn append_line(path: &std::path::Path, v: &serde_json::Value) -> Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    writeln!(f, "{v}")?;
+    Ok(())
+}
+
+fn describe(fault: &Fault) -> String {
+    match fault {
+        Fault::Partition {
+            kind, components, ..
+        } => {
+            let parts: Vec<String> = components.iter().map(|c| c.join(" ")).collect();
+            format!("{kind}: {}", parts.join(" | "))
+        }
+        Fault::Kill { nodes } => format!("kill {}", nodes.join(" ")),
+        Fault::Pause { nodes } => format!("pause {}", nodes.join(" ")),
+        Fault::Clock {
+            kind, nodes, ms, ..
+        } => format!("{kind} {ms} ms {}", nodes.join(" ")),
+    }
+}
+
+/// A fault as recorded in the history: what it is, plus the clock offsets then in force.
+async fn fault_value(ctx: &Ctx, fault: &Fault) -> Result<Value> {
+    let mut v = serde_json::to_value(fault)?;
+    if let Fault::Clock { .. } = fault {
+        let skews = ctx.skews.lock().await;
+        let offsets: serde_json::Map<String, serde_json::Value> = skews
+            .iter()
+            .map(|(n, (ns, _))| (n.clone(), serde_json::json!(*ns as f64 / 1e6)))
+            .collect();
+        v["offsets_ms"] = serde_json::Value::Object(offsets);
+    }
+    Value::from_json(&v).map_err(anyhow::Error::msg)
+}
+
+/// Wait until a just-started daemon's own process exists (past `ip netns exec` and `sh`):
+/// a clock patch on the launcher would vanish with its exec.
+async fn settled_pid(ctx: &Ctx, node: &Node) -> Option<u32> {
+    for _ in 0..200 {
+        if let Some(pid) = ctx.db.pid(node).await {
+            return Some(pid);
+        }
+        ctx.db.group(node).await?;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    None
+}
+
+/// Run the clock agent, on this machine, against a node's system by its host pid: the same on
+/// every platform, since a container's processes are this machine's processes too.
+async fn clock_agent(ctx: &Ctx, node: &Node, args: &[String]) -> Result<String> {
+    let pid = settled_pid(ctx, node)
+        .await
+        .ok_or_else(|| anyhow!("no running {} on {} to skew", ctx.db.config.name, node.name))?;
+    let agent = ctx.agent.display().to_string();
+    let pid = pid.to_string();
+    let mut argv: Vec<&str> = vec![&agent, "clock", &pid];
+    argv.extend(args.iter().map(String::as_str));
+    // A process that started a moment ago may still be setting up threads: try again briefly.
+    let mut last = String::new();
+    for attempt in 0..3 {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let (ok, out, err) = host_status(&argv, None, true).await?;
+        if ok {
+            return Ok(out);
+        }
+        last = err;
+    }
+    Err(anyhow!(
+        "clock agent on {} failed: {}",
+        node.name,
+        last.trim()
+    ))
+}
+
+/// `set OFFSET_MS --clocks CLOCKS` and the like, as the agent's arguments.
+fn words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(String::from).collect()
+}
+
+async fn set_skew(ctx: &Ctx, node: &Node, offset_ns: i64, clocks: &str) -> Result<()> {
+    clock_agent(
+        ctx,
+        node,
+        &words(&format!("set {} --clocks {clocks}", offset_ns as f64 / 1e6)),
+    )
+    .await?;
+    ctx.skews
+        .lock()
+        .await
+        .insert(node.name.clone(), (offset_ns, clocks.to_string()));
+    Ok(())
+}
+
+/// Every skewed node back to real time.
+async fn reset_clocks(ctx: &Ctx) -> Result<()> {
+    for (_, _, mut job) in ctx.clock_jobs.lock().await.drain(..) {
+        let _ = job.kill().await;
+    }
+    let nodes: Vec<String> = ctx.skews.lock().await.keys().cloned().collect();
+    for name in nodes {
+        let node = ctx.platform.node(&name)?;
+        if ctx.db.is_running(node).await {
+            clock_agent(ctx, node, &words("heal")).await?;
+        }
+        ctx.skews.lock().await.remove(&name);
+    }
+    Ok(())
+}
+
+async fn apply(ctx: &Ctx, fault: &Fault) -> Result<()> {
+    match fault {
+        Fault::Partition { grudge, .. } => {
+            for (name, drops) in grudge {
+                let node = ctx.platform.node(name)?;
+                let sources: Vec<String> = drops
+                    .iter()
+                    .map(|d| ctx.platform.node(d).map(|n| n.ip.clone()))
+                    .collect::<Result<_>>()?;
+                nft(ctx, node, &nft_drop_script(&sources)).await?;
+            }
+        }
+        Fault::Kill { nodes } => {
+            for n in nodes {
+                ctx.db.kill(ctx.platform.node(n)?).await;
+            }
+        }
+        Fault::Pause { nodes } => {
+            for n in nodes {
+                ctx.db.pause(ctx.platform.node(n)?).await;
+            }
+        }
+        Fault::Clock {
+            kind: FaultKind::ClockReset,
+            ..
+        } => reset_clocks(ctx).await?,
+        Fault::Clock {
+            kind,
+            nodes,
+            clocks,
+            ms,
+            period_ms,
+        } => {
+            let left = ctx.deadline.get().map_or(Duration::MAX, |d| {
+                d.saturating_duration_since(Instant::now())
+            });
+            let seconds = ctx.config.nemesis.duration.min(left.as_secs_f64()).max(0.1);
+            for n in nodes {
+                let node = ctx.platform.node(n)?;
+                let current = ctx.skews.lock().await.get(n).map_or(0, |s| s.0);
+                match kind {
+                    FaultKind::ClockBump => {
+                        set_skew(ctx, node, current + ms * 1_000_000, clocks).await?
+                    }
+                    _ => {
+                        // Strobe and drift change the offset over time: an agent of their own.
+                        set_skew(ctx, node, current, clocks).await?;
+                        let pid = settled_pid(ctx, node).await.unwrap_or(0);
+                        let args = if *kind == FaultKind::ClockStrobe {
+                            format!(
+                                "strobe {} {} --period-ms {} --seconds {seconds} --clocks {clocks}",
+                                current as f64 / 1e6,
+                                (current + ms * 1_000_000) as f64 / 1e6,
+                                period_ms.unwrap_or(100)
+                            )
+                        } else {
+                            format!("drift {ms} --seconds {seconds} --clocks {clocks}")
+                        };
+                        let job = tokio::process::Command::new(&ctx.agent)
+                            .arg("clock")
+                            .arg(pid.to_string())
+                            .args(words(&args))
+                            .stdin(std::process::Stdio::null())
+                            .stdout(std::process::Stdio::piped())
+                            .kill_on_drop(true)
+                            .spawn()?;
+                        ctx.clock_jobs.lock().await.push((n.clone(), current, job));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn heal(ctx: &Ctx, fault: &Fault) -> Result<()> {
+    match fault {
+        Fault::Partition { .. } => {
+            for node in ctx.platform.nodes() {
+                nft(ctx, node, &nft_heal_script()).await?;
+            }
+        }
+        Fault::Kill { nodes } => {
+            for n in nodes {
+                let node = ctx.platform.node(n)?;
+                if !ctx.db.is_running(node).await {
+                    ctx.db.start(ctx.platform.as_ref(), node).await?;
+                    // The new process would escape the skew its node was under.
+                    let skew = ctx.skews.lock().await.get(n).cloned();
+                    if let Some((offset, clocks)) = skew.filter(|s| s.0 != 0) {
+                        set_skew(ctx, node, offset, &clocks).await?;
+                        let v = serde_json::json!({"fault": "clock", "kind": "clock-reapply", "nodes": [n], "offset_ms": offset as f64 / 1e6, "clocks": clocks});
+                        ctx.history.record(
+                            Process::Nemesis,
+                            EventType::Info,
+                            "clock-reapply",
+                            None,
+                            Value::from_json(&v).map_err(anyhow::Error::msg)?,
+                            None,
+                        )?;
+                    }
+                }
+            }
+        }
+        Fault::Clock { kind, .. }
+            if matches!(kind, FaultKind::ClockStrobe | FaultKind::ClockDrift) =>
+        {
+            // Strobe and drift agents end on their own after the fault's duration.
+            let jobs: Vec<_> = ctx.clock_jobs.lock().await.drain(..).collect();
+            for (name, start, job) in jobs {
+                let out = job.wait_with_output().await?;
+                let node = ctx.platform.node(&name)?;
+                let clocks = ctx
+                    .skews
+                    .lock()
+                    .await
+                    .get(&name)
+                    .map(|s| s.1.clone())
+                    .unwrap_or_default();
+                if *kind == FaultKind::ClockStrobe {
+                    // Back to where the strobe started.
+                    set_skew(ctx, node, start, &clocks).await?;
+                } else {
+                    // The drifted offset stays; the agent said where it ended.
+                    let end = serde_json::from_slice::<serde_json::Value>(&out.stdout)
+                        .ok()
+                        .and_then(|v| v["offset_ns"].as_i64())
+                        .unwrap_or(start);
+                    ctx.skews.lock().await.insert(name.clone(), (end, clocks));
+                }
+            }
+        }
+        Fault::Clock { .. } => {}
+        Fault::Pause { nodes } => {
+            for n in nodes {
+                ctx.db.resume(ctx.platform.node(n)?).await;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn nft(ctx: &Ctx, node: &Node, script: &str) -> Result<()> {
+    let (ok, out) = ctx
+        .platform
+        .net_exec(node, &["nft", "-f", "-"], Some(script))
+        .await?;
+    if !ok {
+        return Err(anyhow!("nft on {} failed: {}", node.name, out.trim()));
+    }
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! The cluster phase: start the system, drive clients at their rate while the nemesis runs,
+//! then heal, let the cluster recover, and read every key once more.
+
+use super::nemesis::nemesis;
+use super::progress::{harness_cpu_seconds, progress};
+use super::Ctx;
+use anyhow::{anyhow, Context, Result};
+use ferret_checkers::{EventType, Process, Value};
+use ferret_nemesis::FaultKind;
+use ferret_workloads::etcd::EtcdClient;
+use ferret_workloads::register::{Mix, RegisterGenerator};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::task::JoinSet;
+
+/// Start the cluster, run clients and nemesis, heal, final reads. Returns the workload's wall
+/// time and the harness's CPU seconds during it.
+pub(super) async fn cluster_phase(ctx: Arc<Ctx>, faults: Vec<FaultKind>) -> Result<(f64, f64)> {
+    let started = Instant::now();
+    for n in ctx.platform.nodes() {
+        ctx.db.start(ctx.platform.as_ref(), n).await?;
+    }
+    ctx.db
+        .wait_ready(ctx.platform.as_ref())
+        .await
+        .context("the cluster never came up")?;
+    println!(
+        "cluster of {} ready in {:.1} s; store {}",
+        ctx.platform.nodes().len(),
+        started.elapsed().as_secs_f64(),
+        ctx.run_dir.display()
+    );
+
+    let limit = Duration::from_secs_f64(ctx.config.time_limit);
+    let t0 = Instant::now();
+    let cpu0 = harness_cpu_seconds();
+    let deadline = t0 + limit;
+    let _ = ctx.deadline.set(deadline);
+    let mut tasks = JoinSet::new();
+    for slot in 0..ctx.config.workload.concurrency {
+        tasks.spawn(worker(ctx.clone(), slot, deadline));
+    }
+    // In a JoinSet too: if this phase is dropped (Ctrl-C), the nemesis stops with it rather than
+    // restarting nodes during teardown.
+    let mut nemesis_task = JoinSet::new();
+    nemesis_task.spawn(nemesis(ctx.clone(), faults, deadline));
+    progress(&ctx, t0, limit).await;
+    while let Some(r) = tasks.join_next().await {
+        r.map_err(|e| anyhow!("a client task failed: {e}"))??;
+    }
+    if let Some(r) = nemesis_task.join_next().await {
+        r.map_err(|e| anyhow!("the nemesis task failed: {e}"))??;
+    }
+    let elapsed = t0.elapsed().as_secs_f64();
+    let cpu = harness_cpu_seconds() - cpu0;
+
+    // Let the cluster recover, then read every key once more.
+    tokio::time::sleep(Duration::from_secs_f64(ctx.config.nemesis.recovery)).await;
+    let mut reads = JoinSet::new();
+    for k in 0..ctx.config.workload.keys {
+        let ctx = ctx.clone();
+        reads.spawn(async move {
+            let process = ctx.next_process.fetch_add(1, Ordering::Relaxed);
+            let key = RegisterGenerator::key_name(k);
+            let client = &ctx.clients[k % ctx.clients.len()];
+            ctx.history.record(
+                Process::Client(process),
+                EventType::Invoke,
+                "read",
+                Some(&key),
+                Value::Nil,
+                None,
+            )?;
+            let c = client.read(&key).await;
+            ctx.history.record(
+                Process::Client(process),
+                c.kind,
+                "read",
+                Some(&key),
+                c.value,
+                c.error,
+            )
+        });
+    }
+    while let Some(r) = reads.join_next().await {
+        r.map_err(|e| anyhow!("a final read failed: {e}"))??;
+    }
+    Ok((elapsed, cpu))
+}
+
+async fn worker(ctx: Arc<Ctx>, slot: usize, deadline: Instant) -> Result<()> {
+    let w = &ctx.config.workload;
+    let mix = Mix {
+        read: w.mix.read,
+        write: w.mix.write,
+        cas: w.mix.cas,
+    };
+    let mut gen = RegisterGenerator::new(ctx.seed, slot as u64, w.keys, mix);
+    let mut process = slot as i64;
+    let client = &ctx.clients[slot % ctx.clients.len()];
+    // Each worker's share of the target rate; workers start spread over one period.
+    let period = Duration::from_secs_f64(w.concurrency as f64 / w.rate);
+    let mut next = Instant::now() + period.mul_f64(slot as f64 / w.concurrency as f64);
+    loop {
+        tokio::time::sleep_until(next.into()).await;
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok(());
+        }
+        // Behind schedule (a slow op): do not burst to catch up.
+        next = (next + period).max(now);
+        let op = gen.next_op();
+        let p = Process::Client(process);
+        ctx.history.record(
+            p.clone(),
+            EventType::Invoke,
+            op.f,
+            Some(&op.key),
+            op.value.clone(),
+            None,
+        )?;
+        let c = match (op.f, op.value.as_list()) {
+            ("read", _) => client.read(&op.key).await,
+            ("write", _) => client.write(&op.key, &op.value).await,
+            (_, Some([from, to])) => client.cas(&op.key, from, to).await,
+            _ => unreachable!("the register workload makes only read, write and cas"),
+        };
+        ctx.history.record(
+            p,
+            c.kind,
+            op.f,
+            Some(&op.key),
+            c.value.clone(),
+            c.error.clone(),
+        )?;
+        ctx.stats.count(c.kind);
+        if c.kind == EventType::Ok {
+            gen.observe(&op, &c.value);
+        }
+        if c.kind == EventType::Info {
+            // Its request may still be in flight: this process never invokes again.
+            process = ctx.next_process.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The current leader's node name, if the members agree on one.
+pub(super) async fn find_leader(ctx: &Ctx) -> Option<String> {
+    let mut statuses = Vec::new();
+    for (node, client) in ctx.platform.nodes().iter().zip(&ctx.clients) {
+        let quick =
+            EtcdClient::new(client.base().to_string(), Duration::from_millis(500), false).ok()?;
+        if let Ok((member, leader)) = quick.status().await {
+            statuses.push((node.name.clone(), member, leader));
+        }
+    }
+    let mut leaders: Vec<&String> = statuses.iter().map(|s| &s.2).collect();
+    leaders.sort();
+    let leader = leaders
+        .iter()
+        .max_by_key(|l| leaders.iter().filter(|m| m == l).count())?;
+    statuses
+        .iter()
+        .find(|s| &&s.1 == leader)
+        .map(|s| s.0.clone())
+}
