@@ -73,7 +73,9 @@ pub(super) async fn nemesis(
             &ctx.config.nemesis.clock,
             &mut rng,
         );
+        let applying = Instant::now();
         apply(&ctx, &fault).await?;
+        let apply_ms = applying.elapsed().as_secs_f64() * 1e3;
         let value = fault_value(&ctx, &fault).await?;
         let f_start = match &fault {
             Fault::Partition { .. } => "start-partition",
@@ -93,7 +95,7 @@ pub(super) async fn nemesis(
         let stays = matches!(kind, FaultKind::ClockBump | FaultKind::ClockReset);
         append_line(
             &schedule,
-            &serde_json::json!({"at_s": ctx.history.elapsed_s(), "start": kind.name(), "stays": stays, "fault": &fault}),
+            &serde_json::json!({"at_s": ctx.history.elapsed_s(), "start": kind.name(), "stays": stays, "apply_ms": apply_ms, "fault": &fault}),
         )?;
         *ctx.stats.fault.lock().unwrap_or_else(|e| e.into_inner()) = describe(&fault);
         ctx.stats
@@ -102,7 +104,9 @@ pub(super) async fn nemesis(
             .unwrap_or_else(|e| e.into_inner())
             .push(kind.name().to_string());
         tokio::time::sleep_until((Instant::now() + duration).min(deadline).into()).await;
+        let healing = Instant::now();
         heal(&ctx, &fault).await?;
+        let heal_ms = healing.elapsed().as_secs_f64() * 1e3;
         let f_stop = match &fault {
             Fault::Partition { .. } => "stop-partition",
             Fault::Kill { .. } => "restart",
@@ -122,7 +126,7 @@ pub(super) async fn nemesis(
         if !stays {
             append_line(
                 &schedule,
-                &serde_json::json!({"at_s": ctx.history.elapsed_s(), "heal": kind.name()}),
+                &serde_json::json!({"at_s": ctx.history.elapsed_s(), "heal": kind.name(), "heal_ms": heal_ms}),
             )?;
         }
         *ctx.stats.fault.lock().unwrap_or_else(|e| e.into_inner()) = String::new();

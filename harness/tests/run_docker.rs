@@ -1,0 +1,235 @@
+//! `ferret run --platform docker` against real etcd in real containers. Needs root, a Docker
+//! engine, docker-compose (or `docker compose`), debootstrap and nft: without them these tests
+//! fail, loudly, rather than skip. The node image is built on first use and then reused.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn ferret() -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin!("ferret"));
+    c.current_dir(repo());
+    c
+}
+
+fn sh(script: &str) -> String {
+    let out = Command::new("sh").args(["-c", script]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn require_environment() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "these tests need root");
+    let engine = Command::new("docker")
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .output();
+    assert!(
+        engine.as_ref().is_ok_and(|o| o.status.success()),
+        "no Docker engine answers (install docker.io and start dockerd): {engine:?}"
+    );
+    for (tool, package) in [
+        ("debootstrap", "debootstrap"),
+        ("nft", "nftables"),
+        ("nsenter", "util-linux"),
+    ] {
+        assert!(
+            !sh(&format!(
+                "command -v {tool} || ls /usr/sbin/{tool} 2>/dev/null"
+            ))
+            .is_empty(),
+            "`{tool}` is missing: apt-get install -y {package}"
+        );
+    }
+    assert!(
+        !sh("command -v docker-compose || (docker compose version >/dev/null 2>&1 && echo v2)")
+            .is_empty(),
+        "neither docker-compose nor `docker compose` is installed"
+    );
+}
+
+/// Containers, networks and volumes carrying a ferret run label, with namespaces and nft tables
+/// ferret might have left on this machine.
+fn docker_leftovers() -> BTreeSet<String> {
+    let mut left = BTreeSet::new();
+    for (what, cmd) in [
+        ("container", "docker ps -a -q --filter label=ferret.run"),
+        ("network", "docker network ls -q --filter label=ferret.run"),
+        ("volume", "docker volume ls -q --filter label=ferret.run"),
+    ] {
+        for id in sh(cmd).split_whitespace() {
+            left.insert(format!("{what} {id}"));
+        }
+    }
+    for ns in sh("ip netns list").lines() {
+        if ns.starts_with("ferret-") {
+            left.insert(format!("namespace {ns}"));
+        }
+    }
+    if sh("nft list tables").contains("ferret") {
+        left.insert("nft table in the root namespace".into());
+    }
+    if Path::new("/run/ferret").exists() {
+        left.insert("/run/ferret".into());
+    }
+    left
+}
+
+fn run_to_end(args: &[&str], store: &Path, code: i32) -> String {
+    let out = ferret()
+        .arg("run")
+        .args(args)
+        .arg("--store")
+        .arg(store)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn events(history: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(history)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn etcd_on_docker_under_every_fault_kind_is_valid_and_leaves_nothing() {
+    require_environment();
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let store = tempfile::tempdir().unwrap();
+    let before = docker_leftovers();
+    // Partitions, kill, pause and clocks, on the shipped docker config.
+    let config = store.path().join("all.yaml");
+    let text = std::fs::read_to_string(repo().join("configs/etcd-docker.yaml")).unwrap();
+    std::fs::write(&config, text).unwrap();
+    let stdout = run_to_end(
+        &[
+            config.to_str().unwrap(),
+            "--time-limit",
+            "36",
+            "--seed",
+            "4",
+            "--nemesis",
+            "partition-majorities-ring,kill,pause,clock-bump,partition-isolate-leader,clock-strobe",
+        ],
+        store.path(),
+        0,
+    );
+    assert!(stdout.contains("nodes on docker up"), "{stdout}");
+    let dir = store.path().join("etcd-docker/latest");
+    let history = events(&dir.join("history.jsonl"));
+    let invocations = history.iter().filter(|e| e["type"] == "invoke").count();
+    assert!(invocations > 1000, "{invocations} invocations");
+    let fs: BTreeSet<&str> = history
+        .iter()
+        .filter(|e| e["process"] == "nemesis")
+        .filter_map(|e| e["f"].as_str())
+        .collect();
+    for f in [
+        "start-partition",
+        "stop-partition",
+        "kill",
+        "restart",
+        "pause",
+        "resume",
+        "clock-bump",
+        "clock-strobe",
+        "clock-reset",
+    ] {
+        assert!(fs.contains(f), "no {f} in the history: {fs:?}");
+    }
+    // Kills took effect: the killed members' logs show them starting again.
+    let restarts: usize = (1..=5)
+        .map(|n| {
+            std::fs::read_to_string(dir.join(format!("nodes/n{n}/etcd.log")))
+                .unwrap_or_default()
+                .matches("etcdmain: etcd Version")
+                .count()
+        })
+        .sum();
+    assert!(restarts > 5, "{restarts} member starts over 5 nodes");
+    let after = docker_leftovers();
+    let left: Vec<_> = after.difference(&before).collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn serializable_reads_on_docker_are_caught() {
+    require_environment();
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let store = tempfile::tempdir().unwrap();
+    run_to_end(
+        &[
+            "configs/etcd-serializable.yaml",
+            "--platform",
+            "docker",
+            "--time-limit",
+            "30",
+            "--seed",
+            "2",
+            "--nemesis",
+            "partition-halves,partition-isolate-leader,partition-random-halves,partition-bridge",
+        ],
+        store.path(),
+        1,
+    );
+}
+
+#[test]
+fn sigkill_mid_run_then_clean_leaves_no_container_network_or_volume() {
+    require_environment();
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let store = tempfile::tempdir().unwrap();
+    let before = docker_leftovers();
+    let mut child = ferret()
+        .args(["run", "configs/etcd-docker.yaml", "--time-limit", "60"])
+        .arg("--store")
+        .arg(store.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(180);
+    for line in lines.by_ref() {
+        if line.unwrap().starts_with("cluster of") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "cluster never became ready");
+    }
+    std::thread::spawn(move || for _ in lines {});
+    // Mid-run, with a fault likely in force.
+    std::thread::sleep(Duration::from_secs(5));
+    // SAFETY: signalling a child we spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    child.wait().unwrap();
+    let during = docker_leftovers();
+    assert!(
+        during.iter().any(|l| l.starts_with("container")),
+        "a killed harness should leave its containers: {during:?}"
+    );
+    let out = ferret().arg("clean").output().unwrap();
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("container"), "{said}");
+    let after = docker_leftovers();
+    let left: Vec<_> = after.difference(&before).collect();
+    assert!(left.is_empty(), "after clean: {left:?}");
+}
