@@ -438,6 +438,11 @@ fn check_keys<M: Model>(
     };
     let mut reports = if opts.threads == 0 {
         run()
+    } else if opts.threads == 1 {
+        // No pool of one thread: the calling thread does the work.
+        work.iter()
+            .map(|(key, kept, ops)| check_key(model, key, kept, ops, opts))
+            .collect()
     } else {
         rayon::ThreadPoolBuilder::new()
             .num_threads(opts.threads)
