@@ -534,7 +534,17 @@ pub fn describe_call(c: &Call) -> String {
     } else {
         format!(" {}", c.invoke_value)
     };
-    format!("{}{request} by process {} ({})", c.f, c.process, c.place())
+    let node = c
+        .node
+        .as_ref()
+        .map(|n| format!(" on {n}"))
+        .unwrap_or_default();
+    format!(
+        "{}{request} by process {}{node} ({})",
+        c.f,
+        c.process,
+        c.place()
+    )
 }
 
 /// What a call returned, as a person reads it.

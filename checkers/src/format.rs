@@ -179,6 +179,7 @@ struct Fields {
     key: Option<Value>,
     value: Option<Value>,
     error: Option<Value>,
+    node: Option<String>,
 }
 
 impl<'p> EventBuilder<'p> {
@@ -239,6 +240,7 @@ impl<'p> EventBuilder<'p> {
             key: fields.key,
             value: fields.value.unwrap_or_default(),
             error: fields.error,
+            node: fields.node,
             location: loc,
         });
         Ok(())
@@ -267,6 +269,7 @@ struct JsonEvent<'a> {
     key: Option<serde_json::Value>,
     value: Option<serde_json::Value>,
     error: Option<serde_json::Value>,
+    node: Option<String>,
 }
 
 /// Read ferret's JSONL, one event per line, streaming.
@@ -322,6 +325,7 @@ pub fn read_jsonl(path: &Path, mut reader: impl BufRead) -> Result<History, Read
             key: exact(&ev.key, "key")?,
             value: exact(&ev.value, "value")?,
             error: exact(&ev.error, "error")?,
+            node: ev.node,
         };
         b.push(
             fields,
@@ -633,6 +637,7 @@ fn edn_fields(v: &Value) -> Result<Fields, String> {
         key: v.get("key").cloned(),
         value: v.get("value").cloned(),
         error: v.get("error").cloned(),
+        node: v.get("node").and_then(|n| n.as_str()).map(String::from),
     })
 }
 
@@ -718,6 +723,7 @@ pub fn read_porcupine_etcd(path: &Path, reader: impl BufRead) -> Result<History,
             key: None,
             value: Some(value),
             error: None,
+            node: None,
         };
         b.push(
             fields,
@@ -796,6 +802,7 @@ mod tests {
             key: Some(Value::from("k3")),
             value: Value::List(vec![Value::Int(5), Value::Int(9)]),
             error: None,
+            node: None,
             location: Location::default(),
         };
         let mut w = JsonlWriter::new(Vec::new());

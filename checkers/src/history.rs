@@ -102,6 +102,9 @@ pub struct Event {
     pub value: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<Value>,
+    /// The node a client's invocation went to, when the history says (ferret's own do).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     #[serde(skip)]
     pub location: Location,
 }
@@ -147,6 +150,9 @@ pub struct Call {
     pub f: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<Value>,
+    /// The node the invocation went to, if known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     /// The value the invocation carried (the request).
     pub invoke_value: Value,
     /// The value the completion carried (the reply); the invocation's value for unknown outcomes.
@@ -218,6 +224,7 @@ pub fn pair(history: &History) -> Result<(Vec<Call>, Vec<Warning>), PairError> {
                     process: e.process.clone(),
                     f: e.f.clone(),
                     key: e.key.clone(),
+                    node: e.node.clone(),
                     invoke_value: e.value.clone(),
                     value: e.value.clone(),
                     outcome: Outcome::Info,

@@ -576,6 +576,7 @@ mod tests {
             process: Process::Client(0),
             f: f.into(),
             key: None,
+            node: None,
             invoke_value: inv,
             value: out,
             outcome,

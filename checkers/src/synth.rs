@@ -80,6 +80,7 @@ pub fn register_history(opts: &SynthOptions) -> History {
             key: Some(Value::Int(p.key as i64)),
             value,
             error: None,
+            node: None,
             location: Location::default(),
         })
     };

@@ -57,7 +57,7 @@ fn default_platform() -> String {
 }
 
 /// How to install, start and probe the system. Command templates may use `{node}` (n1..),
-/// `{ip}`, `{data_dir}`, `{initial_cluster}` and `{run_id}`.
+/// `{ip}`, `{first_ip}` (n1's), `{data_dir}`, `{initial_cluster}` and `{run_id}`.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DbConfig {
@@ -70,6 +70,13 @@ pub struct DbConfig {
     pub packages: Vec<String>,
     /// Starts one node as a long-running daemon; its output goes to `nodes/<n>/<name>.log`.
     pub start: String,
+    /// Starts a node again after a kill (default: `start`), e.g. without a join flag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart: Option<String>,
+    /// Start nodes one at a time, each ready before the next starts (systems whose members join
+    /// a first one).
+    #[serde(default)]
+    pub start_one_by_one: bool,
     /// One node's entry in `{initial_cluster}`; entries are joined with commas.
     #[serde(default)]
     pub initial_cluster_member: String,
@@ -78,7 +85,9 @@ pub struct DbConfig {
     /// Seconds to wait for every node to be ready.
     #[serde(default = "default_ready_timeout")]
     pub ready_timeout: f64,
-    /// Where clients connect, e.g. `http://{ip}:2379`.
+    /// Where the etcd client connects, e.g. `http://{ip}:2379` (the http client's ops carry
+    /// their own URLs).
+    #[serde(default)]
     pub client_url: String,
 }
 
@@ -98,9 +107,12 @@ pub struct InstallConfig {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
-    /// `etcd`: etcd's v3 JSON gateway.
+    /// `etcd`: etcd's v3 JSON gateway. `http`: any HTTP service, each op described in `ops`.
     #[serde(default = "default_protocol")]
     pub protocol: String,
+    /// The http protocol's ops: read, write, cas (see docs/your-system.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ops: Option<ferret_workloads::clients::http::HttpOps>,
     /// Seconds before an op's outcome is declared unknown.
     #[serde(default = "default_op_timeout")]
     pub timeout: f64,
@@ -122,6 +134,7 @@ impl Default for ClientConfig {
             protocol: default_protocol(),
             timeout: default_op_timeout(),
             serializable: false,
+            ops: None,
         }
     }
 }
@@ -271,6 +284,18 @@ impl Config {
             None => anyhow::anyhow!("{}: {e}", path.display()),
         })?;
         config.validate().map_err(|e| {
+            // An http op's error names its field, and what in it to point at.
+            if let Some(HttpSpecError(spec)) = e.downcast_ref::<HttpSpecError>() {
+                let place = spec
+                    .near
+                    .as_deref()
+                    .and_then(|near| locate_item(&text, &spec.path, near))
+                    .or_else(|| locate(&text, &spec.path));
+                return match place {
+                    Some((line, col)) => anyhow::anyhow!("{}:{line}:{col}: {spec}", path.display()),
+                    None => anyhow::anyhow!("{}: {spec}", path.display()),
+                };
+            }
             // Messages start with the field's dotted path: point at it in the file, or at the
             // list item the message names.
             let msg = e.to_string();
@@ -301,6 +326,25 @@ impl Config {
                     .map_err(|e: String| anyhow::anyhow!("nemesis.faults: {e}"))
             })
             .collect()
+    }
+
+    /// The http client's ops, checked and compiled; `None` for the etcd protocol.
+    pub fn http_spec(&self) -> Result<Option<ferret_workloads::clients::http::HttpSpec>> {
+        match (self.client.protocol.as_str(), &self.client.ops) {
+            ("http", Some(ops)) => {
+                ferret_workloads::clients::http::HttpSpec::compile(ops, "client.ops")
+                    .map(Some)
+                    .map_err(|e| anyhow::anyhow!(HttpSpecError(e)))
+            }
+            ("http", None) => bail!(
+                "client.ops must describe the service's read, write and cas for protocol http"
+            ),
+            ("etcd", None) => Ok(None),
+            ("etcd", Some(_)) => {
+                bail!("client.ops is for protocol http; the etcd protocol knows its ops")
+            }
+            (other, _) => bail!("client.protocol {other:?} is not known; use etcd or http"),
+        }
     }
 
     /// Every number is checked against a named bound (see [`bounds`]) before anything exists, so
@@ -339,11 +383,9 @@ impl Config {
             }
         }
         count(self.platform.nodes, "platform.nodes", NODES)?;
-        if self.client.protocol != "etcd" {
-            bail!(
-                "client.protocol {:?} is not supported; use etcd",
-                self.client.protocol
-            );
+        self.http_spec()?;
+        if self.client.protocol == "etcd" && self.db.client_url.is_empty() {
+            bail!("db.client_url must say where the etcd client connects, e.g. http://{{ip}}:2379");
         }
         if self.workload.kind != "register" {
             bail!(
@@ -375,6 +417,20 @@ impl Config {
         }
         if !(m.read + m.write + m.cas > 0.0 && (m.read + m.write + m.cas).is_finite()) {
             bail!("workload.mix must give some op a share above 0");
+        }
+        if let Some(spec) = self.http_spec()? {
+            for (share, f) in [(m.read, "read"), (m.write, "write"), (m.cas, "cas")] {
+                if share > 0.0 && !spec.supports(f) {
+                    bail!(
+                        "workload.mix.{f} is {share} but client.ops has no {f}{}",
+                        if f == "cas" {
+                            " (a cas the service can only do as read-then-write is not a cas: set workload.mix.cas to 0)"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+            }
         }
         self.checker
             .model
@@ -422,6 +478,18 @@ impl Config {
         Ok(())
     }
 }
+
+/// An http op's description error, kept whole so the loader can point at its place.
+#[derive(Debug)]
+pub struct HttpSpecError(pub ferret_workloads::clients::http::SpecError);
+
+impl std::fmt::Display for HttpSpecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for HttpSpecError {}
 
 /// The bounds every number of a config or flag is held to. Beyond them a run is a typo, and some
 /// values would overflow a timer or a clock offset.

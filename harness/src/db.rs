@@ -12,10 +12,17 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 /// Fill a command template's placeholders for one node.
-pub fn expand(template: &str, node: &Node, initial_cluster: &str, run_id: &str) -> String {
+pub fn expand(
+    template: &str,
+    node: &Node,
+    first: &Node,
+    initial_cluster: &str,
+    run_id: &str,
+) -> String {
     template
         .replace("{node}", &node.name)
         .replace("{ip}", &node.ip)
+        .replace("{first_ip}", &first.ip)
         .replace("{data_dir}", &node.data_dir.display().to_string())
         .replace("{initial_cluster}", initial_cluster)
         .replace("{run_id}", run_id)
@@ -48,6 +55,8 @@ pub struct Db {
     nodes_dir: PathBuf,
     initial_cluster: String,
     run_id: String,
+    /// n1, whose address `{first_ip}` names.
+    first: Node,
     /// The running daemon per node; `None` while killed.
     daemons: Mutex<BTreeMap<String, Option<Daemon>>>,
 }
@@ -57,7 +66,15 @@ impl Db {
         let initial_cluster = platform
             .nodes()
             .iter()
-            .map(|n| expand(&config.initial_cluster_member, n, "", platform.run_id()))
+            .map(|n| {
+                expand(
+                    &config.initial_cluster_member,
+                    n,
+                    &platform.nodes()[0],
+                    "",
+                    platform.run_id(),
+                )
+            })
             .collect::<Vec<_>>()
             .join(",");
         Db {
@@ -65,6 +82,7 @@ impl Db {
             nodes_dir,
             initial_cluster,
             run_id: platform.run_id().to_string(),
+            first: platform.nodes()[0].clone(),
             daemons: Mutex::new(BTreeMap::new()),
         }
     }
@@ -79,17 +97,17 @@ impl Db {
     }
 
     pub fn client_url(&self, node: &Node) -> String {
-        expand(&self.config.client_url, node, "", &self.run_id)
+        expand(&self.config.client_url, node, &self.first, "", &self.run_id)
     }
 
-    pub async fn start(&self, platform: &dyn Platform, node: &Node) -> Result<()> {
+    /// Start the system on a node; `again` after a kill (the `restart` line, if the config has one).
+    pub async fn start(&self, platform: &dyn Platform, node: &Node, again: bool) -> Result<()> {
         std::fs::create_dir_all(self.node_dir(node))?;
-        let cmd = expand(
-            &self.config.start,
-            node,
-            &self.initial_cluster,
-            &self.run_id,
-        );
+        let line = match (&self.config.restart, again) {
+            (Some(restart), true) => restart,
+            _ => &self.config.start,
+        };
+        let cmd = expand(line, node, &self.first, &self.initial_cluster, &self.run_id);
         let daemon = platform
             .spawn_daemon(node, &cmd, &self.log_path(node))
             .await?;
@@ -101,12 +119,13 @@ impl Db {
     }
 
     /// Wait until every node's ready command succeeds; on timeout, name the node and show its log.
-    pub async fn wait_ready(&self, platform: &dyn Platform) -> Result<()> {
+    pub async fn wait_ready(&self, platform: &dyn Platform, nodes: &[Node]) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs_f64(self.config.ready_timeout);
-        for node in platform.nodes() {
+        for node in nodes {
             let cmd = expand(
                 &self.config.ready,
                 node,
+                &self.first,
                 &self.initial_cluster,
                 &self.run_id,
             );

@@ -56,6 +56,21 @@ impl HistoryLog {
         value: Value,
         error: Option<String>,
     ) -> Result<()> {
+        self.record_on(process, kind, f, key, value, error, None)
+    }
+
+    /// As [`record`](Self::record), naming the node a client's op went to.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_on(
+        &self,
+        process: Process,
+        kind: EventType,
+        f: &str,
+        key: Option<&str>,
+        value: Value,
+        error: Option<String>,
+        node: Option<&str>,
+    ) -> Result<()> {
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let event = Event {
             index: g.1,
@@ -66,6 +81,7 @@ impl HistoryLog {
             key: key.map(Value::from),
             value,
             error: error.map(Value::Str),
+            node: node.map(String::from),
             location: Location::default(),
         };
         g.1 += 1;

@@ -180,3 +180,74 @@ fn flags_beyond_their_bounds_exit_3_at_load() {
         "{err}"
     );
 }
+
+/// An http op naming an unknown template variable, or with a malformed rule, fails at load with
+/// the file, line and column of the mistake, before any node exists.
+#[test]
+fn http_op_mistakes_point_at_their_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../configs/dqlite.yaml"),
+    )
+    .unwrap();
+    let cases = [
+        (
+            "url: \"http://{ip}:8001/{key}\"",
+            "url: \"http://{ip}:8001/{kye}\"",
+            "{kye}",
+        ),
+        (
+            "{body: \"^Error\", outcome: fail}",
+            "{body: \"^Error(\", outcome: fail}",
+            "regex",
+        ),
+        (
+            "{status: 200, body: \"^done\", outcome: ok}",
+            "{status: 700, body: \"^done\", outcome: ok}",
+            "700",
+        ),
+        (
+            "{body: \"^Error\", outcome: info}",
+            "{body: \"^Error\", outcome: maybe}",
+            "maybe",
+        ),
+    ];
+    for (from, to, says) in cases {
+        assert!(shipped.contains(from), "{from}");
+        let text = shipped.replacen(from, to, 1);
+        let want_line = text
+            .lines()
+            .position(|l| l.contains(to))
+            .map(|i| i + 1)
+            .unwrap();
+        let file = dir.path().join("dq.yaml");
+        std::fs::write(&file, &text).unwrap();
+        let out = Command::cargo_bin("ferret")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["run", "--store", "store"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{to}: {err}");
+        assert!(
+            err.contains(&format!("dq.yaml:{want_line}:")) && err.contains(says),
+            "{to}: want line {want_line}: {err}"
+        );
+        assert!(!dir.path().join("store").exists());
+    }
+    // A cas the service does not have: refused at load, with the reason.
+    let text = shipped.replace("cas: 0}", "cas: 0.2}");
+    let file = dir.path().join("dq.yaml");
+    std::fs::write(&file, &text).unwrap();
+    let out = Command::cargo_bin("ferret")
+        .unwrap()
+        .args(["run", "--dry-run"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("not a cas"), "{err}");
+}

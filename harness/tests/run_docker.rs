@@ -2,29 +2,17 @@
 //! engine, docker-compose (or `docker compose`), debootstrap and nft: without them these tests
 //! fail, loudly, rather than skip. The node image is built on first use and then reused.
 
+mod common;
+
+use common::{events, ferret, repo, sh};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 static SERIAL: Mutex<()> = Mutex::new(());
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn ferret() -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin!("ferret"));
-    c.current_dir(repo());
-    c
-}
-
-fn sh(script: &str) -> String {
-    let out = Command::new("sh").args(["-c", script]).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn require_environment() {
     // SAFETY: geteuid has no preconditions.
@@ -83,32 +71,6 @@ fn docker_leftovers() -> BTreeSet<String> {
     left
 }
 
-fn run_to_end(args: &[&str], store: &Path, code: i32) -> String {
-    let out = ferret()
-        .arg("run")
-        .args(args)
-        .arg("--store")
-        .arg(store)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
-fn events(history: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(history)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 #[test]
 fn etcd_on_docker_under_every_fault_kind_is_valid_and_leaves_nothing() {
     require_environment();
@@ -119,7 +81,7 @@ fn etcd_on_docker_under_every_fault_kind_is_valid_and_leaves_nothing() {
     let config = store.path().join("all.yaml");
     let text = std::fs::read_to_string(repo().join("configs/etcd-docker.yaml")).unwrap();
     std::fs::write(&config, text).unwrap();
-    let stdout = run_to_end(
+    let stdout = common::run_to_end(
         &[
             config.to_str().unwrap(),
             "--time-limit",
@@ -130,7 +92,7 @@ fn etcd_on_docker_under_every_fault_kind_is_valid_and_leaves_nothing() {
             "partition-majorities-ring,kill,pause,clock-bump,partition-isolate-leader,clock-strobe",
         ],
         store.path(),
-        0,
+        &[0],
     );
     assert!(stdout.contains("nodes on docker up"), "{stdout}");
     let dir = store.path().join("etcd-docker/latest");
@@ -175,7 +137,7 @@ fn serializable_reads_on_docker_are_caught() {
     require_environment();
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let store = tempfile::tempdir().unwrap();
-    run_to_end(
+    common::run_to_end(
         &[
             "configs/etcd-serializable.yaml",
             "--platform",
@@ -188,7 +150,7 @@ fn serializable_reads_on_docker_are_caught() {
             "partition-halves,partition-isolate-leader,partition-random-halves,partition-bridge",
         ],
         store.path(),
-        1,
+        &[1],
     );
 }
 

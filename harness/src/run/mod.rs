@@ -17,7 +17,8 @@ use crate::{check, exit};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use ferret_checkers::{read_file, Budget, CheckOptions, Format};
-use ferret_workloads::etcd::EtcdClient;
+use ferret_workloads::clients::{etcd::EtcdClient, http::HttpClient};
+use ferret_workloads::Client;
 use progress::Stats;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -152,10 +153,36 @@ struct Ctx {
     platform: Box<dyn Platform>,
     db: Db,
     history: HistoryLog,
-    clients: Vec<EtcdClient>,
+    /// One client per node, of the protocol the config names.
+    clients: Vec<Box<dyn Client>>,
     stats: Stats,
     next_process: AtomicI64,
     run_dir: PathBuf,
+}
+
+/// A client for each node, speaking `client.protocol`.
+fn make_clients(
+    config: &Config,
+    db: &Db,
+    nodes: &[platform::Node],
+) -> Result<Vec<Box<dyn Client>>> {
+    let timeout = Duration::from_secs_f64(config.client.timeout);
+    let spec = config.http_spec()?.map(Arc::new);
+    nodes
+        .iter()
+        .map(|n| -> Result<Box<dyn Client>> {
+            Ok(match &spec {
+                Some(spec) => Box::new(
+                    HttpClient::new(spec.clone(), &n.name, &n.ip, timeout)
+                        .map_err(anyhow::Error::msg)?,
+                ),
+                None => Box::new(
+                    EtcdClient::new(db.client_url(n), timeout, config.client.serializable)
+                        .map_err(anyhow::Error::msg)?,
+                ),
+            })
+        })
+        .collect()
 }
 
 /// Watch for Ctrl-C and SIGTERM from now on; the receiver says why once one arrives.
@@ -216,18 +243,7 @@ async fn run_async(mut config: Config, seed: u64) -> Result<u8> {
         created.elapsed().as_secs_f64()
     );
     let db = Db::new(config.db.clone(), platform.as_ref(), run_dir.join("nodes"));
-    let clients = platform
-        .nodes()
-        .iter()
-        .map(|n| {
-            EtcdClient::new(
-                db.client_url(n),
-                Duration::from_secs_f64(config.client.timeout),
-                config.client.serializable,
-            )
-            .map_err(anyhow::Error::msg)
-        })
-        .collect::<Result<Vec<_>>>();
+    let clients = make_clients(&config, &db, platform.nodes());
     let clients = match clients {
         Ok(c) => c,
         Err(e) => {

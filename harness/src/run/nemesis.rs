@@ -336,7 +336,7 @@ async fn heal(ctx: &Ctx, fault: &Fault) -> Result<()> {
             for n in nodes {
                 let node = ctx.platform.node(n)?;
                 if !ctx.db.is_running(node).await {
-                    ctx.db.start(ctx.platform.as_ref(), node).await?;
+                    ctx.db.start(ctx.platform.as_ref(), node, true).await?;
                     // The new process would escape the skew its node was under.
                     let skew = ctx.skews.lock().await.get(n).cloned();
                     if let Some((offset, clocks)) = skew.filter(|s| s.0 != 0) {

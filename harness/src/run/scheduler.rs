@@ -7,7 +7,6 @@ use super::Ctx;
 use anyhow::{anyhow, Context, Result};
 use ferret_checkers::{EventType, Process, Value};
 use ferret_nemesis::FaultKind;
-use ferret_workloads::etcd::EtcdClient;
 use ferret_workloads::register::{Mix, RegisterGenerator};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -18,13 +17,24 @@ use tokio::task::JoinSet;
 /// time and the harness's CPU seconds during it.
 pub(super) async fn cluster_phase(ctx: Arc<Ctx>, faults: Vec<FaultKind>) -> Result<(f64, f64)> {
     let started = Instant::now();
-    for n in ctx.platform.nodes() {
-        ctx.db.start(ctx.platform.as_ref(), n).await?;
+    let nodes = ctx.platform.nodes();
+    if ctx.config.db.start_one_by_one {
+        for n in nodes {
+            ctx.db.start(ctx.platform.as_ref(), n, false).await?;
+            ctx.db
+                .wait_ready(ctx.platform.as_ref(), std::slice::from_ref(n))
+                .await
+                .context("the cluster never came up")?;
+        }
+    } else {
+        for n in nodes {
+            ctx.db.start(ctx.platform.as_ref(), n, false).await?;
+        }
+        ctx.db
+            .wait_ready(ctx.platform.as_ref(), nodes)
+            .await
+            .context("the cluster never came up")?;
     }
-    ctx.db
-        .wait_ready(ctx.platform.as_ref())
-        .await
-        .context("the cluster never came up")?;
     println!(
         "cluster of {} ready in {:.1} s; store {}",
         ctx.platform.nodes().len(),
@@ -64,15 +74,17 @@ pub(super) async fn cluster_phase(ctx: Arc<Ctx>, faults: Vec<FaultKind>) -> Resu
             let process = ctx.next_process.fetch_add(1, Ordering::Relaxed);
             let key = RegisterGenerator::key_name(k);
             let client = &ctx.clients[k % ctx.clients.len()];
-            ctx.history.record(
+            let node = &ctx.platform.nodes()[k % ctx.clients.len()].name;
+            ctx.history.record_on(
                 Process::Client(process),
                 EventType::Invoke,
                 "read",
                 Some(&key),
                 Value::Nil,
                 None,
+                Some(node),
             )?;
-            let c = client.read(&key).await;
+            let c = client.invoke("read", &key, &Value::Nil).await;
             ctx.history.record(
                 Process::Client(process),
                 c.kind,
@@ -99,6 +111,7 @@ async fn worker(ctx: Arc<Ctx>, slot: usize, deadline: Instant) -> Result<()> {
     let mut gen = RegisterGenerator::new(ctx.seed, slot as u64, w.keys, mix);
     let mut process = slot as i64;
     let client = &ctx.clients[slot % ctx.clients.len()];
+    let node = &ctx.platform.nodes()[slot % ctx.clients.len()].name;
     // Each worker's share of the target rate; workers start spread over one period.
     let period = Duration::from_secs_f64(w.concurrency as f64 / w.rate);
     let mut next = Instant::now() + period.mul_f64(slot as f64 / w.concurrency as f64);
@@ -112,20 +125,16 @@ async fn worker(ctx: Arc<Ctx>, slot: usize, deadline: Instant) -> Result<()> {
         next = (next + period).max(now);
         let op = gen.next_op();
         let p = Process::Client(process);
-        ctx.history.record(
+        ctx.history.record_on(
             p.clone(),
             EventType::Invoke,
             op.f,
             Some(&op.key),
             op.value.clone(),
             None,
+            Some(node),
         )?;
-        let c = match (op.f, op.value.as_list()) {
-            ("read", _) => client.read(&op.key).await,
-            ("write", _) => client.write(&op.key, &op.value).await,
-            (_, Some([from, to])) => client.cas(&op.key, from, to).await,
-            _ => unreachable!("the register workload makes only read, write and cas"),
-        };
+        let c = client.invoke(op.f, &op.key, &op.value).await;
         ctx.history.record(
             p,
             c.kind,
@@ -149,9 +158,7 @@ async fn worker(ctx: Arc<Ctx>, slot: usize, deadline: Instant) -> Result<()> {
 pub(super) async fn find_leader(ctx: &Ctx) -> Option<String> {
     let mut statuses = Vec::new();
     for (node, client) in ctx.platform.nodes().iter().zip(&ctx.clients) {
-        let quick =
-            EtcdClient::new(client.base().to_string(), Duration::from_millis(500), false).ok()?;
-        if let Ok((member, leader)) = quick.status().await {
+        if let Some((member, leader)) = client.leader_view().await {
             statuses.push((node.name.clone(), member, leader));
         }
     }

@@ -6,7 +6,8 @@
 //! read, since reads change nothing), `info` for everything uncertain. A cas whose compare failed
 //! is `ok` with the value `false`: the checker holds it to having seen a value other than `from`.
 
-use crate::Completion;
+use crate::{Client, Completion};
+use async_trait::async_trait;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use ferret_checkers::Value;
@@ -144,6 +145,24 @@ impl EtcdClient {
             return Err("status reply has no member_id".into());
         }
         Ok((member.to_string(), leader.to_string()))
+    }
+}
+
+#[async_trait]
+impl Client for EtcdClient {
+    async fn invoke(&self, f: &str, key: &str, value: &Value) -> Completion {
+        match (f, value.as_list()) {
+            ("read", _) => self.read(key).await,
+            ("write", _) => self.write(key, value).await,
+            ("cas", Some([from, to])) => self.cas(key, from, to).await,
+            _ => Completion::fail(value.clone(), format!("the etcd client has no op {f:?}")),
+        }
+    }
+
+    async fn leader_view(&self) -> Option<(String, String)> {
+        // A quick look of its own, so a partitioned member cannot hold up the nemesis.
+        let quick = EtcdClient::new(self.base.clone(), Duration::from_millis(500), false).ok()?;
+        quick.status().await.ok()
     }
 }
 

@@ -1,0 +1,81 @@
+//! Helpers the tests that run real clusters share.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The ferret binary, run from the repository root.
+pub fn ferret() -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin!("ferret"));
+    c.current_dir(repo());
+    c
+}
+
+pub fn sh(script: &str) -> String {
+    let out = Command::new("sh").args(["-c", script]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Fail, loudly, unless running as root with every (tool, Debian package) installed.
+pub fn require(tools: &[(&str, &str)]) {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "these tests need root");
+    for (tool, package) in tools {
+        assert!(
+            !sh(&format!("command -v {tool} || ls /usr/sbin/{tool} 2>/dev/null")).is_empty(),
+            "`{tool}` is missing: apt-get install -y {package}"
+        );
+    }
+}
+
+/// Run `ferret run ARGS --store STORE` to the end; its stdout, after checking its exit code is
+/// one of `codes`.
+pub fn run_to_end(args: &[&str], store: &Path, codes: &[i32]) -> String {
+    let out = ferret()
+        .arg("run")
+        .args(args)
+        .arg("--store")
+        .arg(store)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.code().is_some_and(|c| codes.contains(&c)),
+        "exit {:?}, wanted one of {codes:?}\nstdout:\n{stdout}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// A stored history's events.
+pub fn events(history: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(history)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// ferret's namespaces, run-named links, registry and node data on this machine.
+pub fn local_leftovers() -> Vec<String> {
+    let mut left: Vec<String> = sh("ip netns list")
+        .lines()
+        .filter(|l| l.starts_with("ferret-"))
+        .map(|l| format!("namespace {l}"))
+        .collect();
+    if Path::new("/run/ferret").exists() {
+        left.push("/run/ferret".into());
+    }
+    for e in std::fs::read_dir("/var/tmp").unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if name.starts_with("ferret-") {
+            left.push(format!("/var/tmp/{name}"));
+        }
+    }
+    left
+}

@@ -1,0 +1,4 @@
+//! The clients ferret speaks with, one file each, behind [`crate::Client`].
+
+pub mod etcd;
+pub mod http;
