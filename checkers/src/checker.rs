@@ -232,8 +232,8 @@ pub struct KeyReport {
 pub struct Explanation {
     pub summary: String,
     /// The call the summary names: the first whose result no linearization can accommodate (the
-    /// history cut just after it returned is already invalid) when shrinking found it, else the
-    /// call the search could not place after its longest prefix.
+    /// history cut just after it returned is invalid, just before it is valid) when shrinking
+    /// proved it, else the call the search could not place after its longest prefix.
     pub stuck: Call,
     /// How many calls the longest linearizable prefix the search found has.
     pub prefix_length: usize,
@@ -261,8 +261,9 @@ pub struct ShrunkCall {
 #[derive(Clone, Debug, Serialize)]
 pub struct Shrunk {
     /// The first call whose result no linearization can accommodate: the history cut just after
-    /// it returned is already invalid, the cut just before is not.
-    pub first: Call,
+    /// it returned is invalid and the cut just before is valid, both proven. `None` when the
+    /// shrink budget ran out before both were.
+    pub first: Option<Call>,
     /// Every call the shrunk history keeps, in history order: those whose results and timing the
     /// violation needs, and (marked `relaxed`) writes whose result it does not need, kept as
     /// unknown outcomes since removing a write could invent an anomaly the history does not have.
@@ -484,19 +485,37 @@ fn check_key<M: Model>(
         let state = model.show_state(&out.state);
         let shrunk = (!opts.shrink_time.is_zero())
             .then(|| shrink(model, kept, ops, stuck, out.elapsed, opts));
-        // One call is named everywhere: the first that cannot fit when shrinking found it.
-        let culprit = shrunk.as_ref().map_or(kept[stuck], |s| &s.first).clone();
+        // One call is named everywhere: the first that cannot fit when shrinking proved it, else
+        // the call the search could not place.
+        let first = shrunk.as_ref().and_then(|s| s.first.clone());
+        let culprit = first.clone().unwrap_or_else(|| kept[stuck].clone());
         let prefix_stuck = (culprit != *kept[stuck]).then(|| kept[stuck].clone());
-        let mut summary = format!(
-            "{} returned {}, which no linearization allows: the history up to its completion is \
-             already not linearizable. The longest linearizable prefix the search found has {} \
-             calls and leaves the state {}",
-            describe_call(&culprit),
-            describe_result(&culprit),
-            out.order.len(),
-            state,
-        );
-        if let Some(p) = &prefix_stuck {
+        let mut summary = match &first {
+            Some(f) => format!(
+                "{} returned {}, which no linearization allows: the history up to its completion \
+                 is already not linearizable, up to the completion before it it still is. The longest \
+                 linearizable prefix the search found has {} calls and leaves the state {}",
+                describe_call(f),
+                describe_result(f),
+                out.order.len(),
+                state,
+            ),
+            None => format!(
+                "no linearization exists. The longest linearizable prefix the search found has {} \
+                 calls and leaves the state {}, after which {}, which returned {}, cannot be placed{}",
+                out.order.len(),
+                state,
+                describe_call(&culprit),
+                describe_result(&culprit),
+                if shrunk.is_some() {
+                    "; shrinking ran out of budget before proving which call is the first that \
+                     cannot fit (raise --shrink-time)"
+                } else {
+                    ""
+                }
+            ),
+        };
+        if let (Some(_), Some(p)) = (&first, &prefix_stuck) {
             summary.push_str(&format!(
                 ", after which {} cannot be placed",
                 describe_call(p)
@@ -611,10 +630,14 @@ fn shrink<M: Model>(
             })
             .collect()
     };
-    let invalid = |fates: &[Fate]| -> bool {
-        Instant::now() < deadline
-            && search::check(model, &build(fates), per_check).verdict == Verdict::Invalid
+    // A probe's verdict; out of time it is unknown, which proves nothing either way.
+    let probe = |fates: &[Fate]| -> Verdict {
+        if Instant::now() >= deadline {
+            return Verdict::Unknown("shrink budget spent".into());
+        }
+        search::check(model, &build(fates), per_check).verdict
     };
+    let invalid = |fates: &[Fate]| -> bool { probe(fates) == Verdict::Invalid };
 
     // The history cut just after position `cut`: calls invoked later go, calls still open then
     // become unknown outcomes. Each cut is a relaxation of every later one, so "invalid" is
@@ -636,21 +659,30 @@ fn shrink<M: Model>(
     let mut cuts: Vec<u64> = ops.iter().filter_map(|c| c.complete).collect();
     cuts.sort_unstable();
     let (mut lo, mut hi) = (0usize, cuts.len());
+    // Which probes proved a cut valid: an unknown one moves the search on but proves nothing.
+    let mut proven_valid = vec![false; cuts.len()];
     // Invariant: the cut at cuts[hi] (or no cut at all, hi == len) is known invalid.
     while lo < hi {
         let mid = (lo + hi) / 2;
-        if invalid(&cut_at(cuts[mid])) {
-            hi = mid;
-        } else {
-            lo = mid + 1;
+        match probe(&cut_at(cuts[mid])) {
+            Verdict::Invalid => hi = mid,
+            v => {
+                proven_valid[mid] = v == Verdict::Valid;
+                lo = mid + 1;
+            }
         }
     }
+    // The first call is proven when its cut is invalid and the cut before it valid (or there is
+    // none: the empty history is valid).
+    let earliest = hi < cuts.len()
+        && (hi == 0 || proven_valid[hi - 1] || probe(&cut_at(cuts[hi - 1])) == Verdict::Valid);
     let mut fates = if hi < cuts.len() {
         cut_at(cuts[hi])
     } else {
         vec![Fate::Kept; ops.len()]
     };
-    // The call completing at the earliest invalid cut is the first whose result cannot fit.
+    // The call completing at the earliest invalid cut is the first whose result cannot fit; it
+    // is kept through the delta debugging below, as is the search's stuck call otherwise.
     let first = cuts
         .get(hi)
         .and_then(|&p| ops.iter().position(|c| c.complete == Some(p)))
@@ -705,7 +737,7 @@ fn shrink<M: Model>(
     let count = |fate| fates.iter().filter(|&&f| f == fate).count();
     let (relaxed, dropped) = (count(Fate::Relaxed), count(Fate::Dropped));
     Shrunk {
-        first: kept[first].clone(),
+        first: earliest.then(|| kept[first].clone()),
         calls,
         relaxed,
         dropped,

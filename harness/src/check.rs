@@ -243,7 +243,7 @@ pub fn print_summary(file: &std::path::Path, format: Format, report: &Report, ve
                         c.f,
                         request,
                         result,
-                        if c == &s.first {
+                        if s.first.as_ref() == Some(c) {
                             "   <- first that cannot fit"
                         } else {
                             ""

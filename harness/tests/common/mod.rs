@@ -26,7 +26,10 @@ pub fn require(tools: &[(&str, &str)]) {
     assert_eq!(unsafe { libc::geteuid() }, 0, "these tests need root");
     for (tool, package) in tools {
         assert!(
-            !sh(&format!("command -v {tool} || ls /usr/sbin/{tool} 2>/dev/null")).is_empty(),
+            !sh(&format!(
+                "command -v {tool} || ls /usr/sbin/{tool} 2>/dev/null"
+            ))
+            .is_empty(),
             "`{tool}` is missing: apt-get install -y {package}"
         );
     }

@@ -1,0 +1,56 @@
+//! An explanation never claims more than was proven: a "first call that cannot fit" is named
+//! only when the cut after it was proven invalid and the cut before it proven valid.
+
+use ferret_checkers::format::read_jsonl;
+use ferret_checkers::{check, CheckOptions, VerdictName};
+use std::path::Path;
+use std::time::Duration;
+
+fn stale_read() -> ferret_checkers::History {
+    let text = r#"{"process":0,"type":"invoke","f":"write","key":"k","value":1}
+{"process":0,"type":"ok","f":"write","key":"k","value":1}
+{"process":1,"type":"invoke","f":"write","key":"k","value":2}
+{"process":1,"type":"ok","f":"write","key":"k","value":2}
+{"process":2,"type":"invoke","f":"read","key":"k","value":null}
+{"process":2,"type":"ok","f":"read","key":"k","value":1}
+{"process":3,"type":"invoke","f":"write","key":"k","value":3}
+{"process":3,"type":"ok","f":"write","key":"k","value":3}
+"#;
+    read_jsonl(Path::new("h.jsonl"), text.as_bytes()).unwrap()
+}
+
+#[test]
+fn a_proven_first_call_is_named_as_such() {
+    let r = check(&stale_read(), &CheckOptions::default()).unwrap();
+    assert_eq!(r.verdict, VerdictName::Invalid);
+    let e = r.keys[0].explanation.as_ref().unwrap();
+    let first = e.shrunk.as_ref().unwrap().first.as_ref().expect("proven");
+    assert_eq!((first.f.as_str(), first.line), ("read", 5));
+    assert_eq!(e.stuck.line, 5);
+    assert!(
+        e.summary
+            .starts_with("read by process 2 (line 5) returned 1"),
+        "{}",
+        e.summary
+    );
+}
+
+#[test]
+fn without_the_budget_to_prove_it_no_first_call_is_claimed() {
+    let opts = CheckOptions {
+        shrink_time: Duration::from_nanos(1),
+        ..CheckOptions::default()
+    };
+    let r = check(&stale_read(), &opts).unwrap();
+    assert_eq!(r.verdict, VerdictName::Invalid);
+    let e = r.keys[0].explanation.as_ref().unwrap();
+    let shrunk = e.shrunk.as_ref().unwrap();
+    assert!(shrunk.first.is_none(), "{:?}", shrunk.first);
+    assert!(!shrunk.minimal);
+    assert!(
+        e.summary.starts_with("no linearization exists"),
+        "{}",
+        e.summary
+    );
+    assert!(e.summary.contains("raise --shrink-time"), "{}", e.summary);
+}
