@@ -1,25 +1,18 @@
 //! `ferret run` against real etcd in network namespaces. Needs root, etcd and nft: without them
 //! these tests fail, loudly, rather than skip.
 
+mod common;
+
+use common::{ferret, repo, run_to_end};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Runs share the machine's CPU and etcd's ports per namespace: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn ferret() -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin!("ferret"));
-    c.current_dir(repo());
-    c
-}
 
 fn require_environment() {
     // SAFETY: geteuid has no preconditions.
@@ -74,25 +67,6 @@ fn pid_alive(pid: u32) -> bool {
         && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
             .unwrap_or_default()
             .contains(") Z ")
-}
-
-/// Run `ferret run ARGS --store STORE` to the end; its stdout, after checking its exit code.
-fn run_to_end(args: &[&str], store: &Path, code: i32) -> String {
-    let out = ferret()
-        .arg("run")
-        .args(args)
-        .arg("--store")
-        .arg(store)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
 }
 
 /// The nemesis events of a stored history.
@@ -170,7 +144,7 @@ fn linearizable_etcd_under_every_fault_is_valid_and_leaves_nothing() {
             "kill,pause,partition-isolate-leader,partition-majorities-ring",
         ],
         store.path(),
-        0,
+        &[0],
     );
     let run_id = run_id_of(&stdout);
     assert!(
@@ -253,7 +227,7 @@ fn clock_faults_run_on_etcd_and_follow_restarts() {
             "clock-bump,kill",
         ],
         store.path(),
-        0,
+        &[0],
     );
     let nemesis = nemesis_events(&store.path().join("etcd-clock/latest/history.jsonl"));
     let fs: Vec<&str> = nemesis.iter().map(|e| e["f"].as_str().unwrap()).collect();
@@ -308,7 +282,7 @@ fn serializable_reads_under_partitions_are_caught() {
             "partition-halves,partition-isolate-leader,partition-random-halves,partition-bridge",
         ],
         store.path(),
-        1,
+        &[1],
     );
     let results: serde_json::Value = serde_json::from_slice(
         &std::fs::read(store.path().join("etcd-serializable/latest/results.json")).unwrap(),
@@ -406,7 +380,7 @@ fn three_node_majorities_ring_keeps_a_majority_and_start_lines_are_shell_lines()
             "partition-majorities-ring",
         ],
         store.path(),
-        0,
+        &[0],
     );
     assert!(leftovers(&run_id_of(&stdout)).is_empty());
     let history = std::fs::read_to_string(store.path().join("etcd/latest/history.jsonl")).unwrap();

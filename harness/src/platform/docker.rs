@@ -9,8 +9,8 @@
 //! Everything carries the label `ferret.run=<run id>` and is removed by it.
 
 use super::{
-    free_subnet, host, host_command, host_status, image, log_files, which, Daemon, Node, Platform,
-    Registry, SharedRegistry,
+    free_subnet, host, host_combined, host_command, image, log_files, which, Daemon, Node,
+    Platform, Registry, SharedRegistry,
 };
 use crate::config::Config;
 use anyhow::{anyhow, bail, Context, Result};
@@ -253,9 +253,7 @@ impl Platform for DockerPlatform {
             args.push("-i");
         }
         args.extend([c.id.as_str(), "sh", "-c", script]);
-        let (ok, mut out, err) = host_status(&args, stdin, true).await?;
-        out.push_str(&err);
-        Ok((ok, out))
+        host_combined(&args, stdin).await
     }
 
     async fn net_exec(
@@ -268,9 +266,7 @@ impl Platform for DockerPlatform {
         let net = format!("--net=/proc/{}/ns/net", c.init);
         let mut full = vec!["nsenter", net.as_str()];
         full.extend_from_slice(args);
-        let (ok, mut out, err) = host_status(&full, stdin, true).await?;
-        out.push_str(&err);
-        Ok((ok, out))
+        host_combined(&full, stdin).await
     }
 
     async fn spawn_daemon(&self, node: &Node, script: &str, log: &Path) -> Result<Daemon> {

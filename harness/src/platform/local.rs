@@ -9,7 +9,7 @@
 //! `/run/ferret/` before it is made, so `ferret clean` can remove exactly that after a crash.
 
 use super::{
-    free_subnet, host, host_status, log_files, signal, which, Daemon, Node, Platform, Registry,
+    free_subnet, host, host_combined, log_files, signal, which, Daemon, Node, Platform, Registry,
     SharedRegistry,
 };
 use anyhow::{anyhow, bail, Context, Result};
@@ -152,14 +152,7 @@ impl Platform for LocalPlatform {
 
     async fn exec(&self, node: &Node, script: &str, stdin: Option<&str>) -> Result<(bool, String)> {
         let ns = self.netns(node)?;
-        let (ok, mut out, err) = host_status(
-            &["ip", "netns", "exec", ns, "sh", "-c", script],
-            stdin,
-            true,
-        )
-        .await?;
-        out.push_str(&err);
-        Ok((ok, out))
+        host_combined(&["ip", "netns", "exec", ns, "sh", "-c", script], stdin).await
     }
 
     async fn net_exec(
@@ -171,9 +164,7 @@ impl Platform for LocalPlatform {
         let ns = self.netns(node)?;
         let mut full = vec!["ip", "netns", "exec", ns];
         full.extend_from_slice(args);
-        let (ok, mut out, err) = host_status(&full, stdin, true).await?;
-        out.push_str(&err);
-        Ok((ok, out))
+        host_combined(&full, stdin).await
     }
 
     async fn spawn_daemon(&self, node: &Node, script: &str, log: &Path) -> Result<Daemon> {

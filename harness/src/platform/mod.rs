@@ -332,6 +332,13 @@ pub async fn host_command(args: &[&str], tied: bool) -> Result<String> {
     Ok(out)
 }
 
+/// Run a command on this machine with optional input: (success, stdout then stderr).
+pub async fn host_combined(args: &[&str], stdin: Option<&str>) -> Result<(bool, String)> {
+    let (ok, mut out, err) = host_status(args, stdin, true).await?;
+    out.push_str(&err);
+    Ok((ok, out))
+}
+
 /// Run a command on this machine with optional input: (success, stdout, stderr).
 pub async fn host_status(
     args: &[&str],
