@@ -245,16 +245,14 @@ impl Default for NemesisConfig {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckerConfig {
-    #[serde(default = "default_model")]
-    pub model: String,
+    /// The sequential model; by default the workload's (cas-register when it uses cas).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     /// Seconds the search may spend per key.
     #[serde(default = "default_check_time")]
     pub time_limit: f64,
 }
 
-fn default_model() -> String {
-    "cas-register".into()
-}
 fn default_check_time() -> f64 {
     60.0
 }
@@ -262,7 +260,7 @@ fn default_check_time() -> f64 {
 impl Default for CheckerConfig {
     fn default() -> Self {
         CheckerConfig {
-            model: default_model(),
+            model: None,
             time_limit: default_check_time(),
         }
     }
@@ -328,6 +326,33 @@ impl Config {
             .collect()
     }
 
+    /// The checker's model: the config's, else the workload's.
+    pub fn model(&self) -> Result<ferret_checkers::ModelName> {
+        let name = match &self.checker.model {
+            Some(m) => m.clone(),
+            None => self.workload()?.model().to_string(),
+        };
+        name.parse()
+            .map_err(|e: String| anyhow::anyhow!("checker.model: {e}"))
+    }
+
+    /// The workload `workload.kind` names.
+    pub fn workload(&self) -> Result<Box<dyn ferret_workloads::Workload>> {
+        let m = self.workload.mix;
+        let mix = ferret_workloads::register::Mix {
+            read: m.read,
+            write: m.write,
+            cas: m.cas,
+        };
+        ferret_workloads::workload(&self.workload.kind, self.workload.keys, mix).ok_or_else(|| {
+            anyhow::anyhow!(
+                "workload.kind {:?} is not known; use one of {}",
+                self.workload.kind,
+                ferret_workloads::KINDS.join(", ")
+            )
+        })
+    }
+
     /// The http client's ops, checked and compiled; `None` for the etcd protocol.
     pub fn http_spec(&self) -> Result<Option<ferret_workloads::clients::http::HttpSpec>> {
         match (self.client.protocol.as_str(), &self.client.ops) {
@@ -387,12 +412,7 @@ impl Config {
         if self.client.protocol == "etcd" && self.db.client_url.is_empty() {
             bail!("db.client_url must say where the etcd client connects, e.g. http://{{ip}}:2379");
         }
-        if self.workload.kind != "register" {
-            bail!(
-                "workload.kind {:?} is not supported; use register",
-                self.workload.kind
-            );
-        }
+        self.workload()?;
         count(self.workload.keys, "workload.keys", KEYS)?;
         count(
             self.workload.concurrency,
@@ -432,10 +452,7 @@ impl Config {
                 }
             }
         }
-        self.checker
-            .model
-            .parse::<ferret_checkers::ModelName>()
-            .map_err(|e| anyhow::anyhow!("checker.model: {e}"))?;
+        self.model()?;
         let faults = self.faults()?;
         for f in &faults {
             if self.platform.nodes < f.min_nodes() {

@@ -5,6 +5,8 @@
 pub mod clients;
 pub mod register;
 
+pub use register::RegisterWorkload;
+
 use async_trait::async_trait;
 use ferret_checkers::{EventType, Value};
 
@@ -54,5 +56,48 @@ pub trait Client: Send + Sync {
     /// when the system does not say (the nemesis then picks a node at random).
     async fn leader_view(&self) -> Option<(String, String)> {
         None
+    }
+}
+
+/// One op to invoke: `f` on `key`, carrying `value` (a write's value, a cas's `[from to]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Op {
+    pub f: &'static str,
+    pub key: String,
+    pub value: Value,
+}
+
+/// The op stream of one client slot: a pure function of the run's seed and the slot, so a run's
+/// schedule is reproducible from `--seed`.
+pub trait Generator: Send {
+    fn next_op(&mut self) -> Op;
+
+    /// What the op came to, for generators that adapt (a cas compares against fresher values).
+    fn observe(&mut self, _op: &Op, _completion: &Completion) {}
+}
+
+/// A workload: what each client process invokes, what it reads once everything is healed, and
+/// the model the history is checked against.
+pub trait Workload: Send + Sync {
+    fn name(&self) -> &'static str;
+
+    fn generator(&self, seed: u64, slot: u64) -> Box<dyn Generator>;
+
+    /// Ops invoked once after the final heal and recovery (e.g. a read of every key).
+    fn final_ops(&self) -> Vec<Op>;
+
+    /// The sequential model (as `ferret check --model` names it) this workload's histories are
+    /// checked against, unless the config names another.
+    fn model(&self) -> &'static str;
+}
+
+/// The workloads `workload.kind` names.
+pub const KINDS: [&str; 1] = ["register"];
+
+/// The workload a config names; `None` for an unknown kind.
+pub fn workload(kind: &str, keys: usize, mix: register::Mix) -> Option<Box<dyn Workload>> {
+    match kind {
+        "register" => Some(Box::new(RegisterWorkload { keys, mix })),
+        _ => None,
     }
 }

@@ -1,7 +1,8 @@
 //! The register workload: read / write / cas over many independent keys, every written value
 //! unique per key, so checking is fast and anomalies are readable.
 
-use ferret_checkers::Value;
+use crate::{Completion, Generator, Op, Workload};
+use ferret_checkers::{EventType, Value};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -23,12 +24,40 @@ impl Default for Mix {
     }
 }
 
-/// One op to invoke.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RegisterOp {
-    pub f: &'static str,
-    pub key: String,
-    pub value: Value,
+/// Read / write / cas over `keys` independent keys, in the proportions of `mix`.
+#[derive(Clone, Copy, Debug)]
+pub struct RegisterWorkload {
+    pub keys: usize,
+    pub mix: Mix,
+}
+
+impl Workload for RegisterWorkload {
+    fn name(&self) -> &'static str {
+        "register"
+    }
+
+    fn generator(&self, seed: u64, slot: u64) -> Box<dyn Generator> {
+        Box::new(RegisterGenerator::new(seed, slot, self.keys, self.mix))
+    }
+
+    /// Every key read once more.
+    fn final_ops(&self) -> Vec<Op> {
+        (0..self.keys)
+            .map(|k| Op {
+                f: "read",
+                key: RegisterGenerator::key_name(k),
+                value: Value::Nil,
+            })
+            .collect()
+    }
+
+    fn model(&self) -> &'static str {
+        if self.mix.cas > 0.0 {
+            "cas-register"
+        } else {
+            "register"
+        }
+    }
 }
 
 /// The op stream of one worker: a pure function of the run's seed and the worker's number, so a
@@ -62,13 +91,13 @@ impl RegisterGenerator {
         format!("k{i}")
     }
 
-    pub fn next_op(&mut self) -> RegisterOp {
+    fn next(&mut self) -> Op {
         let k = self.rng.random_range(0..self.keys);
         let total = self.mix.read + self.mix.write + self.mix.cas;
         let roll = self.rng.random::<f64>() * if total > 0.0 { total } else { 1.0 };
         let key = Self::key_name(k);
         if roll < self.mix.read || total <= 0.0 {
-            return RegisterOp {
+            return Op {
                 f: "read",
                 key,
                 value: Value::Nil,
@@ -78,14 +107,14 @@ impl RegisterGenerator {
         let fresh = Value::Int((self.worker * VALUE_STRIDE + self.written) as i64);
         if roll < self.mix.read + self.mix.write {
             self.last[k] = fresh.clone();
-            RegisterOp {
+            Op {
                 f: "write",
                 key,
                 value: fresh,
             }
         } else {
             let from = self.last[k].clone();
-            RegisterOp {
+            Op {
                 f: "cas",
                 key,
                 value: Value::List(vec![from, fresh]),
@@ -93,8 +122,8 @@ impl RegisterGenerator {
         }
     }
 
-    /// Tell the generator what an op returned, so later cas ops compare against fresher values.
-    pub fn observe(&mut self, op: &RegisterOp, result: &Value) {
+    /// What an op returned, so later cas ops compare against fresher values.
+    fn learn(&mut self, op: &Op, result: &Value) {
         let Some(k) = op
             .key
             .strip_prefix('k')
@@ -113,6 +142,18 @@ impl RegisterGenerator {
                 }
             }
             _ => {}
+        }
+    }
+}
+
+impl Generator for RegisterGenerator {
+    fn next_op(&mut self) -> Op {
+        self.next()
+    }
+
+    fn observe(&mut self, op: &Op, completion: &Completion) {
+        if completion.kind == EventType::Ok {
+            self.learn(op, &completion.value);
         }
     }
 }

@@ -155,6 +155,8 @@ struct Ctx {
     history: HistoryLog,
     /// One client per node, of the protocol the config names.
     clients: Vec<Box<dyn Client>>,
+    /// What the clients ask, and what they read at the end.
+    workload: Box<dyn ferret_workloads::Workload>,
     stats: Stats,
     next_process: AtomicI64,
     run_dir: PathBuf,
@@ -251,6 +253,7 @@ async fn run_async(mut config: Config, seed: u64) -> Result<u8> {
             return Err(e);
         }
     };
+    let workload = config.workload()?;
     let ctx = Arc::new(Ctx {
         agent,
         skews: Default::default(),
@@ -263,6 +266,7 @@ async fn run_async(mut config: Config, seed: u64) -> Result<u8> {
         db,
         history,
         clients,
+        workload,
         stats: Stats::default(),
         run_dir: run_dir.clone(),
     });
@@ -342,7 +346,7 @@ fn check_history(config: &Config, run_dir: &std::path::Path) -> Result<u8> {
     let path = run_dir.join("history.jsonl");
     let (history, _) = read_file(&path, Some(Format::Jsonl))?;
     let opts = CheckOptions {
-        model: Some(config.checker.model.parse().map_err(anyhow::Error::msg)?),
+        model: Some(config.model()?),
         budget: Budget {
             time: Duration::from_secs_f64(config.checker.time_limit),
             ..Budget::default()

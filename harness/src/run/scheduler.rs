@@ -5,9 +5,9 @@ use super::nemesis::nemesis;
 use super::progress::{harness_cpu_seconds, progress};
 use super::Ctx;
 use anyhow::{anyhow, Context, Result};
-use ferret_checkers::{EventType, Process, Value};
+use ferret_checkers::{EventType, Process};
 use ferret_nemesis::FaultKind;
-use ferret_workloads::register::{Mix, RegisterGenerator};
+use ferret_workloads::Op;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -65,53 +65,58 @@ pub(super) async fn cluster_phase(ctx: Arc<Ctx>, faults: Vec<FaultKind>) -> Resu
     let elapsed = t0.elapsed().as_secs_f64();
     let cpu = harness_cpu_seconds() - cpu0;
 
-    // Let the cluster recover, then read every key once more.
+    // Let the cluster recover, then the workload's final ops (a read of every key, say), each by
+    // a fresh process, spread over the nodes.
     tokio::time::sleep(Duration::from_secs_f64(ctx.config.nemesis.recovery)).await;
-    let mut reads = JoinSet::new();
-    for k in 0..ctx.config.workload.keys {
+    let mut finals = JoinSet::new();
+    for (i, op) in ctx.workload.final_ops().into_iter().enumerate() {
         let ctx = ctx.clone();
-        reads.spawn(async move {
+        finals.spawn(async move {
             let process = ctx.next_process.fetch_add(1, Ordering::Relaxed);
-            let key = RegisterGenerator::key_name(k);
-            let client = &ctx.clients[k % ctx.clients.len()];
-            let node = &ctx.platform.nodes()[k % ctx.clients.len()].name;
-            ctx.history.record_on(
-                Process::Client(process),
-                EventType::Invoke,
-                "read",
-                Some(&key),
-                Value::Nil,
-                None,
-                Some(node),
-            )?;
-            let c = client.invoke("read", &key, &Value::Nil).await;
-            ctx.history.record(
-                Process::Client(process),
-                c.kind,
-                "read",
-                Some(&key),
-                c.value,
-                c.error,
-            )
+            invoke(&ctx, i, Process::Client(process), &op)
+                .await
+                .map(drop)
         });
     }
-    while let Some(r) = reads.join_next().await {
-        r.map_err(|e| anyhow!("a final read failed: {e}"))??;
+    while let Some(r) = finals.join_next().await {
+        r.map_err(|e| anyhow!("a final op failed: {e}"))??;
     }
     Ok((elapsed, cpu))
 }
 
+/// Invoke one op through the client of node `slot % nodes`, recording both ends in the history.
+async fn invoke(
+    ctx: &Ctx,
+    slot: usize,
+    process: Process,
+    op: &Op,
+) -> Result<ferret_workloads::Completion> {
+    let n = slot % ctx.clients.len();
+    ctx.history.record_on(
+        process.clone(),
+        EventType::Invoke,
+        op.f,
+        Some(&op.key),
+        op.value.clone(),
+        None,
+        Some(&ctx.platform.nodes()[n].name),
+    )?;
+    let c = ctx.clients[n].invoke(op.f, &op.key, &op.value).await;
+    ctx.history.record(
+        process,
+        c.kind,
+        op.f,
+        Some(&op.key),
+        c.value.clone(),
+        c.error.clone(),
+    )?;
+    Ok(c)
+}
+
 async fn worker(ctx: Arc<Ctx>, slot: usize, deadline: Instant) -> Result<()> {
     let w = &ctx.config.workload;
-    let mix = Mix {
-        read: w.mix.read,
-        write: w.mix.write,
-        cas: w.mix.cas,
-    };
-    let mut gen = RegisterGenerator::new(ctx.seed, slot as u64, w.keys, mix);
+    let mut gen = ctx.workload.generator(ctx.seed, slot as u64);
     let mut process = slot as i64;
-    let client = &ctx.clients[slot % ctx.clients.len()];
-    let node = &ctx.platform.nodes()[slot % ctx.clients.len()].name;
     // Each worker's share of the target rate; workers start spread over one period.
     let period = Duration::from_secs_f64(w.concurrency as f64 / w.rate);
     let mut next = Instant::now() + period.mul_f64(slot as f64 / w.concurrency as f64);
@@ -124,29 +129,9 @@ async fn worker(ctx: Arc<Ctx>, slot: usize, deadline: Instant) -> Result<()> {
         // Behind schedule (a slow op): do not burst to catch up.
         next = (next + period).max(now);
         let op = gen.next_op();
-        let p = Process::Client(process);
-        ctx.history.record_on(
-            p.clone(),
-            EventType::Invoke,
-            op.f,
-            Some(&op.key),
-            op.value.clone(),
-            None,
-            Some(node),
-        )?;
-        let c = client.invoke(op.f, &op.key, &op.value).await;
-        ctx.history.record(
-            p,
-            c.kind,
-            op.f,
-            Some(&op.key),
-            c.value.clone(),
-            c.error.clone(),
-        )?;
+        let c = invoke(&ctx, slot, Process::Client(process), &op).await?;
         ctx.stats.count(c.kind);
-        if c.kind == EventType::Ok {
-            gen.observe(&op, &c.value);
-        }
+        gen.observe(&op, &c);
         if c.kind == EventType::Info {
             // Its request may still be in flight: this process never invokes again.
             process = ctx.next_process.fetch_add(1, Ordering::Relaxed);
