@@ -82,6 +82,11 @@ pub struct DbConfig {
     pub initial_cluster_member: String,
     /// Exits 0 once the node serves clients; run inside the node.
     pub ready: String,
+    /// Prints the current leader, by node name or address, when run on a node (for
+    /// `partition-isolate-leader` with clients that cannot tell, e.g. http). Nodes vote; a node
+    /// that does not answer in 2 s abstains.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader: Option<String>,
     /// Seconds to wait for every node to be ready.
     #[serde(default = "default_ready_timeout")]
     pub ready_timeout: f64,

@@ -96,6 +96,17 @@ impl Db {
             .join(format!("{}.log", self.config.name))
     }
 
+    /// A command template filled in for one node.
+    pub fn expand(&self, template: &str, node: &Node) -> String {
+        expand(
+            template,
+            node,
+            &self.first,
+            &self.initial_cluster,
+            &self.run_id,
+        )
+    }
+
     pub fn client_url(&self, node: &Node) -> String {
         expand(&self.config.client_url, node, &self.first, "", &self.run_id)
     }

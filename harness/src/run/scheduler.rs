@@ -139,8 +139,35 @@ async fn worker(ctx: Arc<Ctx>, slot: usize, deadline: Instant) -> Result<()> {
     }
 }
 
-/// The current leader's node name, if the members agree on one.
+/// The current leader's node name, if the members agree on one: asked of the clients, or with
+/// the config's `db.leader` command on every node.
 pub(super) async fn find_leader(ctx: &Ctx) -> Option<String> {
+    if let Some(cmd) = &ctx.config.db.leader {
+        let nodes = ctx.platform.nodes();
+        let mut votes: std::collections::BTreeMap<&str, usize> = Default::default();
+        for node in nodes {
+            let line = ctx.db.expand(cmd, node);
+            let asked =
+                tokio::time::timeout(Duration::from_secs(2), ctx.platform.exec(node, &line, None));
+            let Ok(Ok((true, out))) = asked.await else {
+                continue;
+            };
+            // An address must not match a longer one (10.0.0.1 in 10.0.0.11).
+            let names = |n: &&crate::platform::Node| {
+                out.trim() == n.name
+                    || out.match_indices(&n.ip).any(|(at, _)| {
+                        !out[at + n.ip.len()..].starts_with(|c: char| c.is_ascii_digit())
+                    })
+            };
+            if let Some(leader) = nodes.iter().find(names) {
+                *votes.entry(&leader.name).or_default() += 1;
+            }
+        }
+        return votes
+            .into_iter()
+            .max_by_key(|(_, v)| *v)
+            .map(|(n, _)| n.to_string());
+    }
     let mut statuses = Vec::new();
     for (node, client) in ctx.platform.nodes().iter().zip(&ctx.clients) {
         if let Some((member, leader)) = client.leader_view().await {
