@@ -170,7 +170,11 @@ pub fn run(args: CheckArgs) -> Result<u8> {
 pub fn print_summary(file: &std::path::Path, format: Format, report: &Report, verbose: bool) {
     let path = file.display();
     for w in &report.warnings {
-        eprintln!("warning: {path}:{}: {}", w.line, w.message);
+        if w.line == 0 {
+            eprintln!("warning: {path}: {}", w.message);
+        } else {
+            eprintln!("warning: {path}:{}: {}", w.line, w.message);
+        }
     }
     println!(
         "{path}: {} format, model {}, {} calls, {} key{}",

@@ -256,8 +256,21 @@ pub struct CheckerConfig {
     /// Seconds the search may spend per key.
     #[serde(default = "default_check_time")]
     pub time_limit: f64,
+    /// A run proves nothing about a key none of whose ops succeeded: with fewer ok ops than
+    /// this on some key, a valid check is reported unknown (exit 2), not valid.
+    #[serde(default = "default_min_ok_per_key")]
+    pub min_ok_per_key: u64,
+    /// Nor when fewer than this fraction of all the workload's ops succeeded.
+    #[serde(default = "default_min_ok_fraction")]
+    pub min_ok_fraction: f64,
 }
 
+fn default_min_ok_per_key() -> u64 {
+    1
+}
+fn default_min_ok_fraction() -> f64 {
+    0.1
+}
 fn default_check_time() -> f64 {
     60.0
 }
@@ -267,6 +280,8 @@ impl Default for CheckerConfig {
         CheckerConfig {
             model: None,
             time_limit: default_check_time(),
+            min_ok_per_key: default_min_ok_per_key(),
+            min_ok_fraction: default_min_ok_fraction(),
         }
     }
 }
@@ -388,6 +403,13 @@ impl Config {
         seconds(self.client.timeout, "client.timeout", OP_TIMEOUT)?;
         seconds(self.db.ready_timeout, "db.ready_timeout", READY_TIMEOUT)?;
         seconds(self.checker.time_limit, "checker.time_limit", CHECK_TIME)?;
+        let f = self.checker.min_ok_fraction;
+        if !(f.is_finite() && (0.0..=1.0).contains(&f)) {
+            bail!(
+                "checker.min_ok_fraction must be between 0 and 1, not {}",
+                show(f)
+            );
+        }
         seconds(self.nemesis.duration, "nemesis.duration", FAULT_DURATION)?;
         seconds(self.nemesis.interval, "nemesis.interval", FAULT_INTERVAL)?;
         seconds(self.nemesis.recovery, "nemesis.recovery", RECOVERY)?;

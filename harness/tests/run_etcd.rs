@@ -542,7 +542,9 @@ fn interrupted_at_random_moments_nothing_is_left() {
         unsafe_kill(child.id(), if i % 2 == 0 { 2 } else { 15 });
         let status = child.wait().unwrap();
         assert!(
-            matches!(status.code(), Some(0) | Some(3)),
+            // Interrupted (3), or the verdict if the check had finished: valid, or unknown for a
+            // run too short to test every key.
+            matches!(status.code(), Some(0) | Some(2) | Some(3)),
             "interrupt {i}: {status:?}"
         );
         let after = machine_state();
@@ -552,6 +554,43 @@ fn interrupted_at_random_moments_nothing_is_left() {
             "interrupt {i}: left {left:?} without a clean"
         );
     }
+}
+
+/// A run whose clients got nothing done does not pass: every op refused (the client talks to a
+/// port nothing listens on) is exit 2, unknown, with the reason — never a vacuous valid.
+#[test]
+fn a_run_that_tested_nothing_is_unknown_not_valid() {
+    require_environment();
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let store = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo().join("configs/etcd.yaml"))
+        .unwrap()
+        .replace(
+            "client_url: http://{ip}:2379",
+            "client_url: http://{ip}:2399",
+        );
+    let config = store.path().join("idle.yaml");
+    std::fs::write(&config, text).unwrap();
+    let out = ferret()
+        .arg("run")
+        .arg(&config)
+        .args(["--time-limit", "3", "--nemesis", "none", "--store"])
+        .arg(store.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("tested too little to pass"), "{stderr}");
+    let results: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(store.path().join("etcd/latest/results.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(results["verdict"], "unknown");
+    assert!(results["keys"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("min_ok_per_key"));
+    assert!(leftovers(&run_id_of(&String::from_utf8_lossy(&out.stdout))).is_empty());
 }
 
 fn unsafe_kill(pid: u32, sig: i32) {

@@ -147,6 +147,8 @@ struct Ctx {
     skews: tokio::sync::Mutex<std::collections::BTreeMap<String, (i64, String)>>,
     /// When the workload ends; clock agents that change offsets over time stop by then.
     deadline: std::sync::OnceLock<Instant>,
+    /// Nanoseconds on the history's clock when the workload ended: later ops are the final ones.
+    workload_end_ns: std::sync::OnceLock<i64>,
     /// Strobe and drift agents still running, with the node and offset they started from.
     clock_jobs: tokio::sync::Mutex<Vec<(String, i64, tokio::process::Child)>>,
     seed: u64,
@@ -258,6 +260,7 @@ async fn run_async(mut config: Config, seed: u64) -> Result<u8> {
         agent,
         skews: Default::default(),
         deadline: std::sync::OnceLock::new(),
+        workload_end_ns: std::sync::OnceLock::new(),
         clock_jobs: Default::default(),
         next_process: AtomicI64::new(config.workload.concurrency as i64),
         config,
@@ -330,7 +333,8 @@ async fn run_async(mut config: Config, seed: u64) -> Result<u8> {
     }
     let config = ctx.config.clone();
     let dir = run_dir.clone();
-    let check = tokio::task::spawn_blocking(move || check_history(&config, &dir));
+    let end = ctx.workload_end_ns.get().copied().unwrap_or(i64::MAX);
+    let check = tokio::task::spawn_blocking(move || check_history(&config, &dir, end));
     tokio::select! {
         r = check => r.map_err(|e| anyhow!("the check failed: {e}"))?,
         _ = stop.changed() => bail!(
@@ -342,9 +346,10 @@ async fn run_async(mut config: Config, seed: u64) -> Result<u8> {
 }
 
 /// Check the recorded history (read back from the store, as `ferret check` would).
-fn check_history(config: &Config, run_dir: &std::path::Path) -> Result<u8> {
+fn check_history(config: &Config, run_dir: &std::path::Path, workload_end_ns: i64) -> Result<u8> {
     let path = run_dir.join("history.jsonl");
     let (history, _) = read_file(&path, Some(Format::Jsonl))?;
+    let tested = what_was_tested(&history, workload_end_ns);
     let opts = CheckOptions {
         model: Some(config.model()?),
         budget: Budget {
@@ -353,8 +358,9 @@ fn check_history(config: &Config, run_dir: &std::path::Path) -> Result<u8> {
         },
         ..CheckOptions::default()
     };
-    let report =
+    let mut report =
         ferret_checkers::check(&history, &opts).with_context(|| path.display().to_string())?;
+    no_vacuous_pass(&mut report, &tested, &config.checker);
     std::fs::write(
         run_dir.join("results.json"),
         serde_json::to_string_pretty(&report)? + "\n",
@@ -362,4 +368,101 @@ fn check_history(config: &Config, run_dir: &std::path::Path) -> Result<u8> {
     check::print_summary(&path, Format::Jsonl, &report, false);
     println!("results: {}", run_dir.join("results.json").display());
     Ok(exit::for_verdict(report.verdict))
+}
+
+/// Ok ops per key and in all, among the ops invoked before the workload ended (the final reads
+/// prove nothing about what the workload did).
+struct Tested {
+    ok_by_key: std::collections::BTreeMap<ferret_checkers::Value, u64>,
+    ok: u64,
+    total: u64,
+}
+
+fn what_was_tested(history: &ferret_checkers::History, workload_end_ns: i64) -> Tested {
+    use ferret_checkers::EventType;
+    let mut open = std::collections::HashMap::new();
+    let mut t = Tested {
+        ok_by_key: Default::default(),
+        ok: 0,
+        total: 0,
+    };
+    for e in history.client_events() {
+        match e.kind {
+            EventType::Invoke => {
+                if e.time.unwrap_or(0) < workload_end_ns {
+                    let key = e.key.clone().unwrap_or_default();
+                    t.ok_by_key.entry(key.clone()).or_default();
+                    open.insert(e.process.clone(), key);
+                    t.total += 1;
+                }
+            }
+            kind => {
+                if let (Some(key), EventType::Ok) = (open.remove(&e.process), kind) {
+                    *t.ok_by_key.entry(key).or_default() += 1;
+                    t.ok += 1;
+                }
+            }
+        }
+    }
+    t
+}
+
+/// A valid verdict on a run that tested nothing is a vacuous pass: say unknown, and why.
+fn no_vacuous_pass(
+    report: &mut ferret_checkers::Report,
+    tested: &Tested,
+    limits: &crate::config::CheckerConfig,
+) {
+    use ferret_checkers::VerdictName;
+    let mut why = Vec::new();
+    let mut idle = Vec::new();
+    for k in report.keys.iter_mut() {
+        let ok = tested.ok_by_key.get(&k.key).copied().unwrap_or(0);
+        if ok < limits.min_ok_per_key && k.verdict == VerdictName::Valid {
+            k.verdict = VerdictName::Unknown;
+            k.reason = Some(format!(
+                "only {ok} of the workload's ops on this key succeeded (checker.min_ok_per_key: {})",
+                limits.min_ok_per_key
+            ));
+            idle.push(k.key.to_string());
+        }
+    }
+    if !idle.is_empty() {
+        let shown = idle.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+        let more = idle.len().saturating_sub(5);
+        why.push(format!(
+            "{} key{} had fewer than {} ok op{} ({shown}{})",
+            idle.len(),
+            if idle.len() == 1 { "" } else { "s" },
+            limits.min_ok_per_key,
+            if limits.min_ok_per_key == 1 { "" } else { "s" },
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    let fraction = tested.ok as f64 / tested.total.max(1) as f64;
+    if fraction < limits.min_ok_fraction {
+        why.push(format!(
+            "{} of {} ops succeeded ({:.1} %; checker.min_ok_fraction: {})",
+            tested.ok,
+            tested.total,
+            100.0 * fraction,
+            limits.min_ok_fraction
+        ));
+    }
+    if !why.is_empty() && report.verdict == VerdictName::Valid {
+        report.verdict = VerdictName::Unknown;
+    }
+    if !why.is_empty() {
+        report.warnings.push(ferret_checkers::history::Warning {
+            line: 0,
+            message: format!(
+                "the run tested too little to pass: {}; a valid check of it would prove nothing",
+                why.join("; ")
+            ),
+        });
+    }
 }

@@ -63,6 +63,9 @@ pub(super) async fn cluster_phase(ctx: Arc<Ctx>, faults: Vec<FaultKind>) -> Resu
         r.map_err(|e| anyhow!("the nemesis task failed: {e}"))??;
     }
     let elapsed = t0.elapsed().as_secs_f64();
+    let _ = ctx
+        .workload_end_ns
+        .set((ctx.history.elapsed_s() * 1e9) as i64);
     let cpu = harness_cpu_seconds() - cpu0;
 
     // Let the cluster recover, then the workload's final ops (a read of every key, say), each by
