@@ -148,11 +148,17 @@ pub(super) async fn find_leader(ctx: &Ctx) -> Option<String> {
     if let Some(cmd) = &ctx.config.db.leader {
         let nodes = ctx.platform.nodes();
         let mut votes: std::collections::BTreeMap<&str, usize> = Default::default();
-        for node in nodes {
+        // Every node at once: a partitioned one must not hold up the others.
+        let answers = futures::future::join_all(nodes.iter().map(|node| {
             let line = ctx.db.expand(cmd, node);
-            let asked =
-                tokio::time::timeout(Duration::from_secs(2), ctx.platform.exec(node, &line, None));
-            let Ok(Ok((true, out))) = asked.await else {
+            async move {
+                tokio::time::timeout(Duration::from_secs(2), ctx.platform.exec(node, &line, None))
+                    .await
+            }
+        }))
+        .await;
+        for answer in answers {
+            let Ok(Ok((true, out))) = answer else {
                 continue;
             };
             // An address must not match a longer one (10.0.0.1 in 10.0.0.11).
