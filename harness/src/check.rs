@@ -71,6 +71,10 @@ pub struct CheckArgs {
     /// Write the full result, with explanations, as JSON to this file.
     #[arg(long, value_name = "OUT")]
     json: Option<PathBuf>,
+    /// Write the verdict as JUnit XML to this file: a test case for the history and one per key
+    /// (invalid: a failure with the explanation; unknown: an error).
+    #[arg(long, value_name = "OUT")]
+    junit: Option<PathBuf>,
     /// Seconds the search may spend on one key before that key is "unknown".
     #[arg(long, value_name = "S", default_value_t = 60.0)]
     time_limit: f64,
@@ -162,6 +166,15 @@ pub fn run(args: CheckArgs) -> Result<u8> {
     if let Some(out) = &args.json {
         let text = serde_json::to_string_pretty(&report)?;
         std::fs::write(out, text + "\n")
+            .with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    if let Some(out) = &args.junit {
+        let suite = args
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        std::fs::write(out, crate::report::junit::render(&suite, &report))
             .with_context(|| format!("cannot write {}", out.display()))?;
     }
     Ok(exit::for_verdict(report.verdict))

@@ -6,6 +6,7 @@ mod clock;
 mod config;
 mod db;
 mod platform;
+mod report;
 mod run;
 mod store;
 

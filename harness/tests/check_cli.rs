@@ -216,3 +216,68 @@ fn budget_exhaustion_exits_2() {
         "{stdout}"
     );
 }
+
+/// junit.xml: a test case for the history and one per key; invalid keys fail with their
+/// explanation; hostile text from a history stays text (well-formed XML, nothing injected).
+#[test]
+fn junit_xml_has_a_case_per_key_and_survives_hostile_values() {
+    use quick_xml::events::Event;
+    let tmp = tempfile::tempdir().unwrap();
+    let hostile = "<script>alert(1)</script>\"><img onerror=x>\u{202e}\u{1b}[31m";
+    let text: String = [
+        serde_json::json!({"process":0,"type":"invoke","f":"write","key":hostile,"value":hostile}),
+        serde_json::json!({"process":0,"type":"ok","f":"write","key":hostile,"value":hostile}),
+        serde_json::json!({"process":0,"type":"invoke","f":"write","key":hostile,"value":"b"}),
+        serde_json::json!({"process":0,"type":"ok","f":"write","key":hostile,"value":"b"}),
+        serde_json::json!({"process":1,"type":"invoke","f":"read","key":hostile,"value":null}),
+        serde_json::json!({"process":1,"type":"ok","f":"read","key":hostile,"value":hostile}),
+        serde_json::json!({"process":2,"type":"invoke","f":"write","key":"fine","value":1}),
+        serde_json::json!({"process":2,"type":"ok","f":"write","key":"fine","value":1}),
+    ]
+    .iter()
+    .map(|e| format!("{e}\n"))
+    .collect();
+    let history = tmp.path().join("h.jsonl");
+    std::fs::write(&history, text).unwrap();
+    let junit = tmp.path().join("junit.xml");
+    ferret()
+        .arg("check")
+        .arg(&history)
+        .arg("--junit")
+        .arg(&junit)
+        .assert()
+        .code(1);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        !xml.contains("<script>") && !xml.contains('\u{1b}'),
+        "{xml}"
+    );
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut cases, mut failures, mut failure_text) = (0, 0, String::new());
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) | Event::Empty(e) if e.name().0 == "testcase" => cases += 1,
+            Event::Start(e) if e.name().0 == "failure" => {
+                failures += 1;
+                for a in e.attributes() {
+                    let a = a.unwrap();
+                    if a.key.0 == "message" {
+                        failure_text.push_str(
+                            &a.normalized_value(quick_xml::XmlVersion::Explicit1_0)
+                                .unwrap(),
+                        );
+                    }
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(cases, 3, "{xml}");
+    assert_eq!(failures, 2, "{xml}");
+    // The hostile value comes back as the text it was, inside the explanation.
+    assert!(
+        failure_text.contains("<script>alert(1)</script>"),
+        "{failure_text}"
+    );
+}

@@ -294,6 +294,17 @@ fn serializable_reads_under_partitions_are_caught() {
         .iter()
         .find(|k| k["verdict"] == "invalid")
         .expect("an invalid key");
+    // CI systems read the same verdict from junit.xml: the invalid key is a failing test case.
+    let junit =
+        std::fs::read_to_string(store.path().join("etcd-serializable/latest/junit.xml")).unwrap();
+    assert!(
+        junit.contains("<failure")
+            && junit.contains(&format!(
+                "name=\"&quot;{}&quot;\"",
+                bad["key"].as_str().unwrap()
+            )),
+        "{junit}"
+    );
     // The anomaly is a read that saw a value no longer current.
     let first = &bad["explanation"]["shrunk"]["first"];
     assert!(

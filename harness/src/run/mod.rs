@@ -365,8 +365,15 @@ fn check_history(config: &Config, run_dir: &std::path::Path, workload_end_ns: i6
         run_dir.join("results.json"),
         serde_json::to_string_pretty(&report)? + "\n",
     )?;
+    std::fs::write(
+        run_dir.join("junit.xml"),
+        crate::report::junit::render(&config.name, &report),
+    )?;
     check::print_summary(&path, Format::Jsonl, &report, false);
-    println!("results: {}", run_dir.join("results.json").display());
+    println!(
+        "results: {} (and junit.xml)",
+        run_dir.join("results.json").display()
+    );
     Ok(exit::for_verdict(report.verdict))
 }
 

@@ -1,0 +1,140 @@
+//! `junit.xml`: one test case for the run (or the file) as a whole and one per key, so a CI
+//! system shows a ferret verdict as tests. Invalid is a failure, with the explanation; unknown is
+//! an error (a budget ran out, or the run tested too little) — never a pass.
+
+use ferret_checkers::{Report, VerdictName};
+use quick_xml::escape::escape;
+use std::fmt::Write as _;
+
+/// XML 1.0 cannot hold most control characters, even escaped: they become U+FFFD. Everything else
+/// from a history or a server's reply is escaped.
+fn text(s: &str) -> String {
+    let clean: String = s
+        .chars()
+        .map(|c| {
+            if c.is_control() && !matches!(c, '\n' | '\t' | '\r') {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect();
+    escape(clean.as_str()).into_owned()
+}
+
+/// The JUnit XML of a report. `suite` names the run (the config's name, or the file).
+pub fn render(suite: &str, report: &Report) -> String {
+    let count = |v| report.keys.iter().filter(|k| k.verdict == v).count();
+    let (failures, errors) = (count(VerdictName::Invalid), count(VerdictName::Unknown));
+    let whole_fails = report.verdict == VerdictName::Invalid;
+    let whole_errs = report.verdict == VerdictName::Unknown;
+    let tests = report.keys.len() + 1;
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        x,
+        "<testsuites name=\"ferret\" tests=\"{tests}\" failures=\"{}\" errors=\"{}\" time=\"{:.3}\">",
+        failures + usize::from(whole_fails),
+        errors + usize::from(whole_errs),
+        report.elapsed_s
+    );
+    let _ = writeln!(
+        x,
+        "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" time=\"{:.3}\">",
+        text(suite),
+        failures + usize::from(whole_fails),
+        errors + usize::from(whole_errs),
+        report.elapsed_s
+    );
+    let verdict = format!(
+        "{}: {} valid, {failures} invalid, {errors} unknown keys (model {})",
+        report.verdict.as_str().to_uppercase(),
+        count(VerdictName::Valid),
+        report.model
+    );
+    let warnings: Vec<&str> = report.warnings.iter().map(|w| w.message.as_str()).collect();
+    let _ = write!(
+        x,
+        "    <testcase classname=\"ferret.{}\" name=\"linearizable\" time=\"{:.3}\"",
+        text(suite),
+        report.elapsed_s
+    );
+    match report.verdict {
+        VerdictName::Valid => x.push_str("/>\n"),
+        VerdictName::Invalid => {
+            let _ = writeln!(
+                x,
+                ">\n      <failure message=\"{}\" type=\"invalid\">{}</failure>\n    </testcase>",
+                text(&verdict),
+                text(&warnings.join("\n"))
+            );
+        }
+        VerdictName::Unknown => {
+            let _ = writeln!(
+                x,
+                ">\n      <error message=\"{}\" type=\"unknown\">{}</error>\n    </testcase>",
+                text(&verdict),
+                text(&warnings.join("\n"))
+            );
+        }
+    }
+    for k in &report.keys {
+        let name = if k.key.is_nil() {
+            "-".to_string()
+        } else {
+            k.key.to_string()
+        };
+        let _ = write!(
+            x,
+            "    <testcase classname=\"ferret.{}.keys\" name=\"{}\" time=\"{:.3}\"",
+            text(suite),
+            text(&name),
+            k.elapsed_s
+        );
+        match k.verdict {
+            VerdictName::Valid => x.push_str("/>\n"),
+            VerdictName::Invalid => {
+                let e = k.explanation.as_ref();
+                let summary = e.map_or("not linearizable", |e| e.summary.as_str());
+                let mut detail = String::new();
+                if let Some(s) = e.and_then(|e| e.shrunk.as_ref()) {
+                    for sc in &s.calls {
+                        let c = &sc.call;
+                        let _ = writeln!(
+                            detail,
+                            "{} process {} {} {} -> {}{}",
+                            c.place(),
+                            c.process,
+                            c.f,
+                            c.invoke_value,
+                            if sc.relaxed {
+                                "? (relaxed)".to_string()
+                            } else {
+                                ferret_checkers::checker::describe_result(c)
+                            },
+                            if s.first.as_ref() == Some(c) {
+                                "   <- first that cannot fit"
+                            } else {
+                                ""
+                            }
+                        );
+                    }
+                }
+                let _ = writeln!(
+                    x,
+                    ">\n      <failure message=\"{}\" type=\"invalid\">{}</failure>\n    </testcase>",
+                    text(summary),
+                    text(&detail)
+                );
+            }
+            VerdictName::Unknown => {
+                let _ = writeln!(
+                    x,
+                    ">\n      <error message=\"{}\" type=\"unknown\"/>\n    </testcase>",
+                    text(k.reason.as_deref().unwrap_or("budget exhausted"))
+                );
+            }
+        }
+    }
+    x.push_str("  </testsuite>\n</testsuites>\n");
+    x
+}

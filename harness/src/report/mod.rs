@@ -1,0 +1,3 @@
+//! Reports made from a checker's result: JUnit XML for CI systems.
+
+pub mod junit;
