@@ -604,6 +604,82 @@ fn a_run_that_tested_nothing_is_unknown_not_valid() {
     assert!(leftovers(&run_id_of(&String::from_utf8_lossy(&out.stdout))).is_empty());
 }
 
+/// `--test-count`: N runs with derived seeds, one summary, one junit.xml, the worst verdict.
+#[test]
+fn repeated_runs_summarise_and_exit_with_the_worst_verdict() {
+    require_environment();
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let store = tempfile::tempdir().unwrap();
+    let out = ferret()
+        .args([
+            "run",
+            "configs/etcd.yaml",
+            "--test-count",
+            "2",
+            "--time-limit",
+            "4",
+        ])
+        .args(["--nemesis", "none", "--seed", "9", "--store"])
+        .arg(store.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("2 runs of etcd"), "{stdout}");
+    let seeds: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("=== run "))
+        .collect();
+    assert_eq!(seeds.len(), 2);
+    assert_ne!(
+        seeds[0].split("seed ").nth(1),
+        seeds[1].split("seed ").nth(1)
+    );
+    let series: Vec<_> = std::fs::read_dir(store.path().join("etcd"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".junit.xml"))
+        .collect();
+    assert_eq!(series.len(), 1);
+    let junit = std::fs::read_to_string(&series[0]).unwrap();
+    assert_eq!(junit.matches("<testsuite ").count(), 2, "{junit}");
+    // A run that tested nothing makes the series unknown (2), and it goes on to the end.
+    let text = std::fs::read_to_string(repo().join("configs/etcd.yaml"))
+        .unwrap()
+        .replace(
+            "client_url: http://{ip}:2379",
+            "client_url: http://{ip}:2399",
+        );
+    let idle = store.path().join("idle.yaml");
+    std::fs::write(&idle, text).unwrap();
+    let out = ferret()
+        .arg("run")
+        .arg(&idle)
+        .args([
+            "--test-count",
+            "2",
+            "--time-limit",
+            "3",
+            "--nemesis",
+            "none",
+            "--store",
+        ])
+        .arg(store.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    // Both runs in the summary table, both unknown.
+    let rows = stdout
+        .lines()
+        .filter(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            w.len() >= 3 && w[0].parse::<u32>().is_ok() && w[2] == "unknown"
+        })
+        .count();
+    assert_eq!(rows, 2, "{stdout}");
+}
+
 fn unsafe_kill(pid: u32, sig: i32) {
     // SAFETY: signalling a child we spawned.
     unsafe {

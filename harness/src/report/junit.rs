@@ -24,19 +24,37 @@ fn text(s: &str) -> String {
 
 /// The JUnit XML of a report. `suite` names the run (the config's name, or the file).
 pub fn render(suite: &str, report: &Report) -> String {
+    render_many(&[(suite.to_string(), report)])
+}
+
+/// The JUnit XML of several runs, a test suite each.
+pub fn render_many(runs: &[(String, &Report)]) -> String {
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let (mut tests, mut failures, mut errors, mut time) = (0, 0, 0, 0.0);
+    let mut body = String::new();
+    for (suite, report) in runs {
+        let (t, f, e) = suite_xml(&mut body, suite, report);
+        tests += t;
+        failures += f;
+        errors += e;
+        time += report.elapsed_s;
+    }
+    let _ = writeln!(
+        x,
+        "<testsuites name=\"ferret\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{time:.3}\">"
+    );
+    x.push_str(&body);
+    x.push_str("</testsuites>\n");
+    x
+}
+
+/// One run's test suite; returns its (tests, failures, errors).
+fn suite_xml(x: &mut String, suite: &str, report: &Report) -> (usize, usize, usize) {
     let count = |v| report.keys.iter().filter(|k| k.verdict == v).count();
     let (failures, errors) = (count(VerdictName::Invalid), count(VerdictName::Unknown));
     let whole_fails = report.verdict == VerdictName::Invalid;
     let whole_errs = report.verdict == VerdictName::Unknown;
     let tests = report.keys.len() + 1;
-    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        x,
-        "<testsuites name=\"ferret\" tests=\"{tests}\" failures=\"{}\" errors=\"{}\" time=\"{:.3}\">",
-        failures + usize::from(whole_fails),
-        errors + usize::from(whole_errs),
-        report.elapsed_s
-    );
     let _ = writeln!(
         x,
         "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" time=\"{:.3}\">",
@@ -135,6 +153,10 @@ pub fn render(suite: &str, report: &Report) -> String {
             }
         }
     }
-    x.push_str("  </testsuite>\n</testsuites>\n");
-    x
+    x.push_str("  </testsuite>\n");
+    (
+        tests,
+        failures + usize::from(whole_fails),
+        errors + usize::from(whole_errs),
+    )
 }

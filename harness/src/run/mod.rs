@@ -69,6 +69,14 @@ pub struct RunArgs {
     /// Check the config and flags, print what would run, and start nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Run N times (release qualification), each with a seed derived from --seed; stop at the
+    /// first invalid run unless --keep-going. Prints a summary, writes one combined junit.xml;
+    /// the exit code is the worst verdict.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    test_count: u32,
+    /// With --test-count: go on after an invalid run.
+    #[arg(long)]
+    keep_going: bool,
 }
 
 impl RunArgs {
@@ -133,10 +141,101 @@ pub fn run(args: RunArgs) -> Result<u8> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let result = rt.block_on(run_async(config, seed));
+    let result = if args.test_count <= 1 {
+        rt.block_on(run_async(config, seed))
+            .map(|(report, _)| exit::for_verdict(report.verdict))
+    } else {
+        repeated(&rt, config, seed, args.test_count, args.keep_going)
+    };
     // An interrupted check is still running on a blocking thread: do not wait for it.
     rt.shutdown_background();
     result
+}
+
+/// The seed of run `i` of a series: distinct, and a pure function of the series' seed.
+fn derived_seed(seed: u64, i: u32) -> u64 {
+    // splitmix64
+    let mut z = seed.wrapping_add((i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// How bad an exit code is, for "the worst verdict" of a series.
+fn badness(code: u8) -> u8 {
+    match code {
+        exit::INVALID => 3,
+        exit::COULD_NOT_RUN => 2,
+        exit::UNKNOWN => 1,
+        _ => 0,
+    }
+}
+
+/// `--test-count N`: N runs with derived seeds, a summary table and one junit.xml.
+fn repeated(
+    rt: &tokio::runtime::Runtime,
+    config: Config,
+    seed: u64,
+    count: u32,
+    keep_going: bool,
+) -> Result<u8> {
+    let mut rows: Vec<(u32, u64, u8, String)> = Vec::new();
+    let mut reports = Vec::new();
+    let mut worst = exit::VALID;
+    for i in 0..count {
+        let s = derived_seed(seed, i);
+        let mut c = config.clone();
+        c.seed = Some(s);
+        println!("\n=== run {} of {count}: seed {s}", i + 1);
+        let (code, place) = match rt.block_on(run_async(c, s)) {
+            Ok((report, dir)) => {
+                let code = exit::for_verdict(report.verdict);
+                reports.push((format!("{} run {} (seed {s})", config.name, i + 1), report));
+                (code, dir.display().to_string())
+            }
+            Err(e) => {
+                eprintln!("ferret: run {}: {e:#}", i + 1);
+                (exit::COULD_NOT_RUN, format!("could not run: {e}"))
+            }
+        };
+        if badness(code) > badness(worst) {
+            worst = code;
+        }
+        rows.push((i + 1, s, code, place));
+        // An interrupt stops the series; so does an invalid run unless asked to go on.
+        if code == exit::COULD_NOT_RUN || (code == exit::INVALID && !keep_going) {
+            break;
+        }
+    }
+    println!("\n{} runs of {}: ", rows.len(), config.name);
+    println!("  {:>3}  {:<20}  {:<8}  store", "run", "seed", "verdict");
+    for (i, s, code, place) in &rows {
+        let verdict = match *code {
+            exit::VALID => "valid",
+            exit::INVALID => "INVALID",
+            exit::UNKNOWN => "unknown",
+            _ => "error",
+        };
+        println!("  {i:>3}  {s:<20}  {verdict:<8}  {place}");
+    }
+    if rows.len() < count as usize {
+        println!(
+            "  (stopped after run {}: {} more not run)",
+            rows.len(),
+            count as usize - rows.len()
+        );
+    }
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+    let junit = config
+        .store
+        .join(&config.name)
+        .join(format!("series-{stamp}.junit.xml"));
+    let suites: Vec<(String, &ferret_checkers::Report)> =
+        reports.iter().map(|(n, r)| (n.clone(), r)).collect();
+    std::fs::write(&junit, crate::report::junit::render_many(&suites))
+        .with_context(|| format!("cannot write {}", junit.display()))?;
+    println!("junit: {}", junit.display());
+    Ok(worst)
 }
 
 struct Ctx {
@@ -207,7 +306,7 @@ fn watch_signals() -> Result<tokio::sync::watch::Receiver<Option<&'static str>>>
     Ok(rx)
 }
 
-async fn run_async(mut config: Config, seed: u64) -> Result<u8> {
+async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Report, PathBuf)> {
     let mut stop = watch_signals()?;
     let faults = config.faults()?;
     let run_id = format!("{:06x}", rand::random::<u32>() & 0xff_ffff);
@@ -336,7 +435,7 @@ async fn run_async(mut config: Config, seed: u64) -> Result<u8> {
     let end = ctx.workload_end_ns.get().copied().unwrap_or(i64::MAX);
     let check = tokio::task::spawn_blocking(move || check_history(&config, &dir, end));
     tokio::select! {
-        r = check => r.map_err(|e| anyhow!("the check failed: {e}"))?,
+        r = check => r.map_err(|e| anyhow!("the check failed: {e}"))?.map(|report| (report, run_dir)),
         _ = stop.changed() => bail!(
             "{} during the check; the history is kept in {}",
             stop.borrow().unwrap_or("stopped"),
@@ -346,7 +445,11 @@ async fn run_async(mut config: Config, seed: u64) -> Result<u8> {
 }
 
 /// Check the recorded history (read back from the store, as `ferret check` would).
-fn check_history(config: &Config, run_dir: &std::path::Path, workload_end_ns: i64) -> Result<u8> {
+fn check_history(
+    config: &Config,
+    run_dir: &std::path::Path,
+    workload_end_ns: i64,
+) -> Result<ferret_checkers::Report> {
     let path = run_dir.join("history.jsonl");
     let (history, _) = read_file(&path, Some(Format::Jsonl))?;
     let tested = what_was_tested(&history, workload_end_ns);
@@ -374,7 +477,7 @@ fn check_history(config: &Config, run_dir: &std::path::Path, workload_end_ns: i6
         "results: {} (and junit.xml)",
         run_dir.join("results.json").display()
     );
-    Ok(exit::for_verdict(report.verdict))
+    Ok(report)
 }
 
 /// Ok ops per key and in all, among the ops invoked before the workload ended (the final reads
