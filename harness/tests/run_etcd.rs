@@ -574,14 +574,7 @@ fn a_run_that_tested_nothing_is_unknown_not_valid() {
     require_environment();
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let store = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(repo().join("configs/etcd.yaml"))
-        .unwrap()
-        .replace(
-            "client_url: http://{ip}:2379",
-            "client_url: http://{ip}:2399",
-        );
-    let config = store.path().join("idle.yaml");
-    std::fs::write(&config, text).unwrap();
+    let config = idle_config(store.path());
     let out = ferret()
         .arg("run")
         .arg(&config)
@@ -644,14 +637,7 @@ fn repeated_runs_summarise_and_exit_with_the_worst_verdict() {
     let junit = std::fs::read_to_string(&series[0]).unwrap();
     assert_eq!(junit.matches("<testsuite ").count(), 2, "{junit}");
     // A run that tested nothing makes the series unknown (2), and it goes on to the end.
-    let text = std::fs::read_to_string(repo().join("configs/etcd.yaml"))
-        .unwrap()
-        .replace(
-            "client_url: http://{ip}:2379",
-            "client_url: http://{ip}:2399",
-        );
-    let idle = store.path().join("idle.yaml");
-    std::fs::write(&idle, text).unwrap();
+    let idle = idle_config(store.path());
     let out = ferret()
         .arg("run")
         .arg(&idle)
@@ -678,6 +664,19 @@ fn repeated_runs_summarise_and_exit_with_the_worst_verdict() {
         })
         .count();
     assert_eq!(rows, 2, "{stdout}");
+}
+
+/// configs/etcd.yaml with clients sent to a port nothing listens on: every op is refused.
+fn idle_config(dir: &Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(repo().join("configs/etcd.yaml"))
+        .unwrap()
+        .replace(
+            "client_url: http://{ip}:2379",
+            "client_url: http://{ip}:2399",
+        );
+    let config = dir.join("idle.yaml");
+    std::fs::write(&config, text).unwrap();
+    config
 }
 
 fn unsafe_kill(pid: u32, sig: i32) {

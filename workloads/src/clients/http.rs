@@ -108,6 +108,15 @@ enum Piece {
     Var(Var),
 }
 
+/// The variables an op knows, as a person writes them: `{ip}, {node}, {key}`.
+fn known(allowed: &[&str]) -> String {
+    allowed
+        .iter()
+        .map(|a| format!("{{{a}}}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A template parsed once: `{name}` of a known name is a variable; any other brace is text (so
 /// JSON bodies need no escaping), except a `{word}` that is no variable, which is a typo.
 #[derive(Clone, Debug)]
@@ -139,11 +148,7 @@ impl Template {
                             near: Some(format!("{{{name}}}")),
                             message: format!(
                                 "unknown template variable {{{name}}}; this op knows {}",
-                                allowed
-                                    .iter()
-                                    .map(|a| format!("{{{a}}}"))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
+                                known(allowed)
                             ),
                         })
                     }
@@ -154,11 +159,7 @@ impl Template {
                         near: Some(format!("{{{name}}}")),
                         message: format!(
                             "{{{name}}} means nothing in this op; it knows {}",
-                            allowed
-                                .iter()
-                                .map(|a| format!("{{{a}}}"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            known(allowed)
                         ),
                     });
                 }
