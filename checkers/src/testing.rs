@@ -6,9 +6,44 @@
 
 use crate::format::{read_edn_str, read_jsonl, JsonlWriter};
 use crate::history::{Event, History};
-use crate::{check, CheckOptions, VerdictName};
+use crate::synth::{register_history, SynthOptions};
+use crate::{check, Budget, CheckOptions, VerdictName};
 use std::fmt::Write as _;
 use std::path::Path;
+use std::time::Duration;
+
+/// A small history from the simulated store, with unknown outcomes and stale reads: often
+/// invalid, so damage that turns it valid shows.
+pub fn subject(seed: u64, calls: usize) -> History {
+    register_history(&SynthOptions {
+        calls,
+        keys: 2,
+        processes: 3,
+        unknown: 0.1,
+        stale_reads: 0.3,
+        seed,
+    })
+}
+
+/// Checks for damage properties: quick, one thread, no shrinking.
+pub fn check_options() -> CheckOptions {
+    CheckOptions {
+        budget: Budget {
+            time: Duration::from_secs(5),
+            memory: 64 << 20,
+        },
+        shrink_time: Duration::ZERO,
+        threads: 1,
+        ..CheckOptions::default()
+    }
+}
+
+/// The verdict of the intact history, to hold damaged copies to.
+pub fn intact_verdict(h: &History) -> VerdictName {
+    check(h, &check_options())
+        .map(|r| r.verdict)
+        .unwrap_or(VerdictName::Valid)
+}
 
 /// The history as EDN, one op map per line, inside a top-level vector when `vector`.
 pub fn edn_text(history: &History, vector: bool) -> String {

@@ -2,23 +2,10 @@
 //! text format, reading what was written round-trips, and one changed byte is caught, leaves the
 //! events (and the verdict) intact, or cuts only a last line with a warning.
 
-use ferret_checkers::synth::{register_history, SynthOptions};
-use ferret_checkers::testing::{corrupted_byte, round_trips, TextFormat};
-use ferret_checkers::{check, Budget, CheckOptions, VerdictName};
+use ferret_checkers::testing::{
+    check_options, corrupted_byte, intact_verdict, round_trips, subject, TextFormat,
+};
 use proptest::prelude::*;
-use std::time::Duration;
-
-fn opts() -> CheckOptions {
-    CheckOptions {
-        budget: Budget {
-            time: Duration::from_secs(5),
-            memory: 64 << 20,
-        },
-        shrink_time: Duration::ZERO,
-        threads: 1,
-        ..CheckOptions::default()
-    }
-}
 
 fn format() -> impl Strategy<Value = TextFormat> {
     prop_oneof![
@@ -47,16 +34,9 @@ proptest! {
         pos in any::<usize>(),
         byte in byte(),
     ) {
-        let h = register_history(&SynthOptions {
-            calls,
-            keys: 2,
-            processes: 3,
-            unknown: 0.1,
-            stale_reads: 0.3,
-            seed,
-        });
+        let h = subject(seed, calls);
         round_trips(&h, format).map_err(TestCaseError::fail)?;
-        let verdict = check(&h, &opts()).map(|r| r.verdict).unwrap_or(VerdictName::Valid);
-        corrupted_byte(&h, format, pos, byte, &opts(), verdict).map_err(TestCaseError::fail)?;
+        let verdict = intact_verdict(&h);
+        corrupted_byte(&h, format, pos, byte, &check_options(), verdict).map_err(TestCaseError::fail)?;
     }
 }

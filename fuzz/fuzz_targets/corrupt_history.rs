@@ -2,11 +2,10 @@
 //! Differential: a simulated store's history, in each text format, must round-trip, and one
 //! changed byte must be caught, leave the events and verdict intact, or cut only a last line with
 //! a warning — never pass unnoticed.
-use ferret_checkers::synth::{register_history, SynthOptions};
-use ferret_checkers::testing::{corrupted_byte, round_trips, TextFormat};
-use ferret_checkers::{check, Budget, CheckOptions, VerdictName};
+use ferret_checkers::testing::{
+    check_options, corrupted_byte, intact_verdict, round_trips, subject, TextFormat,
+};
 use libfuzzer_sys::fuzz_target;
-use std::time::Duration;
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 12 {
@@ -20,24 +19,12 @@ fuzz_target!(|data: &[u8]| {
         _ => TextFormat::EdnVector,
     };
     let pos = u16::from_le_bytes([data[10], data[11]]) as usize;
-    let h = register_history(&SynthOptions {
-        calls,
-        keys: 2,
-        processes: 3,
-        unknown: 0.1,
-        stale_reads: 0.3,
-        seed,
-    });
-    let opts = CheckOptions {
-        budget: Budget { time: Duration::from_secs(5), memory: 64 << 20 },
-        shrink_time: Duration::ZERO,
-        threads: 1,
-        ..CheckOptions::default()
-    };
+    let h = subject(seed, calls);
     if let Err(e) = round_trips(&h, format) {
         panic!("{e}");
     }
-    let verdict = check(&h, &opts).map(|r| r.verdict).unwrap_or(VerdictName::Valid);
+    let verdict = intact_verdict(&h);
+    let opts = check_options();
     // Every byte after the header is one damage to try.
     for (i, &byte) in data[12..].iter().enumerate().take(8) {
         if let Err(e) = corrupted_byte(&h, format, pos + i * 97, byte, &opts, verdict) {

@@ -435,7 +435,7 @@ impl Config {
             }
         }
         count(self.platform.nodes, "platform.nodes", NODES)?;
-        self.http_spec()?;
+        let http = self.http_spec()?;
         if self.client.protocol == "etcd" && self.db.client_url.is_empty() {
             bail!("db.client_url must say where the etcd client connects, e.g. http://{{ip}}:2379");
         }
@@ -465,7 +465,7 @@ impl Config {
         if !(m.read + m.write + m.cas > 0.0 && (m.read + m.write + m.cas).is_finite()) {
             bail!("workload.mix must give some op a share above 0");
         }
-        if let Some(spec) = self.http_spec()? {
+        if let Some(spec) = &http {
             for (share, f) in [(m.read, "read"), (m.write, "write"), (m.cas, "cas")] {
                 if share > 0.0 && !spec.supports(f) {
                     bail!(

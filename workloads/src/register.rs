@@ -90,8 +90,10 @@ impl RegisterGenerator {
     pub fn key_name(i: usize) -> String {
         format!("k{i}")
     }
+}
 
-    fn next(&mut self) -> Op {
+impl Generator for RegisterGenerator {
+    fn next_op(&mut self) -> Op {
         let k = self.rng.random_range(0..self.keys);
         let total = self.mix.read + self.mix.write + self.mix.cas;
         let roll = self.rng.random::<f64>() * if total > 0.0 { total } else { 1.0 };
@@ -123,7 +125,11 @@ impl RegisterGenerator {
     }
 
     /// What an op returned, so later cas ops compare against fresher values.
-    fn learn(&mut self, op: &Op, result: &Value) {
+    fn observe(&mut self, op: &Op, completion: &Completion) {
+        if completion.kind != EventType::Ok {
+            return;
+        }
+        let result = &completion.value;
         let Some(k) = op
             .key
             .strip_prefix('k')
@@ -142,18 +148,6 @@ impl RegisterGenerator {
                 }
             }
             _ => {}
-        }
-    }
-}
-
-impl Generator for RegisterGenerator {
-    fn next_op(&mut self) -> Op {
-        self.next()
-    }
-
-    fn observe(&mut self, op: &Op, completion: &Completion) {
-        if completion.kind == EventType::Ok {
-            self.learn(op, &completion.value);
         }
     }
 }

@@ -329,6 +329,7 @@ async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Re
         };
         config.platform.image = Some(tag);
     }
+    let workload = config.workload()?;
     let run_dir = create_run_dir(&config.store, &config.name)?;
     std::fs::write(run_dir.join("config.yaml"), yaml_serde::to_string(&config)?)?;
     let history = HistoryLog::create(&run_dir.join("history.jsonl"), Instant::now())?;
@@ -354,7 +355,6 @@ async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Re
             return Err(e);
         }
     };
-    let workload = config.workload()?;
     let ctx = Arc::new(Ctx {
         agent,
         skews: Default::default(),
@@ -388,17 +388,16 @@ async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Re
     ctx.platform.teardown().await;
     let (elapsed, cpu) = outcome?;
     let total = ctx.stats.total();
+    let achieved = total as f64 / elapsed.max(1e-9);
     println!(
-        "workload done: {} ops in {:.1} s ({:.0} ops/s): {} ok, {} fail, {} info; harness CPU {:.1} % of one core",
+        "workload done: {} ops in {:.1} s ({achieved:.0} ops/s): {} ok, {} fail, {} info; harness CPU {:.1} % of one core",
         total,
         elapsed,
-        total as f64 / elapsed.max(1e-9),
         ctx.stats.ok.load(Ordering::Relaxed),
         ctx.stats.fail.load(Ordering::Relaxed),
         ctx.stats.info.load(Ordering::Relaxed),
         100.0 * cpu / elapsed.max(1e-9)
     );
-    let achieved = total as f64 / elapsed.max(1e-9);
     let asked = ctx.config.workload.rate;
     if achieved < 0.9 * asked {
         // Said out loud: a history with fewer ops than asked tests less than the config claims.
