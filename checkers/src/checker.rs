@@ -25,10 +25,14 @@ pub enum ModelName {
     FifoQueue,
     UnorderedQueue,
     Mutex,
+    /// Not a sequential model: the lease checker (crate::lease).
+    Lease,
+    /// Not a sequential model: the lock-set checker (crate::lockset), which uses `Mutex`.
+    LockSet,
 }
 
 impl ModelName {
-    pub const ALL: [(ModelName, &'static str, &'static str); 8] = [
+    pub const ALL: [(ModelName, &'static str, &'static str); 10] = [
         (ModelName::Register, "register", "read / write"),
         (
             ModelName::CasRegister,
@@ -61,6 +65,18 @@ impl ModelName {
             "enqueue x / dequeue returning any",
         ),
         (ModelName::Mutex, "mutex", "acquire / release"),
+        (
+            ModelName::Lease,
+            "lease",
+            "grant / put / keepalive / revoke / read with times: no key gone while its lease is \
+             provably alive, none left after its revoke",
+        ),
+        (
+            ModelName::LockSet,
+            "lock-set",
+            "acquire / add / release / read of a lock-protected set: no acknowledged add lost, \
+             acquire/release linearizable as a mutex whose lease can expire",
+        ),
     ];
 
     pub fn name(self) -> &'static str {
@@ -73,7 +89,11 @@ impl ModelName {
     /// Guess the model from the functions a history uses.
     pub fn infer(calls: &[Call]) -> Option<ModelName> {
         let has = |f: &str| calls.iter().any(|c| c.f == f);
-        if has("get") || has("put") || has("append") {
+        if has("grant") || has("keepalive") {
+            Some(ModelName::Lease)
+        } else if has("acquire") && has("add") {
+            Some(ModelName::LockSet)
+        } else if has("get") || has("put") || has("append") {
             Some(ModelName::StringKv)
         } else if has("txn") {
             Some(ModelName::Txn)
@@ -225,6 +245,19 @@ pub struct KeyReport {
     pub elapsed_s: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Explanation>,
+    /// What a checker other than the linearizability search found (lease, lock-set).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub anomalies: Vec<Anomaly>,
+}
+
+/// One rule a non-linearizability checker found broken, with the calls that show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Anomaly {
+    /// e.g. `premature-expiry`, `lost-add`, `revoked-key-present`.
+    pub kind: String,
+    pub summary: String,
+    /// The calls the summary names, in history order.
+    pub calls: Vec<Call>,
 }
 
 /// Why a key is not linearizable, in terms a person can follow back to the history.
@@ -339,6 +372,8 @@ pub fn check(history: &History, opts: &CheckOptions) -> Result<Report, CheckErro
         ModelName::FifoQueue => check_keys(&QueueModel { fifo: true }, &calls, opts),
         ModelName::UnorderedQueue => check_keys(&QueueModel { fifo: false }, &calls, opts),
         ModelName::Mutex => check_keys(&Mutex, &calls, opts),
+        ModelName::Lease => crate::lease::check_calls(&calls),
+        ModelName::LockSet => crate::lockset::check_calls(&calls, opts),
     }?;
     let verdict = keys
         .iter()
@@ -393,7 +428,7 @@ fn split_independent(calls: &mut [Call], mode: Independent, model: ModelName) {
 /// One key's calls as reported, and as the search sees them.
 type KeyWork<'c, O> = (Value, Vec<&'c Call>, Vec<SearchCall<O>>);
 
-fn check_keys<M: Model>(
+pub(crate) fn check_keys<M: Model>(
     model: &M,
     calls: &[Call],
     opts: &CheckOptions,
@@ -543,6 +578,7 @@ fn check_key<M: Model>(
         memory_bytes: out.memory,
         elapsed_s: out.elapsed.as_secs_f64(),
         explanation,
+        anomalies: Vec::new(),
     }
 }
 

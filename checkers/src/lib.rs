@@ -5,6 +5,8 @@ pub mod brute;
 pub mod checker;
 pub mod format;
 pub mod history;
+pub mod lease;
+pub mod lockset;
 pub mod model;
 pub mod search;
 pub mod synth;

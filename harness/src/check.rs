@@ -4,7 +4,7 @@ use crate::config::bounds::{self, seconds};
 use crate::exit;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use ferret_checkers::checker::describe_result;
+use ferret_checkers::checker::{describe_call, describe_result};
 use ferret_checkers::{
     check, format::parse_value, read_file, Budget, CheckError, CheckOptions, FailedCas, Format,
     Independent, ModelName, ModelOptions, Report, VerdictName,
@@ -226,6 +226,12 @@ pub fn print_summary(file: &std::path::Path, format: Format, report: &Report, ve
                 .map(|r| format!("  ({r})"))
                 .unwrap_or_default()
         );
+        for a in &k.anomalies {
+            println!("      {}: {}", a.kind, a.summary);
+            for c in &a.calls {
+                println!("        {} -> {}", describe_call(c), describe_result(c));
+            }
+        }
         if let Some(e) = &k.explanation {
             println!("      {}", e.summary);
             if let Some(s) = &e.shrunk {

@@ -147,7 +147,8 @@ impl Default for ClientConfig {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadConfig {
-    /// `register`: read / write / cas over independent keys.
+    /// `register`: read / write / cas over independent keys; `lease`: grant, attach, renew,
+    /// revoke; `lock`: a lock-protected shared set (both etcd only).
     #[serde(default = "default_workload")]
     pub kind: String,
     #[serde(default = "default_keys")]
@@ -160,6 +161,26 @@ pub struct WorkloadConfig {
     pub rate: f64,
     #[serde(default)]
     pub mix: MixConfig,
+    /// lease, lock: the TTL asked for each lease, in whole seconds.
+    #[serde(default = "default_ttl")]
+    pub ttl: i64,
+    /// lock: seconds of work between reading the set and writing it back: up to twice this,
+    /// on average this.
+    #[serde(default = "default_hold")]
+    pub hold: f64,
+    /// lock: seconds an acquire may wait in the lock's queue before its outcome is unknown.
+    #[serde(default = "default_lock_wait")]
+    pub lock_wait: f64,
+}
+
+fn default_ttl() -> i64 {
+    3
+}
+fn default_hold() -> f64 {
+    0.1
+}
+fn default_lock_wait() -> f64 {
+    10.0
 }
 
 fn default_workload() -> String {
@@ -183,6 +204,9 @@ impl Default for WorkloadConfig {
             concurrency: default_concurrency(),
             rate: default_rate(),
             mix: MixConfig::default(),
+            ttl: default_ttl(),
+            hold: default_hold(),
+            lock_wait: default_lock_wait(),
         }
     }
 }
@@ -364,7 +388,17 @@ impl Config {
             write: m.write,
             cas: m.cas,
         };
-        ferret_workloads::workload(&self.workload.kind, self.workload.keys, mix).ok_or_else(|| {
+        let params = ferret_workloads::Params {
+            keys: self.workload.keys,
+            mix,
+            ttl: self.workload.ttl,
+            hold: std::time::Duration::from_secs_f64(if self.workload.hold.is_finite() {
+                self.workload.hold.clamp(0.0, 3_600.0)
+            } else {
+                0.0
+            }),
+        };
+        ferret_workloads::workload(&self.workload.kind, &params).ok_or_else(|| {
             anyhow::anyhow!(
                 "workload.kind {:?} is not known; use one of {}",
                 self.workload.kind,
@@ -439,8 +473,28 @@ impl Config {
         if self.client.protocol == "etcd" && self.db.client_url.is_empty() {
             bail!("db.client_url must say where the etcd client connects, e.g. http://{{ip}}:2379");
         }
-        self.workload()?;
+        let workload = self.workload()?;
+        // The register workload's ops are checked against the mix below.
+        if let (Some(spec), false) = (&http, workload.name() == "register") {
+            if let Some(f) = workload.ops().iter().find(|f| !spec.supports(f)) {
+                bail!(
+                    "workload.kind {} invokes {f}, which client.ops does not describe (the \
+                     lease and lock workloads need client.protocol: etcd)",
+                    self.workload.kind,
+                );
+            }
+        }
         count(self.workload.keys, "workload.keys", KEYS)?;
+        if !(TTL.0..=TTL.1).contains(&self.workload.ttl) {
+            bail!(
+                "workload.ttl must be between {} and {} seconds, not {}",
+                TTL.0,
+                TTL.1,
+                self.workload.ttl
+            );
+        }
+        seconds(self.workload.hold, "workload.hold", HOLD)?;
+        seconds(self.workload.lock_wait, "workload.lock_wait", OP_TIMEOUT)?;
         count(
             self.workload.concurrency,
             "workload.concurrency",
@@ -551,6 +605,9 @@ pub mod bounds {
     pub const RECOVERY: (f64, f64) = (0.0, 3_600.0);
     /// Ops per second, all clients together.
     pub const RATE: (f64, f64) = (0.01, 100_000.0);
+    /// Seconds; etcd grants at least its own minimum anyway.
+    pub const TTL: (i64, i64) = (1, 86_400);
+    pub const HOLD: (f64, f64) = (0.0, 3_600.0);
     pub const NODES: (usize, usize) = (1, 32);
     pub const KEYS: (usize, usize) = (1, 1_000_000);
     pub const CONCURRENCY: (usize, usize) = (1, 1_024);

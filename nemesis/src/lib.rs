@@ -154,6 +154,19 @@ pub enum Targets {
     #[default]
     Minority,
     All,
+    /// The current leader (a random node when none is known).
+    Leader,
+}
+
+/// Which way bumps and drifts go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Forward or backward at random.
+    #[default]
+    Both,
+    Forward,
+    Backward,
 }
 
 /// How big clock faults are.
@@ -163,6 +176,7 @@ pub struct ClockParams {
     pub targets: Targets,
     /// `realtime`, `monotonic` or `both`.
     pub clocks: String,
+    pub direction: Direction,
     pub bump_ms: i64,
     pub strobe_ms: i64,
     pub strobe_period_ms: u64,
@@ -174,6 +188,7 @@ impl Default for ClockParams {
         ClockParams {
             targets: Targets::Minority,
             clocks: "both".into(),
+            direction: Direction::Both,
             bump_ms: 5000,
             strobe_ms: 2000,
             strobe_period_ms: 100,
@@ -262,8 +277,17 @@ impl Fault {
                     Targets::One => shuffled[..1].to_vec(),
                     Targets::Minority => shuffled[..minority.max(1)].to_vec(),
                     Targets::All => shuffled.clone(),
+                    Targets::Leader => match leader {
+                        Some(l) if nodes.iter().any(|n| n == l) => vec![l.to_string()],
+                        _ => shuffled[..1].to_vec(),
+                    },
                 };
-                let sign = if rng.random_bool(0.5) { 1 } else { -1 };
+                let sign = match clock.direction {
+                    Direction::Forward => 1,
+                    Direction::Backward => -1,
+                    Direction::Both if rng.random_bool(0.5) => 1,
+                    Direction::Both => -1,
+                };
                 let (ms, period_ms) = match kind {
                     FaultKind::ClockBump => (sign * clock.bump_ms, None),
                     FaultKind::ClockStrobe => (clock.strobe_ms, Some(clock.strobe_period_ms)),

@@ -1,10 +1,14 @@
-//! Workloads: the ops ferret's clients ask a system (`register`), and the clients that ask them
-//! (`clients::etcd`: etcd's v3 JSON gateway; `clients::http`: any HTTP service, described in the
-//! config).
+//! Workloads: the ops ferret's clients ask a system (`register`, `lease`, `lock`), and the
+//! clients that ask them (`clients::etcd`: etcd's v3 JSON gateway; `clients::http`: any HTTP
+//! service, described in the config).
 
 pub mod clients;
+pub mod lease;
+pub mod lock;
 pub mod register;
 
+pub use lease::LeaseWorkload;
+pub use lock::LockWorkload;
 pub use register::RegisterWorkload;
 
 use async_trait::async_trait;
@@ -65,6 +69,20 @@ pub struct Op {
     pub f: &'static str,
     pub key: String,
     pub value: Value,
+    /// Time to spend before invoking it, on top of the client's pacing (e.g. work done while
+    /// holding a lock).
+    pub think: std::time::Duration,
+}
+
+impl Op {
+    pub fn new(f: &'static str, key: impl Into<String>, value: Value) -> Op {
+        Op {
+            f,
+            key: key.into(),
+            value,
+            think: std::time::Duration::ZERO,
+        }
+    }
 }
 
 /// The op stream of one client slot: a pure function of the run's seed and the slot, so a run's
@@ -74,6 +92,12 @@ pub trait Generator: Send {
 
     /// What the op came to, for generators that adapt (a cas compares against fresher values).
     fn observe(&mut self, _op: &Op, _completion: &Completion) {}
+
+    /// Once the workload's time is up: the ops that finish what this slot started (a release of
+    /// a held lock), one at a time, each observed; `None` when there is nothing left to finish.
+    fn closing_op(&mut self) -> Option<Op> {
+        None
+    }
 }
 
 /// A workload: what each client process invokes, what it reads once everything is healed, and
@@ -86,18 +110,46 @@ pub trait Workload: Send + Sync {
     /// Ops invoked once after the final heal and recovery (e.g. a read of every key).
     fn final_ops(&self) -> Vec<Op>;
 
-    /// The sequential model (as `ferret check --model` names it) this workload's histories are
-    /// checked against, unless the config names another.
+    /// The model or checker (as `ferret check --model` names it) this workload's histories are
+    /// checked with, unless the config names another.
     fn model(&self) -> &'static str;
+
+    /// The client ops the workload invokes: a client that lacks one cannot run it.
+    fn ops(&self) -> &'static [&'static str];
+
+    /// Whether its keys are fixed from the start (each must then see ok ops for a run to pass),
+    /// rather than made as it goes.
+    fn keys_fixed(&self) -> bool {
+        true
+    }
 }
 
 /// The workloads `workload.kind` names.
-pub const KINDS: [&str; 1] = ["register"];
+pub const KINDS: [&str; 3] = ["register", "lease", "lock"];
+
+/// What a config says of its workload.
+#[derive(Clone, Debug)]
+pub struct Params {
+    pub keys: usize,
+    pub mix: register::Mix,
+    /// Lease TTL asked for, in seconds (lease and lock workloads).
+    pub ttl: i64,
+    /// Lock: the longest time a holder works between reading the set and writing it back.
+    pub hold: std::time::Duration,
+}
 
 /// The workload a config names; `None` for an unknown kind.
-pub fn workload(kind: &str, keys: usize, mix: register::Mix) -> Option<Box<dyn Workload>> {
+pub fn workload(kind: &str, p: &Params) -> Option<Box<dyn Workload>> {
     match kind {
-        "register" => Some(Box::new(RegisterWorkload { keys, mix })),
+        "register" => Some(Box::new(RegisterWorkload {
+            keys: p.keys,
+            mix: p.mix,
+        })),
+        "lease" => Some(Box::new(LeaseWorkload { ttl: p.ttl })),
+        "lock" => Some(Box::new(LockWorkload {
+            ttl: p.ttl,
+            hold: p.hold,
+        })),
         _ => None,
     }
 }

@@ -43,12 +43,12 @@ impl Workload for RegisterWorkload {
     /// Every key read once more.
     fn final_ops(&self) -> Vec<Op> {
         (0..self.keys)
-            .map(|k| Op {
-                f: "read",
-                key: RegisterGenerator::key_name(k),
-                value: Value::Nil,
-            })
+            .map(|k| Op::new("read", RegisterGenerator::key_name(k), Value::Nil))
             .collect()
+    }
+
+    fn ops(&self) -> &'static [&'static str] {
+        &["read", "write", "cas"]
     }
 
     fn model(&self) -> &'static str {
@@ -99,28 +99,16 @@ impl Generator for RegisterGenerator {
         let roll = self.rng.random::<f64>() * if total > 0.0 { total } else { 1.0 };
         let key = Self::key_name(k);
         if roll < self.mix.read || total <= 0.0 {
-            return Op {
-                f: "read",
-                key,
-                value: Value::Nil,
-            };
+            return Op::new("read", key, Value::Nil);
         }
         self.written += 1;
         let fresh = Value::Int((self.worker * VALUE_STRIDE + self.written) as i64);
         if roll < self.mix.read + self.mix.write {
             self.last[k] = fresh.clone();
-            Op {
-                f: "write",
-                key,
-                value: fresh,
-            }
+            Op::new("write", key, fresh)
         } else {
             let from = self.last[k].clone();
-            Op {
-                f: "cas",
-                key,
-                value: Value::List(vec![from, fresh]),
-            }
+            Op::new("cas", key, Value::List(vec![from, fresh]))
         }
     }
 

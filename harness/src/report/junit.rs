@@ -112,8 +112,22 @@ fn suite_xml(x: &mut String, suite: &str, report: &Report) -> (usize, usize, usi
             VerdictName::Valid => x.push_str("/>\n"),
             VerdictName::Invalid => {
                 let e = k.explanation.as_ref();
-                let summary = e.map_or("not linearizable", |e| e.summary.as_str());
+                let summary = e
+                    .map(|e| e.summary.as_str())
+                    .or(k.anomalies.first().map(|a| a.summary.as_str()))
+                    .unwrap_or("not linearizable");
                 let mut detail = String::new();
+                for a in &k.anomalies {
+                    let _ = writeln!(detail, "{}: {}", a.kind, a.summary);
+                    for c in &a.calls {
+                        let _ = writeln!(
+                            detail,
+                            "  {} -> {}",
+                            ferret_checkers::checker::describe_call(c),
+                            ferret_checkers::checker::describe_result(c)
+                        );
+                    }
+                }
                 if let Some(s) = e.and_then(|e| e.shrunk.as_ref()) {
                     for sc in &s.calls {
                         let c = &sc.call;

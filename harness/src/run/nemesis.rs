@@ -61,7 +61,11 @@ pub(super) async fn nemesis(
             order.shuffle(&mut rng);
         }
         let kind = order.pop().unwrap_or(faults[0]);
-        let leader = if kind == FaultKind::PartitionIsolateLeader {
+        let at_leader = kind == FaultKind::PartitionIsolateLeader
+            || (kind.is_clock()
+                && kind != FaultKind::ClockReset
+                && ctx.config.nemesis.clock.targets == ferret_nemesis::Targets::Leader);
+        let leader = if at_leader {
             find_leader(&ctx).await
         } else {
             None

@@ -127,11 +127,14 @@ async fn worker(ctx: Arc<Ctx>, slot: usize, deadline: Instant) -> Result<()> {
         tokio::time::sleep_until(next.into()).await;
         let now = Instant::now();
         if now >= deadline {
-            return Ok(());
+            break;
         }
         // Behind schedule (a slow op): do not burst to catch up.
         next = (next + period).max(now);
         let op = gen.next_op();
+        if !op.think.is_zero() {
+            tokio::time::sleep(op.think).await;
+        }
         let c = invoke(&ctx, slot, Process::Client(process), &op).await?;
         ctx.stats.count(c.kind);
         gen.observe(&op, &c);
@@ -140,6 +143,16 @@ async fn worker(ctx: Arc<Ctx>, slot: usize, deadline: Instant) -> Result<()> {
             process = ctx.next_process.fetch_add(1, Ordering::Relaxed);
         }
     }
+    // Finish what the slot started (release a held lock), however long the time limit says.
+    while let Some(op) = gen.closing_op() {
+        let c = invoke(&ctx, slot, Process::Client(process), &op).await?;
+        ctx.stats.count(c.kind);
+        gen.observe(&op, &c);
+        if c.kind == EventType::Info {
+            process = ctx.next_process.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    Ok(())
 }
 
 /// The current leader's node name, if the members agree on one: asked of the clients, or with

@@ -1,4 +1,5 @@
-//! etcd's v3 JSON gateway: `/v3/kv/range`, `/v3/kv/put`, `/v3/kv/txn`.
+//! etcd's v3 JSON gateway: `/v3/kv/range`, `/v3/kv/put`, `/v3/kv/txn`; leases
+//! (`/v3/lease/grant`, `keepalive`, `revoke`) and locks (`/v3/lock/lock`, `unlock`).
 //!
 //! Keys and values travel base64-encoded; int64 fields come back as strings; a txn whose compare
 //! failed has no `succeeded` field. Outcomes are classified honestly: `fail` only when the op
@@ -12,7 +13,9 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use ferret_checkers::Value;
 use serde_json::json;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 #[derive(Clone)]
 pub struct EtcdClient {
@@ -20,6 +23,35 @@ pub struct EtcdClient {
     /// `http://ip:port` of the member this client talks to.
     base: String,
     serializable: bool,
+    /// How long an acquire may wait in the lock's queue.
+    lock_wait: Duration,
+    /// The leases behind held locks, each kept alive by a task of its own.
+    keepers: Arc<Keepers>,
+}
+
+/// Background renewals of the leases behind held locks (as etcd's own lock recipe keeps its
+/// session alive), stopped at release or when the client goes.
+#[derive(Default)]
+struct Keepers(std::sync::Mutex<HashMap<i64, Keeper>>);
+
+struct Keeper {
+    task: tokio::task::JoinHandle<()>,
+    /// When the latest renewal that the server acknowledged was sent.
+    renewed: Arc<std::sync::Mutex<Instant>>,
+}
+
+impl Keepers {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Keeper>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for Keepers {
+    fn drop(&mut self) {
+        for (_, k) in self.lock().drain() {
+            k.task.abort();
+        }
+    }
 }
 
 impl EtcdClient {
@@ -35,7 +67,15 @@ impl EtcdClient {
             http,
             base,
             serializable,
+            lock_wait: timeout,
+            keepers: Default::default(),
         })
+    }
+
+    /// How long an acquire may wait for the lock (the client's timeout by default).
+    pub fn with_lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
+        self
     }
 
     pub fn base(&self) -> &str {
@@ -47,21 +87,28 @@ impl EtcdClient {
         path: &str,
         body: serde_json::Value,
     ) -> Result<serde_json::Value, Failure> {
-        let resp = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| {
-                if e.is_connect() && !e.is_timeout() {
-                    Failure::NotSent(e.to_string())
-                } else if e.is_timeout() {
-                    Failure::Unknown("timeout".into())
-                } else {
-                    Failure::Unknown(e.to_string())
-                }
-            })?;
+        self.post_within(path, body, None).await
+    }
+
+    async fn post_within(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+        timeout: Option<Duration>,
+    ) -> Result<serde_json::Value, Failure> {
+        let mut req = self.http.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(t) = timeout {
+            req = req.timeout(t);
+        }
+        let resp = req.send().await.map_err(|e| {
+            if e.is_connect() && !e.is_timeout() {
+                Failure::NotSent(e.to_string())
+            } else if e.is_timeout() {
+                Failure::Unknown("timeout".into())
+            } else {
+                Failure::Unknown(e.to_string())
+            }
+        })?;
         let status = resp.status();
         let text = resp.text().await.map_err(|e| {
             if e.is_timeout() {
@@ -79,6 +126,10 @@ impl EtcdClient {
                 .or_else(|| json.get("message"))
                 .and_then(|m| m.as_str())
                 .unwrap_or("no message");
+            // Checked before anything is applied (and again when applied): certainly no effect.
+            if msg.contains("requested lease not found") {
+                return Err(Failure::LeaseNotFound);
+            }
             return Err(Failure::Unknown(format!("HTTP {}: {msg}", status.as_u16())));
         }
         Ok(json)
@@ -101,10 +152,129 @@ impl EtcdClient {
     }
 
     pub async fn write(&self, key: &str, value: &Value) -> Completion {
-        let body = json!({ "key": B64.encode(key), "value": B64.encode(encode(value)) });
+        self.put(key, value, None).await
+    }
+
+    /// A put, attached to `lease` if one is given.
+    pub async fn put(&self, key: &str, value: &Value, lease: Option<i64>) -> Completion {
+        let mut body = json!({ "key": B64.encode(key), "value": B64.encode(encode(value)) });
+        if let Some(l) = lease {
+            body["lease"] = json!(l);
+        }
         match self.post("/v3/kv/put", body).await {
             Ok(_) => Completion::ok(value.clone()),
             Err(f) => f.completion(value.clone()),
+        }
+    }
+
+    /// A new lease: `[id ttl]` with the TTL the server granted.
+    pub async fn grant(&self, ttl: i64) -> Result<(i64, i64), Failure> {
+        let reply = self.post("/v3/lease/grant", json!({ "TTL": ttl })).await?;
+        let id = int_field(&reply, "ID")
+            .ok_or_else(|| Failure::Unknown(format!("grant reply without an ID: {reply:.200}")))?;
+        Ok((id, int_field(&reply, "TTL").unwrap_or(0)))
+    }
+
+    /// One renewal: the TTL renewed, or 0 when the lease was not found.
+    pub async fn keepalive(&self, id: i64) -> Result<i64, Failure> {
+        let reply = self
+            .post("/v3/lease/keepalive", json!({ "ID": id }))
+            .await?;
+        let Some(result) = reply.get("result") else {
+            return Err(Failure::Unknown(format!(
+                "keepalive reply without a result: {reply:.200}"
+            )));
+        };
+        // The gateway leaves out a zero TTL: the lease is gone.
+        Ok(int_field(result, "TTL").unwrap_or(0))
+    }
+
+    /// Revoke: `true`, or `false` when the lease was not found (already expired or revoked).
+    pub async fn revoke(&self, id: i64) -> Result<bool, Failure> {
+        match self.post("/v3/lease/revoke", json!({ "ID": id })).await {
+            Ok(_) => Ok(true),
+            Err(Failure::LeaseNotFound) => Ok(false),
+            Err(f) => Err(f),
+        }
+    }
+
+    /// Take the lock `name`: a lease of `ttl` seconds, kept alive in the background, then
+    /// `/v3/lock/lock`, waiting up to the lock wait. Ok: `[lock-key lease ttl renewed-ms]`, where
+    /// renewed-ms is when (after this call began) the latest acknowledged renewal was sent.
+    pub async fn acquire(&self, name: &str, ttl: i64) -> Completion {
+        let began = Instant::now();
+        let (lease, granted) = match self.grant(ttl).await {
+            Ok(g) => g,
+            Err(f) => return f.completion(Value::Int(ttl)),
+        };
+        let renewed = Arc::new(std::sync::Mutex::new(began));
+        let task = tokio::spawn(keep_alive(
+            self.clone_quiet(),
+            lease,
+            granted,
+            renewed.clone(),
+        ));
+        self.keepers.lock().insert(lease, Keeper { task, renewed });
+        let body = json!({ "name": B64.encode(name), "lease": lease });
+        let wait = self.lock_wait;
+        match self.post_within("/v3/lock/lock", body, Some(wait)).await {
+            Ok(reply) => {
+                let key = reply
+                    .get("key")
+                    .and_then(|k| k.as_str())
+                    .and_then(|k| B64.decode(k).ok())
+                    .map(|k| String::from_utf8_lossy(&k).into_owned())
+                    .unwrap_or_default();
+                let at = self
+                    .keepers
+                    .lock()
+                    .get(&lease)
+                    .map(|k| *k.renewed.lock().unwrap_or_else(|e| e.into_inner()))
+                    .unwrap_or(began);
+                let renewed_ms = at.saturating_duration_since(began).as_millis() as i64;
+                Completion::ok(Value::List(vec![
+                    Value::Str(key),
+                    Value::Int(lease),
+                    Value::Int(granted),
+                    Value::Int(renewed_ms),
+                ]))
+            }
+            Err(f) => {
+                // Maybe queued, maybe even granted: give the lease up so the lock cannot stay
+                // with a holder that will never use it.
+                self.stop_keeping(lease);
+                let _ = self.revoke(lease).await;
+                f.completion(Value::Int(ttl))
+            }
+        }
+    }
+
+    /// Release a lock taken by `acquire`: stop renewing, unlock, revoke the lease.
+    pub async fn release(&self, lock_key: &str, lease: i64) -> Completion {
+        self.stop_keeping(lease);
+        let value = Value::List(vec![Value::Str(lock_key.into()), Value::Int(lease)]);
+        let unlocked = self
+            .post("/v3/lock/unlock", json!({ "key": B64.encode(lock_key) }))
+            .await;
+        // Revoked either way: the lock goes with its lease even if the unlock was lost.
+        let revoked = self.revoke(lease).await;
+        match (unlocked, revoked) {
+            (Ok(_), _) | (_, Ok(_)) => Completion::ok(value),
+            (Err(f), Err(_)) => f.completion(value),
+        }
+    }
+
+    fn stop_keeping(&self, lease: i64) {
+        if let Some(k) = self.keepers.lock().remove(&lease) {
+            k.task.abort();
+        }
+    }
+
+    /// The same connection settings, without the keepers (a renewal task must not own them).
+    fn clone_quiet(&self) -> EtcdClient {
+        EtcdClient {
+            keepers: Default::default(),
+            ..self.clone()
         }
     }
 
@@ -151,10 +321,37 @@ impl EtcdClient {
 #[async_trait]
 impl Client for EtcdClient {
     async fn invoke(&self, f: &str, key: &str, value: &Value) -> Completion {
+        let id = value.as_int();
         match (f, value.as_list()) {
             ("read", _) => self.read(key).await,
             ("write", _) => self.write(key, value).await,
             ("cas", Some([from, to])) => self.cas(key, from, to).await,
+            ("grant", _) if id.is_some() => match self.grant(id.unwrap_or(0)).await {
+                Ok((lease, ttl)) => Completion::ok(Value::List(vec![lease.into(), ttl.into()])),
+                Err(f) => f.completion(value.clone()),
+            },
+            ("put", _) if id.is_some() => self.put(key, value, id).await,
+            ("keepalive", _) if id.is_some() => match self.keepalive(id.unwrap_or(0)).await {
+                Ok(ttl) => Completion::ok(Value::Int(ttl)),
+                // A renewal whose reply was lost may still have renewed.
+                Err(f) => Completion::info(value.clone(), f.message()),
+            },
+            ("revoke", _) if id.is_some() => match self.revoke(id.unwrap_or(0)).await {
+                Ok(done) => Completion::ok(Value::Bool(done)),
+                Err(f) => f.completion(value.clone()),
+            },
+            ("acquire", _) if id.is_some() => self.acquire(key, id.unwrap_or(0)).await,
+            ("release", Some([Value::Str(lock_key), Value::Int(lease)])) => {
+                self.release(lock_key, *lease).await
+            }
+            // The set written back whole, unguarded, as a client holding a lock would.
+            ("add", Some([_, set @ Value::List(_)])) => {
+                let c = self.write(key, set).await;
+                Completion {
+                    value: value.clone(),
+                    ..c
+                }
+            }
             _ => Completion::fail(value.clone(), format!("the etcd client has no op {f:?}")),
         }
     }
@@ -166,9 +363,11 @@ impl Client for EtcdClient {
     }
 }
 
-enum Failure {
+pub enum Failure {
     /// The request never left: certainly did not take effect.
     NotSent(String),
+    /// The lease named does not exist: refused before anything was applied.
+    LeaseNotFound,
     Unknown(String),
 }
 
@@ -176,22 +375,56 @@ impl Failure {
     fn message(&self) -> String {
         match self {
             Failure::NotSent(m) => format!("not sent: {m}"),
+            Failure::LeaseNotFound => "requested lease not found".into(),
             Failure::Unknown(m) => m.clone(),
         }
     }
 
     fn completion(self, value: Value) -> Completion {
         match self {
-            Failure::NotSent(_) => Completion::fail(value, self.message()),
+            Failure::NotSent(_) | Failure::LeaseNotFound => Completion::fail(value, self.message()),
             Failure::Unknown(m) => Completion::info(value, m),
         }
     }
 }
 
-/// Values are stored as their decimal (or string) text.
+/// Renew `lease` every third of its TTL until stopped or gone, noting each acknowledged renewal.
+async fn keep_alive(
+    client: EtcdClient,
+    lease: i64,
+    ttl: i64,
+    renewed: Arc<std::sync::Mutex<Instant>>,
+) {
+    let every = Duration::from_millis((ttl.max(1) as u64 * 1000) / 3);
+    loop {
+        tokio::time::sleep(every).await;
+        let sent = Instant::now();
+        // Each renewal gets one period: a hung one must not hold up the next, as a real
+        // client's stream keeps sending.
+        match tokio::time::timeout(every, client.keepalive(lease))
+            .await
+            .unwrap_or_else(|_| Err(Failure::Unknown("timeout".into())))
+        {
+            Ok(t) if t > 0 => *renewed.lock().unwrap_or_else(|e| e.into_inner()) = sent,
+            Ok(_) => return,
+            Err(_) => {}
+        }
+    }
+}
+
+/// An int64 field, which the gateway writes as a string.
+fn int_field(reply: &serde_json::Value, name: &str) -> Option<i64> {
+    match reply.get(name)? {
+        serde_json::Value::String(s) => s.parse().ok(),
+        n => n.as_i64(),
+    }
+}
+
+/// Values are stored as their decimal (or string) text; lists as JSON arrays.
 fn encode(v: &Value) -> String {
     match v {
         Value::Str(s) => s.clone(),
+        Value::List(_) => serde_json::to_string(v).unwrap_or_default(),
         other => other.to_string(),
     }
 }
@@ -208,6 +441,11 @@ fn read_value(reply: &serde_json::Value) -> Result<Value, String> {
         .decode(raw)
         .map_err(|e| format!("value is not base64: {e}"))?;
     let text = String::from_utf8(bytes).map_err(|_| "value is not UTF-8".to_string())?;
+    if text.starts_with('[') {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+            return Value::from_json(&v).map_err(|e| format!("value {text:.80} unreadable: {e}"));
+        }
+    }
     Ok(match text.parse::<i64>() {
         Ok(i) => Value::Int(i),
         Err(_) => Value::Str(text),

@@ -1,0 +1,228 @@
+//! The lock workload (Jepsen's lock-set, with the set kept in the system): a client takes a
+//! lease-backed lock, reads a shared set, works for a while, writes the set back with its own
+//! element added — unguarded, trusting the lock — and releases. If the lock is not exclusive,
+//! acknowledged elements are lost. Checked by the lock-set checker (`checkers::lockset`).
+
+use crate::{Completion, Generator, Op, Workload};
+use ferret_checkers::{EventType, Value};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::time::Duration;
+
+/// The lock's name and the set's key.
+pub const LOCK: &str = "lock";
+pub const SET: &str = "set";
+
+/// Elements are `slot * ELEMENT_STRIDE + n`: unique across slots without coordination.
+pub const ELEMENT_STRIDE: i64 = 1_000_000;
+
+#[derive(Clone, Copy, Debug)]
+pub struct LockWorkload {
+    /// Seconds asked for the lease behind each lock.
+    pub ttl: i64,
+    /// Work between the read and the write-back lasts up to twice this (on average this).
+    pub hold: Duration,
+}
+
+impl Workload for LockWorkload {
+    fn name(&self) -> &'static str {
+        "lock"
+    }
+
+    fn generator(&self, seed: u64, slot: u64) -> Box<dyn Generator> {
+        Box::new(LockGenerator::new(seed, slot, self.ttl, self.hold))
+    }
+
+    /// The set, read a few times (through different nodes).
+    fn final_ops(&self) -> Vec<Op> {
+        (0..3).map(|_| Op::new("read", SET, Value::Nil)).collect()
+    }
+
+    fn model(&self) -> &'static str {
+        "lock-set"
+    }
+
+    fn ops(&self) -> &'static [&'static str] {
+        &["acquire", "release", "add", "read"]
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Phase {
+    Idle,
+    /// Acquired; next: read the set.
+    Holding {
+        key: String,
+        lease: i64,
+    },
+    /// Read the set; next: write it back with our element.
+    Read {
+        key: String,
+        lease: i64,
+        set: Vec<Value>,
+    },
+    /// Done with the set (or gave up); next: release.
+    Releasing {
+        key: String,
+        lease: i64,
+    },
+}
+
+pub struct LockGenerator {
+    rng: ChaCha8Rng,
+    slot: u64,
+    ttl: i64,
+    hold: Duration,
+    added: i64,
+    phase: Phase,
+}
+
+impl LockGenerator {
+    pub fn new(seed: u64, slot: u64, ttl: i64, hold: Duration) -> Self {
+        LockGenerator {
+            rng: ChaCha8Rng::seed_from_u64(seed ^ slot.wrapping_mul(0xD6E8_FEB8_6659_FD93)),
+            slot,
+            ttl,
+            hold,
+            added: 0,
+            phase: Phase::Idle,
+        }
+    }
+
+    fn release(key: &str, lease: i64) -> Op {
+        Op::new(
+            "release",
+            LOCK,
+            Value::List(vec![Value::Str(key.into()), Value::Int(lease)]),
+        )
+    }
+}
+
+impl Generator for LockGenerator {
+    fn next_op(&mut self) -> Op {
+        match self.phase.clone() {
+            Phase::Idle if self.rng.random_bool(0.15) => Op::new("read", SET, Value::Nil),
+            Phase::Idle => Op::new("acquire", LOCK, Value::Int(self.ttl)),
+            Phase::Holding { .. } => Op::new("read", SET, Value::Nil),
+            Phase::Read { set, .. } => {
+                self.added += 1;
+                let e = Value::Int(self.slot as i64 * ELEMENT_STRIDE + self.added);
+                let mut written = set.clone();
+                written.push(e.clone());
+                let mut op = Op::new("add", SET, Value::List(vec![e, Value::List(written)]));
+                op.think = self.hold.mul_f64(2.0 * self.rng.random::<f64>());
+                op
+            }
+            Phase::Releasing { key, lease } => Self::release(&key, lease),
+        }
+    }
+
+    fn observe(&mut self, op: &Op, c: &Completion) {
+        let ok = c.kind == EventType::Ok;
+        self.phase = match (op.f, std::mem::replace(&mut self.phase, Phase::Idle)) {
+            ("acquire", Phase::Idle) => match (ok, c.value.as_list()) {
+                (true, Some([Value::Str(key), Value::Int(lease), ..])) => Phase::Holding {
+                    key: key.clone(),
+                    lease: *lease,
+                },
+                // Not held, or unknown: the client already gave its lease up.
+                _ => Phase::Idle,
+            },
+            ("read", Phase::Holding { key, lease }) => match (ok, &c.value) {
+                (true, Value::List(set)) => Phase::Read {
+                    key,
+                    lease,
+                    set: set.clone(),
+                },
+                (true, Value::Nil) => Phase::Read {
+                    key,
+                    lease,
+                    set: Vec::new(),
+                },
+                _ => Phase::Releasing { key, lease },
+            },
+            ("add", Phase::Read { key, lease, .. }) => Phase::Releasing { key, lease },
+            ("release", Phase::Releasing { .. }) => Phase::Idle,
+            (_, phase) => phase,
+        };
+    }
+
+    fn closing_op(&mut self) -> Option<Op> {
+        match &self.phase {
+            Phase::Idle => None,
+            Phase::Holding { key, lease }
+            | Phase::Read { key, lease, .. }
+            | Phase::Releasing { key, lease } => {
+                let op = Self::release(key, *lease);
+                self.phase = Phase::Releasing {
+                    key: key.clone(),
+                    lease: *lease,
+                };
+                Some(op)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Against a perfect lock service: acquire, read, add (the set read plus a fresh element),
+    /// release, in that order; a slot that stops mid-way releases what it holds.
+    #[test]
+    fn critical_sections_in_order_and_closing_release() {
+        let mut g = LockGenerator::new(9, 2, 2, Duration::from_millis(10));
+        let mut set: Vec<Value> = Vec::new();
+        let mut fs = Vec::new();
+        for i in 0..200 {
+            let op = g.next_op();
+            let c = match op.f {
+                "acquire" => Completion::ok(Value::List(vec![
+                    Value::Str(format!("lock/{i}")),
+                    Value::Int(i),
+                    Value::Int(2),
+                    Value::Int(0),
+                ])),
+                "read" => Completion::ok(Value::List(set.clone())),
+                "add" => {
+                    let [e, Value::List(written)] = op.value.as_list().unwrap() else {
+                        panic!("add value {:?}", op.value)
+                    };
+                    assert_eq!(written.len(), set.len() + 1);
+                    assert!(!set.contains(e));
+                    assert!(op.think <= Duration::from_millis(20));
+                    set = written.clone();
+                    Completion::ok(op.value.clone())
+                }
+                _ => Completion::ok(Value::Nil),
+            };
+            g.observe(&op, &c);
+            fs.push(op.f);
+        }
+        let text = fs.join(" ");
+        assert!(text.contains("acquire read add release"), "{text}");
+        assert!(set.len() > 10);
+        // Stopped right after an acquire: it releases that lock, then has nothing left.
+        let mut g = LockGenerator::new(9, 2, 2, Duration::from_millis(10));
+        assert_eq!(g.closing_op(), None);
+        let op = Op::new("acquire", LOCK, Value::Int(2));
+        g.observe(
+            &op,
+            &Completion::ok(Value::List(vec![
+                Value::Str("lock/x".into()),
+                Value::Int(7),
+                Value::Int(2),
+                Value::Int(0),
+            ])),
+        );
+        let close = g.closing_op().expect("a release");
+        assert_eq!(close.f, "release");
+        assert_eq!(
+            close.value,
+            Value::List(vec![Value::Str("lock/x".into()), Value::Int(7)])
+        );
+        g.observe(&close, &Completion::ok(Value::Nil));
+        assert_eq!(g.closing_op(), None);
+    }
+}
