@@ -56,9 +56,13 @@ pub fn check_calls(calls: &[Call], opts: &CheckOptions) -> Result<Vec<KeyReport>
             _ => sets.entry(key).or_default().push(c),
         }
     }
+    let acquires: Vec<&Call> = calls
+        .iter()
+        .filter(|c| c.f == "acquire" && c.outcome == Outcome::Ok)
+        .collect();
     let mut reports = Vec::new();
     for (key, calls) in sets {
-        reports.push(check_set(key, &calls)?);
+        reports.push(check_set(key, &calls, &acquires)?);
     }
     for (key, calls) in locks {
         reports.push(check_lock(key, &calls, opts)?);
@@ -92,7 +96,7 @@ fn read_elements(c: &Call) -> Result<BTreeSet<&Value>, CheckError> {
     }
 }
 
-fn check_set(key: Value, calls: &[&Call]) -> Result<KeyReport, CheckError> {
+fn check_set(key: Value, calls: &[&Call], acquires: &[&Call]) -> Result<KeyReport, CheckError> {
     let started = Instant::now();
     let adds: Vec<(&Call, &Value, &[Value])> = calls
         .iter()
@@ -166,12 +170,37 @@ fn check_set(key: Value, calls: &[&Call]) -> Result<KeyReport, CheckError> {
         culprits.truncate(2);
         let mut shown = vec![(*a).clone(), (*r).clone()];
         shown.extend(culprits.iter().map(|w| (*w).clone()));
+        // Writers that wrote when their lock's lease was no longer proven alive, with the acquire
+        // that says so: how the lock came to let two sections overlap.
+        let mut stale = Vec::new();
+        for w in std::iter::once(*a).chain(culprits.iter().copied()) {
+            let Some((acq, deadline)) = lock_of(w, acquires) else {
+                continue;
+            };
+            if w.invoke_time.is_some_and(|t| t > deadline) {
+                stale.push(format!(
+                    "{} began at {:.3} s, after its lock's lease was last proven alive ({:.3} s; \
+                     {}{})",
+                    describe_call(w),
+                    w.invoke_time.unwrap_or(0) as f64 / 1e9,
+                    deadline as f64 / 1e9,
+                    describe_call(acq),
+                    if acq.complete_time.is_some_and(|t| t > deadline) {
+                        " returned the lock only after that"
+                    } else {
+                        ""
+                    }
+                ));
+                shown.push(acq.clone());
+            }
+        }
         shown.sort_by_key(|c| c.invoke_pos);
+        shown.dedup();
         anomalies.push(Anomaly {
             kind: "lost-add".into(),
             summary: format!(
                 "element {e} was lost: {} was acknowledged, but {}, which began after it, does \
-                 not hold {e}{}",
+                 not hold {e}{}{}",
                 describe_call(a),
                 describe_call(r),
                 if culprits.is_empty() {
@@ -186,6 +215,11 @@ fn check_set(key: Value, calls: &[&Call]) -> Result<KeyReport, CheckError> {
                             .collect::<Vec<_>>()
                             .join(", or ")
                     )
+                },
+                if stale.is_empty() {
+                    String::new()
+                } else {
+                    format!(". {}", stale.join("; "))
                 }
             ),
             calls: shown,
@@ -223,6 +257,27 @@ fn check_set(key: Value, calls: &[&Call]) -> Result<KeyReport, CheckError> {
         explanation: None,
         anomalies,
     })
+}
+
+/// The acquire a write was made under (its process's latest acquire before it), and that
+/// lock's proven lease deadline.
+fn lock_of<'c>(w: &Call, acquires: &[&'c Call]) -> Option<(&'c Call, i64)> {
+    let acq = acquires
+        .iter()
+        .filter(|a| a.process == w.process && a.invoke_pos < w.invoke_pos)
+        .max_by_key(|a| a.invoke_pos)?;
+    Some((acq, deadline(acq)?))
+}
+
+/// When an acquire's lease was last proven alive: its invocation + renewed-ms + TTL.
+fn deadline(a: &Call) -> Option<i64> {
+    let parts = a.value.as_list()?;
+    let (ttl, renewed) = (int(parts.get(2))?, int(parts.get(3))?);
+    Some(
+        a.invoke_time?
+            .saturating_add(renewed.saturating_mul(1_000_000))
+            .saturating_add(ttl.saturating_mul(1_000_000_000)),
+    )
 }
 
 fn int(v: Option<&Value>) -> Option<i64> {

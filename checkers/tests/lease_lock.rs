@@ -373,6 +373,42 @@ fn lock_set_overlapping_sections_lose_an_add() {
 }
 
 #[test]
+fn lost_add_names_a_lock_returned_after_its_lease_deadline() {
+    // Client 1 waited 3 s for the lock (its lease proven alive only until 2 s), then wrote over
+    // client 0's add: the lock itself is valid (its lease may have expired), the add is lost,
+    // and the report says client 1 wrote with a lease no longer proven alive.
+    let mut h = section(0, 1, 2955, &[], 10);
+    let mut late = section(1, 2, 0, &[], 20);
+    late[1] = op(1, "ok acquire lock [\"lock/2\", 2, 2, 0]", 2950);
+    for e in late.iter_mut().skip(2) {
+        e.2 += 2970;
+    }
+    h.extend(late);
+    h.push(op(5, "invoke read set", 4000));
+    h.push(op(5, "ok read set [20]", 4005));
+    let r = run(ModelName::LockSet, &lock_text(&h));
+    let set = r
+        .keys
+        .iter()
+        .find(|k| k.key.to_string() == "\"set\"")
+        .unwrap();
+    let a = &set.anomalies[0];
+    assert_eq!(a.kind, "lost-add");
+    assert!(
+        a.summary.contains("returned the lock only after that"),
+        "{}",
+        a.summary
+    );
+    assert!(a.summary.contains("(2.000 s;"), "{}", a.summary);
+    let lock = r
+        .keys
+        .iter()
+        .find(|k| k.key.to_string() == "\"lock\"")
+        .unwrap();
+    assert_eq!(lock.verdict, VerdictName::Valid);
+}
+
+#[test]
 fn lock_released_by_expiry_lets_another_in() {
     // Client 0 acquires at 0 (lease proven alive until 2 s) and never releases; client 1
     // acquires at 3 s: the lease may have expired, so the lock is fine.

@@ -32,7 +32,15 @@ fn calm_lease_and_lock_runs_are_valid_and_do_real_work() {
         ("configs/etcd-lock.yaml", "etcd-lock"),
     ] {
         run_to_end(
-            &[config, "--time-limit", "10", "--nemesis", "none", "--seed", "3"],
+            &[
+                config,
+                "--time-limit",
+                "10",
+                "--nemesis",
+                "none",
+                "--seed",
+                "3",
+            ],
             store.path(),
             &[0],
         );
@@ -44,7 +52,11 @@ fn calm_lease_and_lock_runs_are_valid_and_do_real_work() {
         };
         if name == "etcd-lease" {
             // Leases granted, keys attached and renewed, some revoked, keys read back present.
-            assert!(ok("grant") >= 10 && ok("put") >= 10, "grants {}", ok("grant"));
+            assert!(
+                ok("grant") >= 10 && ok("put") >= 10,
+                "grants {}",
+                ok("grant")
+            );
             assert!(ok("keepalive") >= 50 && ok("revoke") >= 1);
             let present = h
                 .iter()
@@ -57,13 +69,20 @@ fn calm_lease_and_lock_runs_are_valid_and_do_real_work() {
                 .any(|e| e["type"] == "ok" && e["f"] == "keepalive" && e["value"] == 3));
         } else {
             // Sections ran in turn; the final read holds every acknowledged element.
-            assert!(ok("acquire") >= 5 && ok("release") >= 5, "{}", ok("acquire"));
+            assert!(
+                ok("acquire") >= 5 && ok("release") >= 5,
+                "{}",
+                ok("acquire")
+            );
             let last = h
                 .iter()
                 .rev()
                 .find(|e| e["type"] == "ok" && e["f"] == "read")
                 .expect("a final read");
-            let set = last["value"].as_array().expect("the set, as a list").clone();
+            let set = last["value"]
+                .as_array()
+                .expect("the set, as a list")
+                .clone();
             assert_eq!(set.len(), ok("add"), "{last}");
             // Each acquire reports the lock's key and its lease.
             let a = h
