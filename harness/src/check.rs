@@ -65,7 +65,9 @@ pub struct CheckArgs {
     /// The file's format.
     #[arg(long, value_enum, default_value = "auto")]
     format: FormatArg,
-    /// The sequential model (default: the format's usual one, else inferred from the functions).
+    /// The sequential model: register, cas-register (kv), string-kv, txn, set, fifo-queue,
+    /// unordered-queue, mutex; or a checker that is not a model: lease, lock-set (see
+    /// docs/workloads.md). Default: the format's usual one, else inferred from the functions.
     #[arg(long, value_name = "NAME")]
     model: Option<String>,
     /// Write the full result, with explanations, as JSON to this file.

@@ -123,7 +123,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
     if args.dry_run {
         let faults: Vec<String> = config.faults()?.iter().map(|f| f.to_string()).collect();
         println!(
-            "{}: valid config. {} would run {} nodes ({}) for {} s: {} clients at {} ops/s over {} keys, \
+            "{}: valid config. {} would run {} nodes ({}) for {} s: {} clients at {} ops/s, {}, \
              seed {seed}, faults: {}",
             args.config.display(),
             config.name,
@@ -132,8 +132,15 @@ pub fn run(args: RunArgs) -> Result<u8> {
             config.time_limit,
             config.workload.concurrency,
             config.workload.rate,
-            config.workload.keys,
-            if faults.is_empty() { "none".to_string() } else { faults.join(", ") },
+            match config.workload.kind.as_str() {
+                "register" => format!("register workload over {} keys", config.workload.keys),
+                kind => format!("{kind} workload, lease TTL {} s", config.workload.ttl),
+            },
+            if faults.is_empty() {
+                "none".to_string()
+            } else {
+                faults.join(", ")
+            },
         );
         return Ok(exit::VALID);
     }
