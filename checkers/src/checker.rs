@@ -29,10 +29,12 @@ pub enum ModelName {
     Lease,
     /// Not a sequential model: the lock-set checker (crate::lockset), which uses `Mutex`.
     LockSet,
+    /// Not a sequential model: the watch checker (crate::watch).
+    Watch,
 }
 
 impl ModelName {
-    pub const ALL: [(ModelName, &'static str, &'static str); 10] = [
+    pub const ALL: [(ModelName, &'static str, &'static str); 11] = [
         (ModelName::Register, "register", "read / write"),
         (
             ModelName::CasRegister,
@@ -77,6 +79,12 @@ impl ModelName {
             "acquire / add / release / read of a lock-protected set: no acknowledged add lost, \
              acquire/release linearizable as a mutex whose lease can expire",
         ),
+        (
+            ModelName::Watch,
+            "watch",
+            "write / watch / read-revision: every watcher sees each change once, in revision \
+             order, without gaps, as the others and the writes and reads say",
+        ),
     ];
 
     pub fn name(self) -> &'static str {
@@ -89,7 +97,9 @@ impl ModelName {
     /// Guess the model from the functions a history uses.
     pub fn infer(calls: &[Call]) -> Option<ModelName> {
         let has = |f: &str| calls.iter().any(|c| c.f == f);
-        if has("grant") || has("keepalive") {
+        if has("watch") {
+            Some(ModelName::Watch)
+        } else if has("grant") || has("keepalive") {
             Some(ModelName::Lease)
         } else if has("acquire") && has("add") {
             Some(ModelName::LockSet)
@@ -374,6 +384,7 @@ pub fn check(history: &History, opts: &CheckOptions) -> Result<Report, CheckErro
         ModelName::Mutex => check_keys(&Mutex, &calls, opts),
         ModelName::Lease => crate::lease::check_calls(&calls),
         ModelName::LockSet => crate::lockset::check_calls(&calls, opts),
+        ModelName::Watch => crate::watch::check_calls(&calls),
     }?;
     let verdict = keys
         .iter()

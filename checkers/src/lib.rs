@@ -13,6 +13,7 @@ pub mod synth;
 #[doc(hidden)]
 pub mod testing;
 pub mod value;
+pub mod watch;
 
 pub use checker::{
     check, CheckError, CheckOptions, FailedCas, Independent, ModelName, Report, VerdictName,

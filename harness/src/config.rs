@@ -148,7 +148,8 @@ impl Default for ClientConfig {
 #[serde(deny_unknown_fields)]
 pub struct WorkloadConfig {
     /// `register`: read / write / cas over independent keys; `lease`: grant, attach, renew,
-    /// revoke; `lock`: a lock-protected shared set (both etcd only).
+    /// revoke; `lock`: a lock-protected shared set; `watch`: writers and watch streams (the
+    /// last three etcd only).
     #[serde(default = "default_workload")]
     pub kind: String,
     #[serde(default = "default_keys")]
@@ -171,6 +172,19 @@ pub struct WorkloadConfig {
     /// lock: seconds an acquire may wait in the lock's queue before its outcome is unknown.
     #[serde(default = "default_lock_wait")]
     pub lock_wait: f64,
+    /// watch: how many of the client slots watch (the others write).
+    #[serde(default = "default_watchers")]
+    pub watchers: usize,
+    /// watch: seconds each watch stream lasts before it is resumed from the next revision.
+    #[serde(default = "default_watch_span")]
+    pub watch_span: f64,
+}
+
+fn default_watchers() -> usize {
+    3
+}
+fn default_watch_span() -> f64 {
+    2.0
 }
 
 fn default_ttl() -> i64 {
@@ -207,6 +221,8 @@ impl Default for WorkloadConfig {
             ttl: default_ttl(),
             hold: default_hold(),
             lock_wait: default_lock_wait(),
+            watchers: default_watchers(),
+            watch_span: default_watch_span(),
         }
     }
 }
@@ -392,6 +408,14 @@ impl Config {
             keys: self.workload.keys,
             mix,
             ttl: self.workload.ttl,
+            watchers: self.workload.watchers,
+            watch_span: std::time::Duration::from_secs_f64(
+                if self.workload.watch_span.is_finite() {
+                    self.workload.watch_span.clamp(0.0, 3_600.0)
+                } else {
+                    0.0
+                },
+            ),
             hold: std::time::Duration::from_secs_f64(if self.workload.hold.is_finite() {
                 self.workload.hold.clamp(0.0, 3_600.0)
             } else {
@@ -495,6 +519,18 @@ impl Config {
         }
         seconds(self.workload.hold, "workload.hold", HOLD)?;
         seconds(self.workload.lock_wait, "workload.lock_wait", OP_TIMEOUT)?;
+        seconds(self.workload.watch_span, "workload.watch_span", WATCH_SPAN)?;
+        if self.workload.kind == "watch"
+            && !(1..self.workload.concurrency).contains(&self.workload.watchers)
+        {
+            bail!(
+                "workload.watchers must leave at least one writer: between 1 and {} with \
+                 workload.concurrency {}, not {}",
+                self.workload.concurrency.saturating_sub(1),
+                self.workload.concurrency,
+                self.workload.watchers
+            );
+        }
         count(
             self.workload.concurrency,
             "workload.concurrency",
@@ -608,6 +644,7 @@ pub mod bounds {
     /// Seconds; etcd grants at least its own minimum anyway.
     pub const TTL: (i64, i64) = (1, 86_400);
     pub const HOLD: (f64, f64) = (0.0, 3_600.0);
+    pub const WATCH_SPAN: (f64, f64) = (0.01, 3_600.0);
     pub const NODES: (usize, usize) = (1, 32);
     pub const KEYS: (usize, usize) = (1, 1_000_000);
     pub const CONCURRENCY: (usize, usize) = (1, 1_024);

@@ -1,4 +1,4 @@
-//! Workloads: the ops ferret's clients ask a system (`register`, `lease`, `lock`), and the
+//! Workloads: the ops ferret's clients ask a system (`register`, `lease`, `lock`, `watch`), and the
 //! clients that ask them (`clients::etcd`: etcd's v3 JSON gateway; `clients::http`: any HTTP
 //! service, described in the config).
 
@@ -6,10 +6,12 @@ pub mod clients;
 pub mod lease;
 pub mod lock;
 pub mod register;
+pub mod watch;
 
 pub use lease::LeaseWorkload;
 pub use lock::LockWorkload;
 pub use register::RegisterWorkload;
+pub use watch::WatchWorkload;
 
 use async_trait::async_trait;
 use ferret_checkers::{EventType, Value};
@@ -125,7 +127,7 @@ pub trait Workload: Send + Sync {
 }
 
 /// The workloads `workload.kind` names.
-pub const KINDS: [&str; 3] = ["register", "lease", "lock"];
+pub const KINDS: [&str; 4] = ["register", "lease", "lock", "watch"];
 
 /// What a config says of its workload.
 #[derive(Clone, Debug)]
@@ -136,6 +138,9 @@ pub struct Params {
     pub ttl: i64,
     /// Lock: the longest time a holder works between reading the set and writing it back.
     pub hold: std::time::Duration,
+    /// Watch: how many client slots watch, and how long each watch stream lasts.
+    pub watchers: usize,
+    pub watch_span: std::time::Duration,
 }
 
 /// The workload a config names; `None` for an unknown kind.
@@ -149,6 +154,11 @@ pub fn workload(kind: &str, p: &Params) -> Option<Box<dyn Workload>> {
         "lock" => Some(Box::new(LockWorkload {
             ttl: p.ttl,
             hold: p.hold,
+        })),
+        "watch" => Some(Box::new(WatchWorkload {
+            keys: p.keys,
+            watchers: p.watchers,
+            span: p.watch_span,
         })),
         _ => None,
     }

@@ -264,6 +264,89 @@ impl EtcdClient {
         }
     }
 
+    /// A read that reports the key's value, its mod revision and the store's revision:
+    /// `[value mod-revision revision]` (nil and 0 for an absent key).
+    pub async fn read_revision(&self, key: &str) -> Completion {
+        let body = json!({ "key": B64.encode(key) });
+        match self.post("/v3/kv/range", body).await {
+            Ok(reply) => {
+                let value = match read_value(&reply) {
+                    Ok(v) => v,
+                    Err(e) => return Completion::fail(Value::Nil, e),
+                };
+                let m = reply["kvs"][0]
+                    .get("mod_revision")
+                    .and_then(|v| v.as_str())
+                    .and_then(|v| v.parse::<i64>().ok())
+                    .unwrap_or(0);
+                let rev = int_field(&reply["header"], "revision").unwrap_or(0);
+                Completion::ok(Value::List(vec![value, Value::Int(m), Value::Int(rev)]))
+            }
+            Err(f) => Completion::fail(Value::Nil, f.message()),
+        }
+    }
+
+    /// Watch every key under `prefix` from revision `from` for `span`, through the gateway's
+    /// streaming `/v3/watch`: `[events header-revision end]`, each event `[revision key value
+    /// type]` (value nil for a delete), `end` why the stream ended: `span`, `closed`,
+    /// `compacted <rev>`, or an error. A watch changes nothing: a stream that could not be
+    /// opened is `fail`; one that broke keeps what it delivered.
+    pub async fn watch(&self, prefix: &str, from: i64, span: Duration) -> Completion {
+        let mut end_key = prefix.as_bytes().to_vec();
+        if let Some(last) = end_key.last_mut() {
+            *last += 1;
+        }
+        let body = json!({ "create_request": {
+            "key": B64.encode(prefix),
+            "range_end": B64.encode(&end_key),
+            "start_revision": from,
+        }});
+        let request = Value::List(vec![Value::Int(from), Value::Int(span.as_millis() as i64)]);
+        let resp = match self
+            .http
+            .post(format!("{}/v3/watch", self.base))
+            .json(&body)
+            .timeout(span + Duration::from_secs(5))
+            .send()
+            .await
+        {
+            Ok(r) if r.status().is_success() => r,
+            Ok(r) => return Completion::fail(request, format!("HTTP {}", r.status().as_u16())),
+            Err(e) => return Completion::fail(request, format!("watch not opened: {e}")),
+        };
+        let mut resp = resp;
+        let mut events = Vec::new();
+        let mut header = 0;
+        let mut buf: Vec<u8> = Vec::new();
+        let deadline = tokio::time::Instant::now() + span;
+        let end = loop {
+            let chunk = match tokio::time::timeout_at(deadline, resp.chunk()).await {
+                Err(_) => break "span".to_string(),
+                Ok(Ok(Some(c))) => c,
+                Ok(Ok(None)) => break "closed".to_string(),
+                Ok(Err(e)) => break format!("broken: {e}"),
+            };
+            buf.extend_from_slice(&chunk);
+            let mut ended = None;
+            while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = buf.drain(..=nl).collect();
+                match watch_message(&line, &mut events, &mut header) {
+                    Ok(None) => {}
+                    Ok(Some(why)) => ended = Some(why),
+                    Err(e) => ended = Some(format!("unreadable watch reply: {e}")),
+                }
+            }
+            if let Some(why) = ended {
+                break why;
+            }
+        };
+        Completion::ok(Value::List(vec![
+            Value::List(events),
+            Value::Int(header),
+            Value::Str(end),
+        ]))
+    }
+
     fn stop_keeping(&self, lease: i64) {
         if let Some(k) = self.keepers.lock().remove(&lease) {
             k.task.abort();
@@ -341,6 +424,11 @@ impl Client for EtcdClient {
                 Err(f) => f.completion(value.clone()),
             },
             ("acquire", _) if id.is_some() => self.acquire(key, id.unwrap_or(0)).await,
+            ("read-revision", _) => self.read_revision(key).await,
+            ("watch", Some([Value::Int(from), Value::Int(ms)])) => {
+                self.watch(key, *from, Duration::from_millis((*ms).max(0) as u64))
+                    .await
+            }
             ("release", Some([Value::Str(lock_key), Value::Int(lease)])) => {
                 self.release(lock_key, *lease).await
             }
@@ -410,6 +498,67 @@ async fn keep_alive(
             Err(_) => {}
         }
     }
+}
+
+/// One message of a watch stream: its events appended, the header revision noted; `Some(why)`
+/// when the stream says it is over (canceled, compacted).
+fn watch_message(
+    line: &[u8],
+    events: &mut Vec<Value>,
+    header: &mut i64,
+) -> Result<Option<String>, String> {
+    let text = String::from_utf8_lossy(line);
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let msg: serde_json::Value = serde_json::from_str(text.trim()).map_err(|e| e.to_string())?;
+    if let Some(err) = msg.get("error") {
+        return Ok(Some(format!("error: {err}")));
+    }
+    let result = msg.get("result").ok_or("no result")?;
+    if let Some(rev) = result.get("header").and_then(|h| int_field(h, "revision")) {
+        *header = (*header).max(rev);
+    }
+    for e in result
+        .get("events")
+        .and_then(|e| e.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let kv = &e["kv"];
+        let rev = int_field(kv, "mod_revision").ok_or("event without mod_revision")?;
+        let key = kv["key"]
+            .as_str()
+            .and_then(|k| B64.decode(k).ok())
+            .map(|k| String::from_utf8_lossy(&k).into_owned())
+            .ok_or("event without a key")?;
+        let delete = e.get("type").and_then(|t| t.as_str()) == Some("DELETE");
+        let value = if delete {
+            Value::Nil
+        } else {
+            read_value(&serde_json::json!({ "kvs": [kv] }))?
+        };
+        events.push(Value::List(vec![
+            Value::Int(rev),
+            Value::Str(key),
+            value,
+            Value::from(if delete { "delete" } else { "put" }),
+        ]));
+    }
+    let compacted = result
+        .get("compact_revision")
+        .and_then(|_| int_field(result, "compact_revision"));
+    if let Some(c) = compacted.filter(|c| *c > 0) {
+        return Ok(Some(format!("compacted {c}")));
+    }
+    if result.get("canceled").and_then(|c| c.as_bool()) == Some(true) {
+        let reason = result
+            .get("cancel_reason")
+            .and_then(|r| r.as_str())
+            .unwrap_or("no reason");
+        return Ok(Some(format!("canceled: {reason}")));
+    }
+    Ok(None)
 }
 
 /// An int64 field, which the gateway writes as a string.

@@ -1,5 +1,5 @@
-//! The lease and lock-set checkers on hand-written histories, and against simulated correct
-//! servers (no false alarm, whatever the timing).
+//! The lease, lock-set and watch checkers on hand-written histories, and the first two against
+//! simulated correct servers (no false alarm, whatever the timing).
 
 use ferret_checkers::format::read_jsonl;
 use ferret_checkers::{check, CheckOptions, ModelName, Report, VerdictName};
@@ -498,4 +498,126 @@ fn lock_set_simulated_correct_service_is_always_valid() {
             kinds(&r)
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The watch checker.
+
+/// A watch by `p` from `from`, invoked at `ms`, delivering `events` as (rev, key, value).
+fn watch(p: i64, from: i64, ms: i64, events: &[(i64, &str, i64)]) -> Vec<(i64, String, i64)> {
+    let evs: Vec<String> = events
+        .iter()
+        .map(|(r, k, v)| format!("[{r}, \"{k}\", {v}, \"put\"]"))
+        .collect();
+    let last = events.last().map_or(0, |e| e.0);
+    vec![
+        (p, format!("invoke watch watch/ [{from}, 1000]"), ms),
+        (
+            p,
+            format!("ok watch watch/ [[{}], {last}, \"span\"]", evs.join(", ")),
+            ms + 10,
+        ),
+    ]
+}
+
+fn writes(values: &[(&str, i64)]) -> Vec<(i64, String, i64)> {
+    values
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (k, v))| {
+            let p = 100 + i as i64;
+            vec![
+                (p, format!("invoke write {k} {v}"), i as i64),
+                (p, format!("ok write {k} {v}"), i as i64 + 1),
+            ]
+        })
+        .collect()
+}
+
+fn watch_report(events: Vec<(i64, String, i64)>) -> Report {
+    run(ModelName::Watch, &lock_text(&events))
+}
+
+const W: [(&str, i64); 4] = [("a", 1), ("b", 2), ("a", 3), ("b", 4)];
+
+#[test]
+fn watch_clean_history_is_valid() {
+    let mut h = writes(&W);
+    h.extend(watch(0, 1, 100, &[(2, "a", 1), (3, "b", 2)]));
+    h.extend(watch(0, 4, 200, &[(4, "a", 3), (6, "b", 4)]));
+    h.extend(watch(
+        1,
+        1,
+        150,
+        &[(2, "a", 1), (3, "b", 2), (4, "a", 3), (6, "b", 4)],
+    ));
+    h.push(op(9, "invoke read-revision a", 300));
+    h.push(op(9, "ok read-revision a [3, 4, 6]", 301));
+    let r = watch_report(h);
+    assert_eq!(r.verdict, VerdictName::Valid, "{:?}", kinds(&r));
+    assert_eq!(r.model, "watch");
+}
+
+#[test]
+fn watch_anomalies_are_each_flagged() {
+    let base = || writes(&W);
+    let case = |extra: Vec<Vec<(i64, String, i64)>>| {
+        let mut h = base();
+        for e in extra {
+            h.extend(e);
+        }
+        kinds(&watch_report(h))
+    };
+    // Revision 3 delivered twice across a resume.
+    assert_eq!(
+        case(vec![
+            watch(0, 1, 100, &[(2, "a", 1), (3, "b", 2)]),
+            watch(0, 3, 200, &[(3, "b", 2), (4, "a", 3)]),
+        ]),
+        ["duplicate"]
+    );
+    // Back in time: revision 2 after 4.
+    assert_eq!(
+        case(vec![watch(
+            0,
+            1,
+            100,
+            &[(3, "b", 2), (4, "a", 3), (2, "a", 1)]
+        )]),
+        ["out-of-order"]
+    );
+    // Watcher 0 skipped revision 3, which watcher 1 saw.
+    assert_eq!(
+        case(vec![
+            watch(0, 1, 100, &[(2, "a", 1), (4, "a", 3)]),
+            watch(1, 1, 100, &[(2, "a", 1), (3, "b", 2), (4, "a", 3)]),
+        ]),
+        ["gap"]
+    );
+    // Two watchers disagree on revision 3's value; and one of the two was never written.
+    let mut k = case(vec![
+        watch(0, 1, 100, &[(3, "b", 2)]),
+        watch(1, 1, 100, &[(3, "b", 99)]),
+    ]);
+    k.sort();
+    assert_eq!(k, ["disagreement", "phantom"]);
+    // A final read that the events contradict.
+    let mut h = base();
+    h.extend(watch(0, 1, 100, &[(2, "a", 1), (4, "a", 3)]));
+    h.push(op(9, "invoke read-revision a", 300));
+    h.push(op(9, "ok read-revision a [1, 2, 6]", 301));
+    assert_eq!(kinds(&watch_report(h)), ["read-mismatch"]);
+}
+
+#[test]
+fn watch_gap_is_excused_by_a_reported_compaction() {
+    let mut h = writes(&W);
+    h.extend(watch(1, 1, 100, &[(2, "a", 1), (3, "b", 2), (4, "a", 3)]));
+    h.push(op(0, "invoke watch watch/ [1, 1000]", 100));
+    h.push(op(
+        0,
+        "ok watch watch/ [[[2, \"a\", 1, \"put\"], [4, \"a\", 3, \"put\"]], 4, \"compacted 3\"]",
+        110,
+    ));
+    assert_eq!(watch_report(h).verdict, VerdictName::Valid);
 }
