@@ -66,7 +66,7 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value = "auto")]
     format: FormatArg,
     /// The sequential model: register, cas-register (kv), string-kv, txn, set, fifo-queue,
-    /// unordered-queue, mutex; or a checker that is not a model: lease, lock-set (see
+    /// unordered-queue, mutex; or a checker that is not a model: lease, lock-set, watch (see
     /// docs/workloads.md). Default: the format's usual one, else inferred from the functions.
     #[arg(long, value_name = "NAME")]
     model: Option<String>,
