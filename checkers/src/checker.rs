@@ -260,6 +260,32 @@ pub struct KeyReport {
     pub anomalies: Vec<Anomaly>,
 }
 
+impl KeyReport {
+    /// A key judged by rules rather than the search: invalid when any anomaly was found.
+    pub fn from_anomalies(
+        key: Value,
+        anomalies: Vec<Anomaly>,
+        calls: usize,
+        elapsed: Duration,
+    ) -> KeyReport {
+        KeyReport {
+            key,
+            verdict: if anomalies.is_empty() {
+                VerdictName::Valid
+            } else {
+                VerdictName::Invalid
+            },
+            reason: None,
+            calls,
+            configurations: 0,
+            memory_bytes: 0,
+            elapsed_s: elapsed.as_secs_f64(),
+            explanation: None,
+            anomalies,
+        }
+    }
+}
+
 /// One rule a non-linearizability checker found broken, with the calls that show it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Anomaly {

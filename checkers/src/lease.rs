@@ -24,7 +24,7 @@
 //! - `renewed-after-revoke`: a keepalive invoked after a revoke was acknowledged renewed the
 //!   lease.
 
-use crate::checker::{describe_call, Anomaly, CheckError, KeyReport, VerdictName};
+use crate::checker::{describe_call, Anomaly, CheckError, KeyReport};
 use crate::history::{Call, Outcome};
 use crate::value::Value;
 use std::collections::BTreeMap;
@@ -223,21 +223,12 @@ fn check_key(key: Value, calls: &[&Call]) -> Result<KeyReport, CheckError> {
             });
         }
     }
-    Ok(KeyReport {
+    Ok(KeyReport::from_anomalies(
         key,
-        verdict: if anomalies.is_empty() {
-            VerdictName::Valid
-        } else {
-            VerdictName::Invalid
-        },
-        reason: None,
-        calls: calls.len(),
-        configurations: 0,
-        memory_bytes: 0,
-        elapsed_s: started.elapsed().as_secs_f64(),
-        explanation: None,
         anomalies,
-    })
+        calls.len(),
+        started.elapsed(),
+    ))
 }
 
 fn ttl_of(c: &Call) -> String {

@@ -247,15 +247,9 @@ fn check_set(key: Value, calls: &[&Call], acquires: &[&Call]) -> Result<KeyRepor
         (VerdictName::Valid, None)
     };
     Ok(KeyReport {
-        key,
         verdict,
         reason,
-        calls: calls.len(),
-        configurations: 0,
-        memory_bytes: 0,
-        elapsed_s: started.elapsed().as_secs_f64(),
-        explanation: None,
-        anomalies,
+        ..KeyReport::from_anomalies(key, anomalies, calls.len(), started.elapsed())
     })
 }
 
@@ -426,15 +420,9 @@ fn check_lock(key: Value, calls: &[&Call], opts: &CheckOptions) -> Result<KeyRep
     }
     if synthetic.is_empty() {
         return Ok(KeyReport {
-            key,
             verdict: VerdictName::Unknown,
             reason: Some("no acquire of the lock succeeded".into()),
-            calls: calls.len(),
-            configurations: 0,
-            memory_bytes: 0,
-            elapsed_s: 0.0,
-            explanation: None,
-            anomalies: Vec::new(),
+            ..KeyReport::from_anomalies(key, Vec::new(), calls.len(), Default::default())
         });
     }
     for c in synthetic.iter_mut() {

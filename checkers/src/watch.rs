@@ -256,21 +256,12 @@ pub fn check_calls(calls: &[Call]) -> Result<Vec<KeyReport>, CheckError> {
             }
         }
         let n: usize = ops.iter().map(|o| o.1.len()).sum();
-        reports.push(KeyReport {
-            key: Value::Str(format!("watcher {process}")),
-            verdict: if anomalies.is_empty() {
-                VerdictName::Valid
-            } else {
-                VerdictName::Invalid
-            },
-            reason: None,
-            calls: n,
-            configurations: 0,
-            memory_bytes: 0,
-            elapsed_s: 0.0,
-            explanation: None,
+        reports.push(KeyReport::from_anomalies(
+            Value::Str(format!("watcher {process}")),
             anomalies,
-        });
+            n,
+            Default::default(),
+        ));
     }
     // Final reads against the events.
     for r in calls
@@ -322,19 +313,13 @@ pub fn check_calls(calls: &[Call]) -> Result<Vec<KeyReport>, CheckError> {
         }
     }
     reports.push(KeyReport {
-        key: Value::Str("all watchers".into()),
-        verdict: if shared.is_empty() {
-            VerdictName::Valid
-        } else {
-            VerdictName::Invalid
-        },
         reason: (total == 0).then(|| "no watcher saw any event".to_string()),
-        calls: total,
-        configurations: 0,
-        memory_bytes: 0,
-        elapsed_s: started.elapsed().as_secs_f64(),
-        explanation: None,
-        anomalies: shared,
+        ..KeyReport::from_anomalies(
+            Value::Str("all watchers".into()),
+            shared,
+            total,
+            started.elapsed(),
+        )
     });
     if total == 0 {
         if let Some(all) = reports.last_mut() {

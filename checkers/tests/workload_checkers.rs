@@ -33,6 +33,14 @@ fn run(model: ModelName, history: &str) -> Report {
     check(&h, &opts).expect("checks")
 }
 
+/// The report of one key, by name.
+fn key<'r>(r: &'r Report, name: &str) -> &'r ferret_checkers::checker::KeyReport {
+    r.keys
+        .iter()
+        .find(|k| k.key.as_str() == Some(name))
+        .unwrap_or_else(|| panic!("no key {name}"))
+}
+
 fn kinds(r: &Report) -> Vec<String> {
     r.keys
         .iter()
@@ -344,11 +352,7 @@ fn lock_set_overlapping_sections_lose_an_add() {
     h.push(op(5, "ok read set [20]", 305));
     let r = run(ModelName::LockSet, &lock_text(&h));
     assert_eq!(r.verdict, VerdictName::Invalid);
-    let set = r
-        .keys
-        .iter()
-        .find(|k| k.key.to_string() == "\"set\"")
-        .unwrap();
+    let set = key(&r, "set");
     let a = &set.anomalies[0];
     assert_eq!(a.kind, "lost-add");
     assert!(a.summary.contains("element 10 was lost"), "{}", a.summary);
@@ -358,11 +362,7 @@ fn lock_set_overlapping_sections_lose_an_add() {
         a.summary
     );
     // Both acquires overlap while both leases are proven alive (2 s TTL): the lock is invalid.
-    let lock = r
-        .keys
-        .iter()
-        .find(|k| k.key.to_string() == "\"lock\"")
-        .unwrap();
+    let lock = key(&r, "lock");
     assert_eq!(lock.verdict, VerdictName::Invalid);
     assert!(lock
         .explanation
@@ -387,11 +387,7 @@ fn lost_add_names_a_lock_returned_after_its_lease_deadline() {
     h.push(op(5, "invoke read set", 4000));
     h.push(op(5, "ok read set [20]", 4005));
     let r = run(ModelName::LockSet, &lock_text(&h));
-    let set = r
-        .keys
-        .iter()
-        .find(|k| k.key.to_string() == "\"set\"")
-        .unwrap();
+    let set = key(&r, "set");
     let a = &set.anomalies[0];
     assert_eq!(a.kind, "lost-add");
     assert!(
@@ -400,11 +396,7 @@ fn lost_add_names_a_lock_returned_after_its_lease_deadline() {
         a.summary
     );
     assert!(a.summary.contains("(2.000 s;"), "{}", a.summary);
-    let lock = r
-        .keys
-        .iter()
-        .find(|k| k.key.to_string() == "\"lock\"")
-        .unwrap();
+    let lock = key(&r, "lock");
     assert_eq!(lock.verdict, VerdictName::Valid);
 }
 
@@ -415,21 +407,13 @@ fn lock_released_by_expiry_lets_another_in() {
     let mut h = acquire(0, 1, 0, 10, 0);
     h.extend(acquire(1, 2, 2500, 3000, 0));
     let r = run(ModelName::LockSet, &lock_text(&h));
-    let lock = r
-        .keys
-        .iter()
-        .find(|k| k.key.to_string() == "\"lock\"")
-        .unwrap();
+    let lock = key(&r, "lock");
     assert_eq!(lock.verdict, VerdictName::Valid);
     // ... but at 1 s, while client 0's lease is provably alive and unreleased, it is not.
     let mut h = acquire(0, 1, 0, 10, 0);
     h.extend(acquire(1, 2, 500, 1000, 0));
     let r = run(ModelName::LockSet, &lock_text(&h));
-    let lock = r
-        .keys
-        .iter()
-        .find(|k| k.key.to_string() == "\"lock\"")
-        .unwrap();
+    let lock = key(&r, "lock");
     assert_eq!(lock.verdict, VerdictName::Invalid);
     // An acquire of unknown outcome constrains nothing.
     let mut h = acquire(0, 1, 0, 10, 0);
@@ -462,11 +446,7 @@ fn lock_set_unknown_outcomes_and_strangers() {
     // No read after the acknowledged adds: nothing is proven, the set's verdict is unknown.
     let h = section(0, 1, 0, &[], 10);
     let r = run(ModelName::LockSet, &lock_text(&h));
-    let set = r
-        .keys
-        .iter()
-        .find(|k| k.key.to_string() == "\"set\"")
-        .unwrap();
+    let set = key(&r, "set");
     assert_eq!(set.verdict, VerdictName::Unknown);
     assert!(set.reason.as_ref().unwrap().contains("no read"));
 }
