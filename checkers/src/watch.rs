@@ -17,6 +17,8 @@
 //!   revision its watch started at to the last it saw), missing from that one — unless its stream
 //!   reported a compaction;
 //! - `disagreement`: two watchers saw different keys, values or types at one revision;
+//! - `lost-write`: an acknowledged write missing from a watch that delivered a change written
+//!   before the write began and one written after it completed (so its revision lies inside);
 //! - `phantom`: a put event whose value was never written to that key (values are unique);
 //! - `read-mismatch`: a final read whose value and mod revision disagree with the events at that
 //!   revision, or with a later event on that key up to the read's store revision.
@@ -113,6 +115,16 @@ pub fn check_calls(calls: &[Call]) -> Result<Vec<KeyReport>, CheckError> {
         .iter()
         .filter(|c| c.f == "write" && c.outcome != Outcome::Fail)
         .map(|c| (c.key.clone().unwrap_or_default(), c.invoke_value.clone()))
+        .collect();
+    // The write behind each value (values are unique), to place writes in real time.
+    let writer: std::collections::HashMap<&Value, &Call> = calls
+        .iter()
+        .filter(|c| c.f == "write" && c.outcome != Outcome::Fail)
+        .map(|c| (&c.invoke_value, c))
+        .collect();
+    let acked: Vec<&Call> = calls
+        .iter()
+        .filter(|c| c.f == "write" && c.outcome == Outcome::Ok)
         .collect();
     // Every revision any watcher saw, and what it was.
     let mut seen: BTreeMap<i64, (Event, &Call)> = BTreeMap::new();
@@ -252,6 +264,45 @@ pub fn check_calls(calls: &[Call]) -> Result<Vec<KeyReport>, CheckError> {
                             calls: vec![(*by).clone(), (*c).clone()],
                         });
                     }
+                }
+            }
+        }
+        // No acknowledged write missing from a watch that covered it: one that delivered a
+        // change written before the write began and one written after it completed.
+        for (c, events, end) in ops {
+            if end.starts_with("compacted") || events.is_empty() {
+                continue;
+            }
+            let delivered: HashSet<&Value> = events.iter().map(|e| &e.value).collect();
+            let times = |e: &Event| {
+                writer
+                    .get(&e.value)
+                    .map(|w| (w.invoke_pos, w.complete_pos.unwrap_or(u64::MAX)))
+            };
+            let placed: Vec<(u64, u64)> = events.iter().filter_map(times).collect();
+            let Some(earliest_done) = placed.iter().map(|p| p.1).min() else {
+                continue;
+            };
+            let Some(latest_begun) = placed.iter().map(|p| p.0).max() else {
+                continue;
+            };
+            for w in &acked {
+                let done = w.complete_pos.unwrap_or(u64::MAX);
+                if earliest_done < w.invoke_pos
+                    && done < latest_begun
+                    && !delivered.contains(&w.invoke_value)
+                {
+                    push(Anomaly {
+                        kind: "lost-write".into(),
+                        summary: format!(
+                            "watcher {process}: {} delivered changes written before and after \
+                             {} (acknowledged), but not its value {}",
+                            describe_call(c),
+                            describe_call(w),
+                            w.invoke_value
+                        ),
+                        calls: vec![(*w).clone(), (*c).clone()],
+                    });
                 }
             }
         }

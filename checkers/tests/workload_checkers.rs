@@ -566,14 +566,13 @@ fn watch_anomalies_are_each_flagged() {
         )]),
         ["out-of-order"]
     );
-    // Watcher 0 skipped revision 3, which watcher 1 saw.
-    assert_eq!(
-        case(vec![
-            watch(0, 1, 100, &[(2, "a", 1), (4, "a", 3)]),
-            watch(1, 1, 100, &[(2, "a", 1), (3, "b", 2), (4, "a", 3)]),
-        ]),
-        ["gap"]
-    );
+    // Watcher 0 skipped revision 3, which watcher 1 saw (and whose write it must have seen).
+    let mut k = case(vec![
+        watch(0, 1, 100, &[(2, "a", 1), (4, "a", 3)]),
+        watch(1, 1, 100, &[(2, "a", 1), (3, "b", 2), (4, "a", 3)]),
+    ]);
+    k.sort();
+    assert_eq!(k, ["gap", "lost-write"]);
     // Two watchers disagree on revision 3's value; and one of the two was never written.
     let mut k = case(vec![
         watch(0, 1, 100, &[(3, "b", 2)]),
@@ -581,9 +580,24 @@ fn watch_anomalies_are_each_flagged() {
     ]);
     k.sort();
     assert_eq!(k, ["disagreement", "phantom"]);
+    // An acknowledged write (value 2, written between 1 and 3) that no watcher delivered.
+    let seq = [("a", 1), ("b", 2), ("a", 3)];
+    let mut h: Vec<(i64, String, i64)> = seq
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (k, v))| {
+            let (p, t) = (100 + i as i64, 10 * i as i64);
+            vec![
+                (p, format!("invoke write {k} {v}"), t),
+                (p, format!("ok write {k} {v}"), t + 1),
+            ]
+        })
+        .collect();
+    h.extend(watch(0, 1, 100, &[(2, "a", 1), (4, "a", 3)]));
+    assert_eq!(kinds(&watch_report(h)), ["lost-write"]);
     // A final read that the events contradict.
     let mut h = base();
-    h.extend(watch(0, 1, 100, &[(2, "a", 1), (4, "a", 3)]));
+    h.extend(watch(0, 1, 100, &[(2, "a", 1), (3, "b", 2), (4, "a", 3)]));
     h.push(op(9, "invoke read-revision a", 300));
     h.push(op(9, "ok read-revision a [1, 2, 6]", 301));
     assert_eq!(kinds(&watch_report(h)), ["read-mismatch"]);
