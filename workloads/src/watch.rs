@@ -63,6 +63,11 @@ impl Workload for WatchWorkload {
     fn ops(&self) -> &'static [&'static str] {
         &["write", "watch", "read-revision"]
     }
+
+    /// Its report's keys are the watchers, not the keys written.
+    fn keys_fixed(&self) -> bool {
+        false
+    }
 }
 
 pub struct WatchGenerator {
