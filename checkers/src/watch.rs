@@ -274,10 +274,16 @@ pub fn check_calls(calls: &[Call]) -> Result<Vec<KeyReport>, CheckError> {
                 continue;
             }
             let delivered: HashSet<&Value> = events.iter().map(|e| &e.value).collect();
+            // A write took effect after its invocation, and — only if acknowledged — before
+            // its completion: one of unknown outcome may land any time later.
             let times = |e: &Event| {
-                writer
-                    .get(&e.value)
-                    .map(|w| (w.invoke_pos, w.complete_pos.unwrap_or(u64::MAX)))
+                writer.get(&e.value).map(|w| {
+                    let done = match w.outcome {
+                        Outcome::Ok => w.complete_pos.unwrap_or(u64::MAX),
+                        _ => u64::MAX,
+                    };
+                    (w.invoke_pos, done)
+                })
             };
             let placed: Vec<(u64, u64)> = events.iter().filter_map(times).collect();
             let Some(earliest_done) = placed.iter().map(|p| p.1).min() else {
