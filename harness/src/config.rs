@@ -154,6 +154,10 @@ pub struct WorkloadConfig {
     pub kind: String,
     #[serde(default = "default_keys")]
     pub keys: usize,
+    /// register: retire a key after about this many ops on it and start a fresh one (`k3.1`,
+    /// `k3.2`, …), so long runs yield short per-key histories; 0 never retires.
+    #[serde(default)]
+    pub key_ops: u64,
     /// Client processes running at once.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
@@ -215,6 +219,7 @@ impl Default for WorkloadConfig {
         WorkloadConfig {
             kind: default_workload(),
             keys: default_keys(),
+            key_ops: 0,
             concurrency: default_concurrency(),
             rate: default_rate(),
             mix: MixConfig::default(),
@@ -407,6 +412,8 @@ impl Config {
         let params = ferret_workloads::Params {
             keys: self.workload.keys,
             mix,
+            key_ops: self.workload.key_ops,
+            concurrency: self.workload.concurrency,
             ttl: self.workload.ttl,
             watchers: self.workload.watchers,
             watch_span: std::time::Duration::from_secs_f64(

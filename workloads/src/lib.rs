@@ -134,6 +134,9 @@ pub const KINDS: [&str; 4] = ["register", "lease", "lock", "watch"];
 pub struct Params {
     pub keys: usize,
     pub mix: register::Mix,
+    /// Register: retire a key after about this many ops (0: never); client slots.
+    pub key_ops: u64,
+    pub concurrency: usize,
     /// Lease TTL asked for, in seconds (lease and lock workloads).
     pub ttl: i64,
     /// Lock: the longest time a holder works between reading the set and writing it back.
@@ -146,10 +149,12 @@ pub struct Params {
 /// The workload a config names; `None` for an unknown kind.
 pub fn workload(kind: &str, p: &Params) -> Option<Box<dyn Workload>> {
     match kind {
-        "register" => Some(Box::new(RegisterWorkload {
-            keys: p.keys,
-            mix: p.mix,
-        })),
+        "register" => Some(Box::new(RegisterWorkload::new(
+            p.keys,
+            p.mix,
+            p.key_ops,
+            p.concurrency,
+        ))),
         "lease" => Some(Box::new(LeaseWorkload { ttl: p.ttl })),
         "lock" => Some(Box::new(LockWorkload {
             ttl: p.ttl,

@@ -1,10 +1,14 @@
 //! The register workload: read / write / cas over many independent keys, every written value
-//! unique per key, so checking is fast and anomalies are readable.
+//! unique per key, so checking is fast and anomalies are readable. With key rotation, a key is
+//! retired after about `key_ops` ops and a fresh one takes its place (`k3`, then `k3.1`, `k3.2`
+//! …), so a long run still yields short per-key histories (Jepsen's independent generator).
 
 use crate::{Completion, Generator, Op, Workload};
 use ferret_checkers::{EventType, Value};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Fractions of each op; they need not sum to 1.
 #[derive(Clone, Copy, Debug)]
@@ -25,10 +29,28 @@ impl Default for Mix {
 }
 
 /// Read / write / cas over `keys` independent keys, in the proportions of `mix`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct RegisterWorkload {
     pub keys: usize,
     pub mix: Mix,
+    /// Retire a key after about this many ops on it, all clients together (0: never).
+    pub key_ops: u64,
+    /// Client slots: each does about 1/concurrency of a key's ops.
+    pub concurrency: usize,
+    /// The newest generation each key reached, so the final reads cover every key used.
+    pub generations: Arc<Vec<AtomicU64>>,
+}
+
+impl RegisterWorkload {
+    pub fn new(keys: usize, mix: Mix, key_ops: u64, concurrency: usize) -> Self {
+        RegisterWorkload {
+            keys,
+            mix,
+            key_ops,
+            concurrency: concurrency.max(1),
+            generations: Arc::new((0..keys.max(1)).map(|_| AtomicU64::new(0)).collect()),
+        }
+    }
 }
 
 impl Workload for RegisterWorkload {
@@ -37,18 +59,33 @@ impl Workload for RegisterWorkload {
     }
 
     fn generator(&self, seed: u64, slot: u64) -> Box<dyn Generator> {
-        Box::new(RegisterGenerator::new(seed, slot, self.keys, self.mix))
+        let mut g = RegisterGenerator::new(seed, slot, self.keys, self.mix);
+        if self.key_ops > 0 {
+            // This slot's share of a key's ops before the key is retired.
+            g.share = (self.key_ops / self.concurrency as u64).max(1);
+            g.generations = Some(self.generations.clone());
+        }
+        Box::new(g)
     }
 
-    /// Every key read once more.
+    /// Every key used read once more: each generation of each key.
     fn final_ops(&self) -> Vec<Op> {
-        (0..self.keys)
-            .map(|k| Op::new("read", RegisterGenerator::key_name(k), Value::Nil))
+        (0..self.keys.max(1))
+            .flat_map(|k| {
+                let newest = self.generations[k].load(Ordering::Relaxed);
+                (0..=newest)
+                    .map(move |g| Op::new("read", RegisterGenerator::key_name_in(k, g), Value::Nil))
+            })
             .collect()
     }
 
     fn ops(&self) -> &'static [&'static str] {
         &["read", "write", "cas"]
+    }
+
+    /// Rotated keys come and go: the newest may see only an op or two before the end.
+    fn keys_fixed(&self) -> bool {
+        self.key_ops == 0
     }
 
     fn model(&self) -> &'static str {
@@ -70,6 +107,11 @@ pub struct RegisterGenerator {
     mix: Mix,
     /// Last value this worker wrote or saw per key: what its cas compares against.
     last: Vec<Value>,
+    /// With key rotation: this worker's ops per key generation, its ops on each key so far,
+    /// and the shared newest generations.
+    share: u64,
+    done: Vec<u64>,
+    generations: Option<Arc<Vec<AtomicU64>>>,
 }
 
 /// Written values are `worker * VALUE_STRIDE + n`: unique across workers without coordination.
@@ -84,11 +126,46 @@ impl RegisterGenerator {
             keys: keys.max(1),
             mix,
             last: vec![Value::Nil; keys.max(1)],
+            share: u64::MAX,
+            done: vec![0; keys.max(1)],
+            generations: None,
         }
     }
 
     pub fn key_name(i: usize) -> String {
         format!("k{i}")
+    }
+
+    /// Key `i` in generation `g`: `k3`, then `k3.1`, `k3.2`, …
+    pub fn key_name_in(i: usize, g: u64) -> String {
+        if g == 0 {
+            Self::key_name(i)
+        } else {
+            format!("k{i}.{g}")
+        }
+    }
+
+    /// The generation this worker is in for key `k`, noted in the shared newest generations.
+    fn generation(&mut self, k: usize) -> u64 {
+        let g = self.done[k] / self.share;
+        self.done[k] += 1;
+        if let Some(gens) = &self.generations {
+            gens[k].fetch_max(g, Ordering::Relaxed);
+        }
+        if self.done[k] > 1 && (self.done[k] - 1) % self.share == 0 {
+            // A fresh key holds nothing yet.
+            self.last[k] = Value::Nil;
+        }
+        g
+    }
+
+    /// `(key index, generation)` of a key name.
+    fn parse_key(key: &str) -> Option<(usize, u64)> {
+        let rest = key.strip_prefix('k')?;
+        match rest.split_once('.') {
+            Some((i, g)) => Some((i.parse().ok()?, g.parse().ok()?)),
+            None => Some((rest.parse().ok()?, 0)),
+        }
     }
 }
 
@@ -97,7 +174,8 @@ impl Generator for RegisterGenerator {
         let k = self.rng.random_range(0..self.keys);
         let total = self.mix.read + self.mix.write + self.mix.cas;
         let roll = self.rng.random::<f64>() * if total > 0.0 { total } else { 1.0 };
-        let key = Self::key_name(k);
+        let g = self.generation(k);
+        let key = Self::key_name_in(k, g);
         if roll < self.mix.read || total <= 0.0 {
             return Op::new("read", key, Value::Nil);
         }
@@ -118,14 +196,11 @@ impl Generator for RegisterGenerator {
             return;
         }
         let result = &completion.value;
-        let Some(k) = op
-            .key
-            .strip_prefix('k')
-            .and_then(|s| s.parse::<usize>().ok())
-        else {
+        let Some((k, g)) = Self::parse_key(&op.key) else {
             return;
         };
-        if k >= self.last.len() {
+        // Only what the worker's current key says matters to its next cas.
+        if k >= self.last.len() || g != self.done[k].saturating_sub(1) / self.share {
             return;
         }
         match op.f {
@@ -143,6 +218,37 @@ impl Generator for RegisterGenerator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Workload;
+
+    #[test]
+    fn keys_rotate_after_their_share_of_ops_and_final_reads_cover_them_all() {
+        // 20 ops per key over 2 slots: each slot moves on after 10 of its ops on a key.
+        let w = RegisterWorkload::new(1, Mix::default(), 20, 2);
+        let mut a = w.generator(5, 0);
+        let keys: Vec<String> = (0..35).map(|_| a.next_op().key).collect();
+        assert!(keys[..10].iter().all(|k| k == "k0"), "{keys:?}");
+        assert!(keys[10..20].iter().all(|k| k == "k0.1"), "{keys:?}");
+        assert_eq!(keys[34], "k0.3");
+        // A cas on a fresh key compares against "absent".
+        let mut b = w.generator(6, 1);
+        for _ in 0..10 {
+            let op = b.next_op();
+            b.observe(&op, &Completion::ok(op.value.clone()));
+        }
+        let first_fresh = (0..10)
+            .map(|_| b.next_op())
+            .find(|op| op.f == "cas")
+            .expect("a cas on k0.1");
+        assert_eq!(first_fresh.key, "k0.1");
+        assert_eq!(first_fresh.value.as_list().unwrap()[0], Value::Nil);
+        let finals: Vec<String> = w.final_ops().into_iter().map(|o| o.key).collect();
+        assert_eq!(finals, ["k0", "k0.1", "k0.2", "k0.3"]);
+        // Without rotation, one key forever.
+        let w = RegisterWorkload::new(2, Mix::default(), 0, 2);
+        let mut g = w.generator(5, 0);
+        assert!((0..500).all(|_| ["k0", "k1"].contains(&g.next_op().key.as_str())));
+        assert_eq!(w.final_ops().len(), 2);
+    }
 
     #[test]
     fn same_seed_same_schedule_and_unique_values() {
