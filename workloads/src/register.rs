@@ -152,7 +152,7 @@ impl RegisterGenerator {
         if let Some(gens) = &self.generations {
             gens[k].fetch_max(g, Ordering::Relaxed);
         }
-        if self.done[k] > 1 && (self.done[k] - 1) % self.share == 0 {
+        if self.done[k] > 1 && (self.done[k] - 1).is_multiple_of(self.share) {
             // A fresh key holds nothing yet.
             self.last[k] = Value::Nil;
         }
