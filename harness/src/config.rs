@@ -176,6 +176,10 @@ pub struct WorkloadConfig {
     /// lock: seconds an acquire may wait in the lock's queue before its outcome is unknown.
     #[serde(default = "default_lock_wait")]
     pub lock_wait: f64,
+    /// lock: after a lock is granted, check that its key still exists before using it, as
+    /// etcd's later client libraries do; a lock whose key is gone counts as not acquired.
+    #[serde(default)]
+    pub verify_lock: bool,
     /// watch: how many of the client slots watch (the others write).
     #[serde(default = "default_watchers")]
     pub watchers: usize,
@@ -226,6 +230,7 @@ impl Default for WorkloadConfig {
             ttl: default_ttl(),
             hold: default_hold(),
             lock_wait: default_lock_wait(),
+            verify_lock: false,
             watchers: default_watchers(),
             watch_span: default_watch_span(),
         }

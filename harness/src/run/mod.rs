@@ -289,7 +289,10 @@ fn make_clients(
                 None => Box::new(
                     EtcdClient::new(db.client_url(n), timeout, config.client.serializable)
                         .map_err(anyhow::Error::msg)?
-                        .with_lock_wait(Duration::from_secs_f64(config.workload.lock_wait)),
+                        .with_lock(
+                            Duration::from_secs_f64(config.workload.lock_wait),
+                            config.workload.verify_lock,
+                        ),
                 ),
             })
         })

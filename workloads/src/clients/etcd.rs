@@ -25,6 +25,8 @@ pub struct EtcdClient {
     serializable: bool,
     /// How long an acquire may wait in the lock's queue.
     lock_wait: Duration,
+    /// After a lock is granted, check its key still exists before using it.
+    verify_lock: bool,
     /// The leases behind held locks, each kept alive by a task of its own.
     keepers: Arc<Keepers>,
 }
@@ -68,13 +70,16 @@ impl EtcdClient {
             base,
             serializable,
             lock_wait: timeout,
+            verify_lock: false,
             keepers: Default::default(),
         })
     }
 
-    /// How long an acquire may wait for the lock (the client's timeout by default).
-    pub fn with_lock_wait(mut self, wait: Duration) -> Self {
+    /// How long an acquire may wait for the lock (the client's timeout by default), and whether
+    /// a granted lock's key is checked before the lock is used.
+    pub fn with_lock(mut self, wait: Duration, verify: bool) -> Self {
         self.lock_wait = wait;
+        self.verify_lock = verify;
         self
     }
 
@@ -225,6 +230,26 @@ impl EtcdClient {
                     .and_then(|k| B64.decode(k).ok())
                     .map(|k| String::from_utf8_lossy(&k).into_owned())
                     .unwrap_or_default();
+                // As etcd's later client libraries do: the lock is ours only if our queue key
+                // still exists (etcd 3.4.23 grants the lock to a waiter whose lease expired
+                // while it waited; docs/findings.md).
+                if self.verify_lock {
+                    let check = self.read(&key).await;
+                    let gone = check.kind == ferret_checkers::EventType::Ok && check.value.is_nil();
+                    if gone || check.kind != ferret_checkers::EventType::Ok {
+                        self.stop_keeping(lease);
+                        let _ = self.revoke(lease).await;
+                        let why = if gone {
+                            format!(
+                                "granted {key:?}, but that key was already gone: the lease \
+                                     expired while waiting (not held)"
+                            )
+                        } else {
+                            format!("granted {key:?}, but its key could not be checked (given up)")
+                        };
+                        return Completion::fail(Value::Int(ttl), why);
+                    }
+                }
                 let at = self
                     .keepers
                     .lock()
