@@ -7,7 +7,8 @@
 //!   lock, the TTL granted (s), and how long after the op began the latest acknowledged renewal
 //!   of that lease was sent (ms);
 //! - `release` on the lock's key (request: `[lock-key lease-id]`);
-//! - `add` on the set's key (request: `[element set-written]`): the whole set written back;
+//! - `add` on the set's key (request: `[element set-written]`, or `[element set-written
+//!   lock-key]` when the write is fenced by the lock's key): the whole set written back;
 //! - `read` on the set's key → the set's elements.
 //!
 //! Two judgements:
@@ -73,7 +74,7 @@ pub fn check_calls(calls: &[Call], opts: &CheckOptions) -> Result<Vec<KeyReport>
 /// An add's element and the set it wrote.
 fn add_parts(c: &Call) -> Result<(&Value, &[Value]), CheckError> {
     match c.invoke_value.as_list() {
-        Some([e, Value::List(set)]) => Ok((e, set)),
+        Some([e, Value::List(set)]) | Some([e, Value::List(set), _]) => Ok((e, set)),
         _ => Err(CheckError::Input {
             line: c.line,
             message: format!(
@@ -162,7 +163,9 @@ fn check_set(key: Value, calls: &[&Call], acquires: &[&Call]) -> Result<KeyRepor
                     && w.outcome != Outcome::Fail
                     && !ws.contains(e)
                     && w.invoke_pos < r.invoke_pos
-                    && w.complete_pos.is_none_or(|p| p > a.invoke_pos)
+                    // One of unknown outcome may land any time after its invocation.
+                    && (w.outcome != Outcome::Ok
+                        || w.complete_pos.is_none_or(|p| p > a.invoke_pos))
             })
             .map(|(w, _, _)| *w)
             .collect();

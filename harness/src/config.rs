@@ -180,6 +180,10 @@ pub struct WorkloadConfig {
     /// etcd's later client libraries do; a lock whose key is gone counts as not acquired.
     #[serde(default)]
     pub verify_lock: bool,
+    /// lock: write the set back in a txn that requires the lock's key to still exist (etcd's
+    /// documented way to act only while holding a lock), so a delayed write is refused.
+    #[serde(default)]
+    pub fence: bool,
     /// watch: how many of the client slots watch (the others write).
     #[serde(default = "default_watchers")]
     pub watchers: usize,
@@ -231,6 +235,7 @@ impl Default for WorkloadConfig {
             hold: default_hold(),
             lock_wait: default_lock_wait(),
             verify_lock: false,
+            fence: false,
             watchers: default_watchers(),
             watch_span: default_watch_span(),
         }
@@ -428,6 +433,7 @@ impl Config {
                     0.0
                 },
             ),
+            fence: self.workload.fence,
             hold: std::time::Duration::from_secs_f64(if self.workload.hold.is_finite() {
                 self.workload.hold.clamp(0.0, 3_600.0)
             } else {

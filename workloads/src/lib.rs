@@ -141,6 +141,8 @@ pub struct Params {
     pub ttl: i64,
     /// Lock: the longest time a holder works between reading the set and writing it back.
     pub hold: std::time::Duration,
+    /// Lock: write back only while the lock's key exists.
+    pub fence: bool,
     /// Watch: how many client slots watch, and how long each watch stream lasts.
     pub watchers: usize,
     pub watch_span: std::time::Duration,
@@ -159,6 +161,7 @@ pub fn workload(kind: &str, p: &Params) -> Option<Box<dyn Workload>> {
         "lock" => Some(Box::new(LockWorkload {
             ttl: p.ttl,
             hold: p.hold,
+            fence: p.fence,
         })),
         "watch" => Some(Box::new(WatchWorkload {
             keys: p.keys,

@@ -22,6 +22,9 @@ pub struct LockWorkload {
     pub ttl: i64,
     /// Work between the read and the write-back lasts up to twice this (on average this).
     pub hold: Duration,
+    /// Write back only while the lock's key exists (a txn), so a delayed write from a holder
+    /// whose lock has gone is refused.
+    pub fence: bool,
 }
 
 impl Workload for LockWorkload {
@@ -30,7 +33,9 @@ impl Workload for LockWorkload {
     }
 
     fn generator(&self, seed: u64, slot: u64) -> Box<dyn Generator> {
-        Box::new(LockGenerator::new(seed, slot, self.ttl, self.hold))
+        let mut g = LockGenerator::new(seed, slot, self.ttl, self.hold);
+        g.fence = self.fence;
+        Box::new(g)
     }
 
     /// The set, read a few times (through different nodes).
@@ -75,6 +80,7 @@ pub struct LockGenerator {
     hold: Duration,
     added: i64,
     phase: Phase,
+    fence: bool,
 }
 
 impl LockGenerator {
@@ -86,6 +92,7 @@ impl LockGenerator {
             hold,
             added: 0,
             phase: Phase::Idle,
+            fence: false,
         }
     }
 
@@ -104,12 +111,16 @@ impl Generator for LockGenerator {
             Phase::Idle if self.rng.random_bool(0.15) => Op::new("read", SET, Value::Nil),
             Phase::Idle => Op::new("acquire", LOCK, Value::Int(self.ttl)),
             Phase::Holding { .. } => Op::new("read", SET, Value::Nil),
-            Phase::Read { set, .. } => {
+            Phase::Read { set, key, .. } => {
                 self.added += 1;
                 let e = Value::Int(self.slot as i64 * ELEMENT_STRIDE + self.added);
                 let mut written = set.clone();
                 written.push(e.clone());
-                let mut op = Op::new("add", SET, Value::List(vec![e, Value::List(written)]));
+                let mut request = vec![e, Value::List(written)];
+                if self.fence {
+                    request.push(Value::Str(key));
+                }
+                let mut op = Op::new("add", SET, Value::List(request));
                 op.think = self.hold.mul_f64(2.0 * self.rng.random::<f64>());
                 op
             }
@@ -224,5 +235,31 @@ mod tests {
         );
         g.observe(&close, &Completion::ok(Value::Nil));
         assert_eq!(g.closing_op(), None);
+    }
+
+    /// Fenced, the write-back names the lock's key, for the txn that requires it.
+    #[test]
+    fn fenced_adds_carry_the_lock_key() {
+        let w = LockWorkload {
+            ttl: 2,
+            hold: Duration::ZERO,
+            fence: true,
+        };
+        let mut g = w.generator(1, 0);
+        let acquire = Op::new("acquire", LOCK, Value::Int(2));
+        let held = Value::List(vec![
+            Value::Str("lock/k".into()),
+            Value::Int(7),
+            Value::Int(2),
+            Value::Int(0),
+        ]);
+        g.observe(&acquire, &Completion::ok(held));
+        let read = g.next_op();
+        assert_eq!(read.f, "read");
+        g.observe(&read, &Completion::ok(Value::List(vec![Value::Int(5)])));
+        let add = g.next_op();
+        let parts = add.value.as_list().unwrap();
+        assert_eq!(parts[2], Value::Str("lock/k".into()));
+        assert_eq!(parts[1].as_list().unwrap().len(), 2);
     }
 }

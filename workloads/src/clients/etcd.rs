@@ -411,6 +411,36 @@ impl EtcdClient {
         }
     }
 
+    /// Put `set` at `key` only if `lock_key` still exists, in one txn: a write from a holder
+    /// whose lock has gone (its lease expired while the write was delayed) is refused when it
+    /// is applied. A refused write certainly did not take effect: `fail`.
+    pub async fn fenced_put(
+        &self,
+        key: &str,
+        set: &Value,
+        lock_key: &str,
+        value: &Value,
+    ) -> Completion {
+        let body = json!({
+            "compare": [{ "key": B64.encode(lock_key), "target": "CREATE", "result": "GREATER",
+                          "create_revision": "0" }],
+            "success": [{ "request_put": { "key": B64.encode(key), "value": B64.encode(encode(set)) } }],
+        });
+        match self.post("/v3/kv/txn", body).await {
+            Ok(reply) => match reply.get("succeeded") {
+                Some(serde_json::Value::Bool(true)) => Completion::ok(value.clone()),
+                None | Some(serde_json::Value::Bool(false)) => Completion::fail(
+                    value.clone(),
+                    format!("fenced: the lock key {lock_key:?} was gone, nothing written"),
+                ),
+                Some(other) => {
+                    Completion::info(value.clone(), format!("unexpected succeeded: {other}"))
+                }
+            },
+            Err(f) => f.completion(value.clone()),
+        }
+    }
+
     /// `(member_id, leader_id)` as this member sees them, from `/v3/maintenance/status`.
     pub async fn status(&self) -> Result<(String, String), String> {
         let reply = self
@@ -464,6 +494,10 @@ impl Client for EtcdClient {
                     value: value.clone(),
                     ..c
                 }
+            }
+            // Fenced: applied only while the lock's key still exists.
+            ("add", Some([_, set @ Value::List(_), Value::Str(lock_key)])) => {
+                self.fenced_put(key, set, lock_key, value).await
             }
             _ => Completion::fail(value.clone(), format!("the etcd client has no op {f:?}")),
         }
