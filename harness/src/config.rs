@@ -413,6 +413,8 @@ impl Config {
 
     /// The workload `workload.kind` names.
     pub fn workload(&self) -> Result<Box<dyn ferret_workloads::Workload>> {
+        // Before anything is sized by it (a workload keeps state per key).
+        bounds::count(self.workload.keys, "workload.keys", bounds::KEYS)?;
         let m = self.workload.mix;
         let mix = ferret_workloads::register::Mix {
             read: m.read,
