@@ -286,6 +286,15 @@ impl KeyReport {
     }
 }
 
+impl Anomaly {
+    /// Add `a` unless `most` of its kind are already kept: the first ones tell the story.
+    pub(crate) fn keep(anomalies: &mut Vec<Anomaly>, a: Anomaly, most: usize) {
+        if anomalies.iter().filter(|b| b.kind == a.kind).count() < most {
+            anomalies.push(a);
+        }
+    }
+}
+
 /// One rule a non-linearizability checker found broken, with the calls that show it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Anomaly {

@@ -69,14 +69,15 @@ pub fn check_calls(calls: &[Call]) -> Result<Vec<KeyReport>, CheckError> {
 }
 
 /// Seconds on the history's clock, for messages.
-fn secs(ns: i64) -> String {
+pub(crate) fn secs(ns: i64) -> String {
     format!("{:.3} s", ns as f64 / 1e9)
 }
 
-fn int(v: &Value) -> Option<i64> {
-    match v {
-        Value::Int(i) => Some(*i),
-        Value::Str(s) => s.parse().ok(),
+/// The TTL an acknowledged grant (`[id ttl]`) or keepalive (`ttl`) reported.
+fn renewal_ttl(c: &Call) -> Option<i64> {
+    match c.f.as_str() {
+        "grant" => c.value.as_list()?.get(1)?.as_integer(),
+        "keepalive" => c.value.as_integer(),
         _ => None,
     }
 }
@@ -101,12 +102,7 @@ fn check_key(key: Value, calls: &[&Call]) -> Result<KeyReport, CheckError> {
     // Proofs of life: (deadline, the call that proves it).
     let mut proofs: Vec<(i64, &Call)> = Vec::new();
     for c in calls.iter().filter(ok) {
-        let ttl = match c.f.as_str() {
-            "grant" => c.value.as_list().and_then(|l| l.get(1)).and_then(int),
-            "keepalive" => int(&c.value),
-            _ => None,
-        };
-        if let (Some(ttl), Some(t)) = (ttl, c.invoke_time) {
+        if let (Some(ttl), Some(t)) = (renewal_ttl(c), c.invoke_time) {
             if ttl > 0 {
                 proofs.push((t.saturating_add(ttl.saturating_mul(1_000_000_000)), c));
             }
@@ -146,7 +142,9 @@ fn check_key(key: Value, calls: &[&Call]) -> Result<KeyReport, CheckError> {
             }
             let gone = match c.f.as_str() {
                 "read" => put_done.is_some_and(|p| inv >= p) && c.value.is_nil(),
-                "keepalive" => grant_done.is_some_and(|g| inv >= g) && int(&c.value) == Some(0),
+                "keepalive" => {
+                    grant_done.is_some_and(|g| inv >= g) && c.value.as_integer() == Some(0)
+                }
                 "revoke" => grant_done.is_some_and(|g| inv >= g) && c.value == Value::Bool(false),
                 _ => false,
             };
@@ -165,12 +163,11 @@ fn check_key(key: Value, calls: &[&Call]) -> Result<KeyReport, CheckError> {
                 }
             }
             shown.sort_by_key(|c| c.invoke_pos);
-            if anomalies.len() >= SHOWN {
-                continue;
-            }
-            anomalies.push(Anomaly {
-                kind: "premature-expiry".into(),
-                summary: format!(
+            Anomaly::keep(
+                &mut anomalies,
+                Anomaly {
+                    kind: "premature-expiry".into(),
+                    summary: format!(
                     "key {key} expired early: {}, invoked at {} and completed at {}, {what}; but \
                      the lease's last renewal, {} invoked at {}, was acknowledged with TTL {}, so \
                      the lease was alive until at least {}, and no revoke or delete of it was \
@@ -183,8 +180,10 @@ fn check_key(key: Value, calls: &[&Call]) -> Result<KeyReport, CheckError> {
                     ttl_of(proof_call),
                     secs(deadline),
                 ),
-                calls: shown,
-            });
+                    calls: shown,
+                },
+                SHOWN,
+            );
         }
     }
     // After an acknowledged revoke: no key, no renewal.
@@ -200,18 +199,17 @@ fn check_key(key: Value, calls: &[&Call]) -> Result<KeyReport, CheckError> {
             }
             let (kind, what) = match c.f.as_str() {
                 "read" if !c.value.is_nil() => ("revoked-key-present", "found the key"),
-                "keepalive" if int(&c.value).is_some_and(|t| t > 0) => (
+                "keepalive" if c.value.as_integer().is_some_and(|t| t > 0) => (
                     "renewed-after-revoke",
                     "renewed the lease (a revoked lease cannot be renewed)",
                 ),
                 _ => continue,
             };
-            if anomalies.iter().filter(|a| a.kind == kind).count() >= SHOWN {
-                continue;
-            }
-            anomalies.push(Anomaly {
-                kind: kind.into(),
-                summary: format!(
+            Anomaly::keep(
+                &mut anomalies,
+                Anomaly {
+                    kind: kind.into(),
+                    summary: format!(
                     "key {key}: {}, invoked at {} after the lease's revoke ({}) was acknowledged \
                      at {}, {what}",
                     describe_call(c),
@@ -219,8 +217,10 @@ fn check_key(key: Value, calls: &[&Call]) -> Result<KeyReport, CheckError> {
                     describe_call(rv),
                     secs(at),
                 ),
-                calls: vec![(*rv).clone(), (*c).clone()],
-            });
+                    calls: vec![(*rv).clone(), (*c).clone()],
+                },
+                SHOWN,
+            );
         }
     }
     Ok(KeyReport::from_anomalies(
@@ -232,9 +232,5 @@ fn check_key(key: Value, calls: &[&Call]) -> Result<KeyReport, CheckError> {
 }
 
 fn ttl_of(c: &Call) -> String {
-    let ttl = match c.f.as_str() {
-        "grant" => c.value.as_list().and_then(|l| l.get(1)).and_then(int),
-        _ => int(&c.value),
-    };
-    ttl.map_or("?".into(), |t| format!("{t} s"))
+    renewal_ttl(c).map_or("?".into(), |t| format!("{t} s"))
 }

@@ -28,6 +28,7 @@ use crate::checker::{
     check_keys, describe_call, Anomaly, CheckError, CheckOptions, KeyReport, VerdictName,
 };
 use crate::history::{Call, Outcome, Process};
+use crate::lease::secs;
 use crate::model::Model;
 use crate::value::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -182,11 +183,10 @@ fn check_set(key: Value, calls: &[&Call], acquires: &[&Call]) -> Result<KeyRepor
             };
             if w.invoke_time.is_some_and(|t| t > deadline) {
                 stale.push(format!(
-                    "{} began at {:.3} s, after its lock's lease was last proven alive ({:.3} s; \
-                     {}{})",
+                    "{} began at {}, after its lock's lease was last proven alive ({}; {}{})",
                     describe_call(w),
-                    w.invoke_time.unwrap_or(0) as f64 / 1e9,
-                    deadline as f64 / 1e9,
+                    secs(w.invoke_time.unwrap_or(0)),
+                    secs(deadline),
                     describe_call(acq),
                     if acq.complete_time.is_some_and(|t| t > deadline) {
                         " returned the lock only after that"
@@ -269,20 +269,12 @@ fn lock_of<'c>(w: &Call, acquires: &[&'c Call]) -> Option<(&'c Call, i64)> {
 /// When an acquire's lease was last proven alive: its invocation + renewed-ms + TTL.
 fn deadline(a: &Call) -> Option<i64> {
     let parts = a.value.as_list()?;
-    let (ttl, renewed) = (int(parts.get(2))?, int(parts.get(3))?);
+    let (ttl, renewed) = (parts.get(2)?.as_integer()?, parts.get(3)?.as_integer()?);
     Some(
         a.invoke_time?
             .saturating_add(renewed.saturating_mul(1_000_000))
             .saturating_add(ttl.saturating_mul(1_000_000_000)),
     )
-}
-
-fn int(v: Option<&Value>) -> Option<i64> {
-    match v {
-        Some(Value::Int(i)) => Some(*i),
-        Some(Value::Str(s)) => s.parse().ok(),
-        _ => None,
-    }
 }
 
 /// A lock that knows its holder: only the holder's release frees it.
@@ -342,10 +334,8 @@ fn check_lock(key: Value, calls: &[&Call], opts: &CheckOptions) -> Result<KeyRep
                     .into(),
             });
         };
-        let parts = a.value.as_list().unwrap_or(&[]);
-        let (Some(lease), Some(ttl), Some(renewed)) =
-            (parts.get(1), int(parts.get(2)), int(parts.get(3)))
-        else {
+        let lease = a.value.as_list().and_then(|parts| parts.get(1));
+        let (Some(lease), Some(deadline)) = (lease, deadline(a)) else {
             return Err(CheckError::Input {
                 line: a.line,
                 message: format!(
@@ -354,9 +344,6 @@ fn check_lock(key: Value, calls: &[&Call], opts: &CheckOptions) -> Result<KeyRep
                 ),
             });
         };
-        let deadline = inv
-            .saturating_add(renewed.saturating_mul(1_000_000))
-            .saturating_add(ttl.saturating_mul(1_000_000_000));
         let release = releases.iter().find(|r| {
             r.invoke_pos > a.invoke_pos
                 && r.invoke_value.as_list().and_then(|l| l.get(1)) == Some(lease)

@@ -46,6 +46,15 @@ impl Value {
         }
     }
 
+    /// An integer, or the decimal text of one (etcd and foreign histories write int64 as text).
+    pub fn as_integer(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            Value::Str(s) => s.parse().ok(),
+            _ => None,
+        }
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),

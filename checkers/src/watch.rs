@@ -139,15 +139,8 @@ pub fn check_calls(calls: &[Call]) -> Result<Vec<KeyReport>, CheckError> {
                     None => {
                         seen.insert(e.rev, (e.clone(), c));
                     }
-                    Some((other, oc))
-                        if other != e
-                            && shared
-                                .iter()
-                                .filter(|a: &&Anomaly| a.kind == "disagreement")
-                                .count()
-                                < SHOWN =>
-                    {
-                        shared.push(Anomaly {
+                    Some((other, oc)) if other != e => {
+                        let a = Anomaly {
                             kind: "disagreement".into(),
                             summary: format!(
                                 "at revision {}, {} delivered {} but {} delivered {}",
@@ -158,16 +151,13 @@ pub fn check_calls(calls: &[Call]) -> Result<Vec<KeyReport>, CheckError> {
                                 show(e)
                             ),
                             calls: vec![(*oc).clone(), (*c).clone()],
-                        });
+                        };
+                        Anomaly::keep(&mut shared, a, SHOWN);
                     }
                     _ => {}
                 }
-                let phantoms = shared.iter().filter(|a| a.kind == "phantom").count();
-                if !e.delete
-                    && phantoms < SHOWN
-                    && !written.contains(&(e.key.clone(), e.value.clone()))
-                {
-                    shared.push(Anomaly {
+                if !e.delete && !written.contains(&(e.key.clone(), e.value.clone())) {
+                    let a = Anomaly {
                         kind: "phantom".into(),
                         summary: format!(
                             "{} delivered {}, a value never written to {}",
@@ -176,18 +166,15 @@ pub fn check_calls(calls: &[Call]) -> Result<Vec<KeyReport>, CheckError> {
                             e.key
                         ),
                         calls: vec![(*c).clone()],
-                    });
+                    };
+                    Anomaly::keep(&mut shared, a, SHOWN);
                 }
             }
         }
     }
     for (process, ops) in &watchers {
         let mut anomalies: Vec<Anomaly> = Vec::new();
-        let mut push = |a: Anomaly| {
-            if anomalies.iter().filter(|b| b.kind == a.kind).count() < SHOWN {
-                anomalies.push(a);
-            }
-        };
+        let mut push = |a: Anomaly| Anomaly::keep(&mut anomalies, a, SHOWN);
         let mut delivered: BTreeSet<i64> = BTreeSet::new();
         let mut last: Option<(i64, &Call)> = None;
         for (c, events, end) in ops {
@@ -238,10 +225,11 @@ pub fn check_calls(calls: &[Call]) -> Result<Vec<KeyReport>, CheckError> {
             if let Some(lastev) = events.last() {
                 // (A watch that delivered below its start is reported above.)
                 if !end.starts_with("compacted") && from <= lastev.rev {
+                    let revs: HashSet<i64> = events.iter().map(|e| e.rev).collect();
                     let missing: Vec<i64> = seen
                         .range(from..=lastev.rev)
                         .map(|(r, _)| *r)
-                        .filter(|r| !events.iter().any(|e| e.rev == *r))
+                        .filter(|r| !revs.contains(r))
                         .collect();
                     if let Some(r) = missing.first() {
                         let (e, by) = &seen[r];

@@ -413,7 +413,8 @@ impl Config {
 
     /// The workload `workload.kind` names.
     pub fn workload(&self) -> Result<Box<dyn ferret_workloads::Workload>> {
-        // Before anything is sized by it (a workload keeps state per key).
+        // Checked here, before anything is sized or timed by them (a workload keeps state per
+        // key); validate() gets them through this.
         bounds::count(self.workload.keys, "workload.keys", bounds::KEYS)?;
         let m = self.workload.mix;
         let mix = ferret_workloads::register::Mix {
@@ -428,19 +429,13 @@ impl Config {
             concurrency: self.workload.concurrency,
             ttl: self.workload.ttl,
             watchers: self.workload.watchers,
-            watch_span: std::time::Duration::from_secs_f64(
-                if self.workload.watch_span.is_finite() {
-                    self.workload.watch_span.clamp(0.0, 3_600.0)
-                } else {
-                    0.0
-                },
-            ),
+            watch_span: bounds::seconds(
+                self.workload.watch_span,
+                "workload.watch_span",
+                bounds::WATCH_SPAN,
+            )?,
             fence: self.workload.fence,
-            hold: std::time::Duration::from_secs_f64(if self.workload.hold.is_finite() {
-                self.workload.hold.clamp(0.0, 3_600.0)
-            } else {
-                0.0
-            }),
+            hold: bounds::seconds(self.workload.hold, "workload.hold", bounds::HOLD)?,
         };
         ferret_workloads::workload(&self.workload.kind, &params).ok_or_else(|| {
             anyhow::anyhow!(
@@ -528,7 +523,6 @@ impl Config {
                 );
             }
         }
-        count(self.workload.keys, "workload.keys", KEYS)?;
         if !(TTL.0..=TTL.1).contains(&self.workload.ttl) {
             bail!(
                 "workload.ttl must be between {} and {} seconds, not {}",
@@ -537,9 +531,7 @@ impl Config {
                 self.workload.ttl
             );
         }
-        seconds(self.workload.hold, "workload.hold", HOLD)?;
         seconds(self.workload.lock_wait, "workload.lock_wait", OP_TIMEOUT)?;
-        seconds(self.workload.watch_span, "workload.watch_span", WATCH_SPAN)?;
         if self.workload.kind == "watch"
             && !(1..self.workload.concurrency).contains(&self.workload.watchers)
         {

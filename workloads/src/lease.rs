@@ -79,6 +79,17 @@ impl LeaseGenerator {
     fn key(&self) -> String {
         format!("lease-{}-{}", self.slot, self.n)
     }
+
+    /// On to the next lease and key; this one joins the keys read now and then.
+    fn start_over(&mut self) {
+        let key = self.key();
+        if self.past.len() >= 8 {
+            self.past.remove(0);
+        }
+        self.past.push(key);
+        self.n += 1;
+        self.phase = Phase::Idle;
+    }
 }
 
 impl Generator for LeaseGenerator {
@@ -112,12 +123,11 @@ impl Generator for LeaseGenerator {
                 }
             }
             Phase::Abandoned { left } => {
-                self.phase = if left <= 1 {
+                if left <= 1 {
                     self.start_over();
-                    Phase::Idle
                 } else {
-                    Phase::Abandoned { left: left - 1 }
-                };
+                    self.phase = Phase::Abandoned { left: left - 1 };
+                }
                 Op::new("read", key, Value::Nil)
             }
         }
@@ -155,18 +165,6 @@ impl Generator for LeaseGenerator {
             ("revoke", Phase::Held { .. }) => self.start_over(),
             _ => {}
         }
-    }
-}
-
-impl LeaseGenerator {
-    fn start_over(&mut self) {
-        let key = self.key();
-        if self.past.len() >= 8 {
-            self.past.remove(0);
-        }
-        self.past.push(key);
-        self.n += 1;
-        self.phase = Phase::Idle;
     }
 }
 

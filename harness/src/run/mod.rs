@@ -443,7 +443,8 @@ async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Re
     let config = ctx.config.clone();
     let dir = run_dir.clone();
     let end = ctx.workload_end_ns.get().copied().unwrap_or(i64::MAX);
-    let check = tokio::task::spawn_blocking(move || check_history(&config, &dir, end));
+    let keys_fixed = ctx.workload.keys_fixed();
+    let check = tokio::task::spawn_blocking(move || check_history(&config, &dir, end, keys_fixed));
     tokio::select! {
         r = check => r.map_err(|e| anyhow!("the check failed: {e}"))?.map(|report| (report, run_dir)),
         _ = stop.changed() => bail!(
@@ -459,6 +460,7 @@ fn check_history(
     config: &Config,
     run_dir: &std::path::Path,
     workload_end_ns: i64,
+    keys_fixed: bool,
 ) -> Result<ferret_checkers::Report> {
     let path = run_dir.join("history.jsonl");
     let (history, _) = read_file(&path, Some(Format::Jsonl))?;
@@ -473,12 +475,7 @@ fn check_history(
     };
     let mut report =
         ferret_checkers::check(&history, &opts).with_context(|| path.display().to_string())?;
-    no_vacuous_pass(
-        &mut report,
-        &tested,
-        &config.checker,
-        config.workload()?.keys_fixed(),
-    );
+    no_vacuous_pass(&mut report, &tested, &config.checker, keys_fixed);
     std::fs::write(
         run_dir.join("results.json"),
         serde_json::to_string_pretty(&report)? + "\n",

@@ -135,22 +135,29 @@ async fn worker(ctx: Arc<Ctx>, slot: usize, deadline: Instant) -> Result<()> {
         if !op.think.is_zero() {
             tokio::time::sleep(op.think).await;
         }
-        let c = invoke(&ctx, slot, Process::Client(process), &op).await?;
-        ctx.stats.count(c.kind);
-        gen.observe(&op, &c);
-        if c.kind == EventType::Info {
-            // Its request may still be in flight: this process never invokes again.
-            process = ctx.next_process.fetch_add(1, Ordering::Relaxed);
-        }
+        step(&ctx, slot, &mut process, gen.as_mut(), &op).await?;
     }
     // Finish what the slot started (release a held lock), however long the time limit says.
     while let Some(op) = gen.closing_op() {
-        let c = invoke(&ctx, slot, Process::Client(process), &op).await?;
-        ctx.stats.count(c.kind);
-        gen.observe(&op, &c);
-        if c.kind == EventType::Info {
-            process = ctx.next_process.fetch_add(1, Ordering::Relaxed);
-        }
+        step(&ctx, slot, &mut process, gen.as_mut(), &op).await?;
+    }
+    Ok(())
+}
+
+/// One op of a worker: invoked, counted, shown to its generator.
+async fn step(
+    ctx: &Ctx,
+    slot: usize,
+    process: &mut i64,
+    gen: &mut dyn ferret_workloads::Generator,
+    op: &Op,
+) -> Result<()> {
+    let c = invoke(ctx, slot, Process::Client(*process), op).await?;
+    ctx.stats.count(c.kind);
+    gen.observe(op, &c);
+    if c.kind == EventType::Info {
+        // Its request may still be in flight: this process never invokes again.
+        *process = ctx.next_process.fetch_add(1, Ordering::Relaxed);
     }
     Ok(())
 }

@@ -299,11 +299,7 @@ impl EtcdClient {
                     Ok(v) => v,
                     Err(e) => return Completion::fail(Value::Nil, e),
                 };
-                let m = reply["kvs"][0]
-                    .get("mod_revision")
-                    .and_then(|v| v.as_str())
-                    .and_then(|v| v.parse::<i64>().ok())
-                    .unwrap_or(0);
+                let m = int_field(&reply["kvs"][0], "mod_revision").unwrap_or(0);
                 let rev = int_field(&reply["header"], "revision").unwrap_or(0);
                 Completion::ok(Value::List(vec![value, Value::Int(m), Value::Int(rev)]))
             }
@@ -327,7 +323,7 @@ impl EtcdClient {
             "start_revision": from,
         }});
         let request = Value::List(vec![Value::Int(from), Value::Int(span.as_millis() as i64)]);
-        let resp = match self
+        let mut resp = match self
             .http
             .post(format!("{}/v3/watch", self.base))
             .json(&body)
@@ -339,7 +335,6 @@ impl EtcdClient {
             Ok(r) => return Completion::fail(request, format!("HTTP {}", r.status().as_u16())),
             Err(e) => return Completion::fail(request, format!("watch not opened: {e}")),
         };
-        let mut resp = resp;
         let mut events = Vec::new();
         let mut header = 0;
         let mut buf: Vec<u8> = Vec::new();
@@ -459,36 +454,35 @@ impl EtcdClient {
 #[async_trait]
 impl Client for EtcdClient {
     async fn invoke(&self, f: &str, key: &str, value: &Value) -> Completion {
-        let id = value.as_int();
-        match (f, value.as_list()) {
-            ("read", _) => self.read(key).await,
-            ("write", _) => self.write(key, value).await,
-            ("cas", Some([from, to])) => self.cas(key, from, to).await,
-            ("grant", _) if id.is_some() => match self.grant(id.unwrap_or(0)).await {
+        match (f, value, value.as_list()) {
+            ("read", _, _) => self.read(key).await,
+            ("write", _, _) => self.write(key, value).await,
+            ("cas", _, Some([from, to])) => self.cas(key, from, to).await,
+            ("grant", Value::Int(ttl), _) => match self.grant(*ttl).await {
                 Ok((lease, ttl)) => Completion::ok(Value::List(vec![lease.into(), ttl.into()])),
                 Err(f) => f.completion(value.clone()),
             },
-            ("put", _) if id.is_some() => self.put(key, value, id).await,
-            ("keepalive", _) if id.is_some() => match self.keepalive(id.unwrap_or(0)).await {
+            ("put", Value::Int(lease), _) => self.put(key, value, Some(*lease)).await,
+            ("keepalive", Value::Int(lease), _) => match self.keepalive(*lease).await {
                 Ok(ttl) => Completion::ok(Value::Int(ttl)),
                 // A renewal whose reply was lost may still have renewed.
                 Err(f) => Completion::info(value.clone(), f.message()),
             },
-            ("revoke", _) if id.is_some() => match self.revoke(id.unwrap_or(0)).await {
+            ("revoke", Value::Int(lease), _) => match self.revoke(*lease).await {
                 Ok(done) => Completion::ok(Value::Bool(done)),
                 Err(f) => f.completion(value.clone()),
             },
-            ("acquire", _) if id.is_some() => self.acquire(key, id.unwrap_or(0)).await,
-            ("read-revision", _) => self.read_revision(key).await,
-            ("watch", Some([Value::Int(from), Value::Int(ms)])) => {
+            ("acquire", Value::Int(ttl), _) => self.acquire(key, *ttl).await,
+            ("read-revision", _, _) => self.read_revision(key).await,
+            ("watch", _, Some([Value::Int(from), Value::Int(ms)])) => {
                 self.watch(key, *from, Duration::from_millis((*ms).max(0) as u64))
                     .await
             }
-            ("release", Some([Value::Str(lock_key), Value::Int(lease)])) => {
+            ("release", _, Some([Value::Str(lock_key), Value::Int(lease)])) => {
                 self.release(lock_key, *lease).await
             }
             // The set written back whole, unguarded, as a client holding a lock would.
-            ("add", Some([_, set @ Value::List(_)])) => {
+            ("add", _, Some([_, set @ Value::List(_)])) => {
                 let c = self.write(key, set).await;
                 Completion {
                     value: value.clone(),
@@ -496,7 +490,7 @@ impl Client for EtcdClient {
                 }
             }
             // Fenced: applied only while the lock's key still exists.
-            ("add", Some([_, set @ Value::List(_), Value::Str(lock_key)])) => {
+            ("add", _, Some([_, set @ Value::List(_), Value::Str(lock_key)])) => {
                 self.fenced_put(key, set, lock_key, value).await
             }
             _ => Completion::fail(value.clone(), format!("the etcd client has no op {f:?}")),
@@ -592,11 +586,7 @@ fn watch_message(
             .map(|k| String::from_utf8_lossy(&k).into_owned())
             .ok_or("event without a key")?;
         let delete = e.get("type").and_then(|t| t.as_str()) == Some("DELETE");
-        let value = if delete {
-            Value::Nil
-        } else {
-            read_value(&serde_json::json!({ "kvs": [kv] }))?
-        };
+        let value = if delete { Value::Nil } else { kv_value(kv)? };
         events.push(Value::List(vec![
             Value::Int(rev),
             Value::Str(key),
@@ -604,10 +594,7 @@ fn watch_message(
             Value::from(if delete { "delete" } else { "put" }),
         ]));
     }
-    let compacted = result
-        .get("compact_revision")
-        .and_then(|_| int_field(result, "compact_revision"));
-    if let Some(c) = compacted.filter(|c| *c > 0) {
+    if let Some(c) = int_field(result, "compact_revision").filter(|c| *c > 0) {
         return Ok(Some(format!("compacted {c}")));
     }
     if result.get("canceled").and_then(|c| c.as_bool()) == Some(true) {
@@ -641,9 +628,14 @@ fn read_value(reply: &serde_json::Value) -> Result<Value, String> {
     let Some(kvs) = reply.get("kvs").and_then(|k| k.as_array()) else {
         return Ok(Value::Nil);
     };
-    let Some(kv) = kvs.first() else {
-        return Ok(Value::Nil);
-    };
+    match kvs.first() {
+        Some(kv) => kv_value(kv),
+        None => Ok(Value::Nil),
+    }
+}
+
+/// A key-value's value as ferret stored it: decimal text, a JSON list, or a string.
+fn kv_value(kv: &serde_json::Value) -> Result<Value, String> {
     let raw = kv.get("value").and_then(|v| v.as_str()).unwrap_or("");
     let bytes = B64
         .decode(raw)
