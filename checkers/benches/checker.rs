@@ -4,7 +4,8 @@
 //! (VmHWM) is that case's alone. Timings are wall-clock on whatever machine runs it; they are
 //! figures to read, never assertions.
 
-use ferret_checkers::synth::{register_history, SynthOptions};
+use ferret_checkers::checker::describe_call;
+use ferret_checkers::synth::{register_history, with_stale_read, SynthOptions};
 use ferret_checkers::{check, read_file, CheckOptions, JsonlWriter, ModelName, VerdictName};
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -58,15 +59,48 @@ fn synth_file(name: &str, calls: usize, processes: usize) -> PathBuf {
             seed: 42,
             ..SynthOptions::default()
         });
-        let tmp = path.with_extension("tmp");
-        let mut w = JsonlWriter::new(BufWriter::new(std::fs::File::create(&tmp).unwrap()));
-        for e in &h.events {
-            w.write(e).unwrap();
-        }
-        drop(w);
-        std::fs::rename(&tmp, &path).unwrap();
+        write_jsonl(&path, &h);
     }
     path
+}
+
+/// One key, 50 processes, 5 % unknown outcomes: (name, calls, with one certainly stale read).
+const ONE_KEY: [(&str, usize, bool); 4] = [
+    ("one-key-100k", 100_000, false),
+    ("one-key-100k-stale", 100_000, true),
+    ("one-key-1m", 1_000_000, false),
+    ("one-key-1m-stale", 1_000_000, true),
+];
+
+fn one_key_file(name: &str, calls: usize, stale: bool) -> PathBuf {
+    let path = scratch().join(format!("{name}.jsonl"));
+    if !path.exists() {
+        let h = register_history(&SynthOptions {
+            calls,
+            keys: 1,
+            processes: 50,
+            unknown: 0.05,
+            seed: 42,
+            ..SynthOptions::default()
+        });
+        let h = if stale {
+            with_stale_read(&h).expect("two ordered writes").0
+        } else {
+            h
+        };
+        write_jsonl(&path, &h);
+    }
+    path
+}
+
+fn write_jsonl(path: &std::path::Path, h: &ferret_checkers::History) {
+    let tmp = path.with_extension("tmp");
+    let mut w = JsonlWriter::new(BufWriter::new(std::fs::File::create(&tmp).unwrap()));
+    for e in &h.events {
+        w.write(e).unwrap();
+    }
+    drop(w);
+    std::fs::rename(&tmp, path).unwrap();
 }
 
 /// Run one case in this process and print its result line.
@@ -123,6 +157,40 @@ fn run_case(name: &str) {
                 peak_rss_mib()
             );
         }
+        one if one.starts_with("one-key") => {
+            let &(_, calls, stale) = ONE_KEY.iter().find(|s| s.0 == one).expect("case name");
+            let path = one_key_file(one, calls, stale);
+            let t = Instant::now();
+            let (h, _) = read_file(&path, None).unwrap();
+            let read = t.elapsed();
+            // What a user runs: the default options, shrinking included.
+            let r = check(
+                &h,
+                &CheckOptions {
+                    model: Some(ModelName::CasRegister),
+                    ..CheckOptions::default()
+                },
+            )
+            .unwrap();
+            let total = t.elapsed();
+            let k = &r.keys[0];
+            let named = k
+                .explanation
+                .as_ref()
+                .map(|e| format!("; names {}", describe_call(&e.stuck)))
+                .unwrap_or_default();
+            println!(
+                "{one}\t{} events, 1 key, 50 processes, 5% unknown{}: {} by {} in {:.3} s (read {:.3} s, check {:.3} s){named}\t{:.0}",
+                h.events.len(),
+                if stale { ", one stale read" } else { "" },
+                r.verdict.as_str(),
+                k.method.as_str(),
+                total.as_secs_f64(),
+                read.as_secs_f64(),
+                (total - read).as_secs_f64(),
+                peak_rss_mib()
+            );
+        }
         synth => {
             let &(_, calls, procs) = SYNTH.iter().find(|s| s.0 == synth).expect("case name");
             let path = synth_file(synth, calls, procs);
@@ -167,6 +235,7 @@ fn main() {
         cases.push(format!("kv/{kv}"));
     }
     cases.extend(SYNTH.iter().map(|s| s.0.to_string()));
+    cases.extend(ONE_KEY.iter().map(|s| s.0.to_string()));
     let exe = std::env::current_exe().unwrap();
     println!("case\tresult\tpeak RSS MiB");
     for case in cases {
@@ -175,6 +244,9 @@ fn main() {
         }
         if let Some(&(name, calls, procs)) = SYNTH.iter().find(|s| s.0 == case) {
             synth_file(name, calls, procs); // generate outside the measured child
+        }
+        if let Some(&(name, calls, stale)) = ONE_KEY.iter().find(|s| s.0 == case) {
+            one_key_file(name, calls, stale);
         }
         let out = Command::new(&exe)
             .env("FERRET_BENCH_CASE", &case)

@@ -6,6 +6,7 @@ use crate::model::{
     CasRegister, Model, ModelOptions, MultiRegister, Mutex, QueueModel, SetModel, StringKv,
 };
 use crate::search::{self, Budget, SearchCall, Verdict};
+use crate::unique::Decision;
 use crate::value::Value;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -258,6 +259,30 @@ pub struct KeyReport {
     /// What a checker other than the linearizability search found (lease, lock-set).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub anomalies: Vec<Anomaly>,
+    /// Which procedure decided the key.
+    pub method: Method,
+}
+
+/// Which procedure decided a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// The WGL linearizability search.
+    Search,
+    /// The polynomial check for registers whose written values are unique (crate::unique).
+    UniqueValues,
+    /// A rule-based checker (lease, lock-set, watch).
+    Rules,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Search => "search",
+            Method::UniqueValues => "unique-values",
+            Method::Rules => "rules",
+        }
+    }
 }
 
 impl KeyReport {
@@ -282,6 +307,7 @@ impl KeyReport {
             elapsed_s: elapsed.as_secs_f64(),
             explanation: None,
             anomalies,
+            method: Method::Rules,
         }
     }
 }
@@ -344,7 +370,8 @@ pub struct Shrunk {
     pub first: Option<Call>,
     /// Every call the shrunk history keeps, in history order: those whose results and timing the
     /// violation needs, and (marked `relaxed`) writes whose result it does not need, kept as
-    /// unknown outcomes since removing a write could invent an anomaly the history does not have.
+    /// unknown outcomes since removing a write could invent an anomaly the history does not have
+    /// (unless the model proves it cannot: `Model::unneeded_relaxed`).
     pub calls: Vec<ShrunkCall>,
     /// How many of `calls` are relaxed.
     pub relaxed: usize,
@@ -554,6 +581,10 @@ fn check_key<M: Model>(
     ops: &[SearchCall<M::Op>],
     opts: &CheckOptions,
 ) -> KeyReport {
+    let started = Instant::now();
+    if let Some(report) = decide_key(model, key, kept, ops, opts, started) {
+        return report;
+    }
     let out = search::check(model, ops, opts.budget);
     let (verdict, reason) = match &out.verdict {
         Verdict::Valid => (VerdictName::Valid, None),
@@ -565,7 +596,7 @@ fn check_key<M: Model>(
         let tail_from = out.order.len().saturating_sub(20);
         let state = model.show_state(&out.state);
         let shrunk = (!opts.shrink_time.is_zero())
-            .then(|| shrink(model, kept, ops, stuck, out.elapsed, opts));
+            .then(|| shrink(model, kept, ops, stuck, out.elapsed, opts, None));
         // One call is named everywhere: the first that cannot fit when shrinking proved it, else
         // the call the search could not place.
         let first = shrunk.as_ref().and_then(|s| s.first.clone());
@@ -573,11 +604,9 @@ fn check_key<M: Model>(
         let prefix_stuck = (culprit != *kept[stuck]).then(|| kept[stuck].clone());
         let mut summary = match &first {
             Some(f) => format!(
-                "{} returned {}, which no linearization allows: the history up to its completion \
-                 is already not linearizable, up to the completion before it it still is. The longest \
-                 linearizable prefix the search found has {} calls and leaves the state {}",
-                describe_call(f),
-                describe_result(f),
+                "{}. The longest linearizable prefix the search found has {} calls and leaves the \
+                 state {}",
+                first_words(f),
                 out.order.len(),
                 state,
             ),
@@ -588,12 +617,7 @@ fn check_key<M: Model>(
                 state,
                 describe_call(&culprit),
                 describe_result(&culprit),
-                if shrunk.is_some() {
-                    "; shrinking ran out of budget before proving which call is the first that \
-                     cannot fit (raise --shrink-time)"
-                } else {
-                    ""
-                }
+                if shrunk.is_some() { UNPROVEN } else { "" }
             ),
         };
         if let (Some(_), Some(p)) = (&first, &prefix_stuck) {
@@ -622,10 +646,107 @@ fn check_key<M: Model>(
         calls: ops.len(),
         configurations: out.configurations,
         memory_bytes: out.memory,
-        elapsed_s: out.elapsed.as_secs_f64(),
+        elapsed_s: started.elapsed().as_secs_f64(),
         explanation,
         anomalies: Vec::new(),
+        method: Method::Search,
     }
+}
+
+const UNPROVEN: &str = "; shrinking ran out of budget before proving which call is the first that \
+                        cannot fit (raise --shrink-time)";
+
+/// The words for a call proven to be the first whose result no linearization allows.
+fn first_words(f: &Call) -> String {
+    format!(
+        "{} returned {}, which no linearization allows: the history up to its completion is \
+         already not linearizable, up to the completion before it it still is",
+        describe_call(f),
+        describe_result(f),
+    )
+}
+
+/// The key decided by the model's own faster procedure, when it has one that fits; `None` leaves
+/// it to the search. An invalid answer is confirmed first by the search on the few calls the
+/// contradiction stands on.
+fn decide_key<M: Model>(
+    model: &M,
+    key: &Value,
+    kept: &[&Call],
+    ops: &[SearchCall<M::Op>],
+    opts: &CheckOptions,
+    started: Instant,
+) -> Option<KeyReport> {
+    let report = |verdict, explanation| KeyReport {
+        key: key.clone(),
+        verdict,
+        reason: None,
+        calls: ops.len(),
+        configurations: 0,
+        memory_bytes: 0,
+        elapsed_s: started.elapsed().as_secs_f64(),
+        explanation,
+        anomalies: Vec::new(),
+        method: Method::UniqueValues,
+    };
+    let (contradiction, core, values, prefix, state) = match model.decide(ops)? {
+        Decision::Valid { .. } => return Some(report(VerdictName::Valid, None)),
+        Decision::Invalid {
+            contradiction,
+            core,
+            values,
+            prefix,
+            state,
+        } => (contradiction, core, values, prefix, state),
+    };
+    let core_ops: Vec<_> = core.iter().map(|&i| ops[i].clone()).collect();
+    let confirm = Budget {
+        time: Duration::from_secs(1),
+        memory: 64 << 20,
+    };
+    if search::check(model, &core_ops, confirm).verdict != Verdict::Invalid {
+        debug_assert!(false, "unconfirmed contradiction {contradiction:?}");
+        return None;
+    }
+    let words = contradiction.render(&|i| describe_call(kept[i]), &|i| {
+        values.get(&i).map_or_else(|| "?".into(), |v| v.to_string())
+    });
+    let stuck = contradiction.stuck();
+    let shrunk = (!opts.shrink_time.is_zero()).then(|| {
+        shrink(
+            model,
+            kept,
+            ops,
+            stuck,
+            started.elapsed(),
+            opts,
+            Some(&core),
+        )
+    });
+    let first = shrunk.as_ref().and_then(|s| s.first.clone());
+    let summary = match &first {
+        Some(f) => format!("{}. {words}", first_words(f)),
+        None => format!(
+            "no linearization exists: {words}{}",
+            if shrunk.is_some() { UNPROVEN } else { "" }
+        ),
+    };
+    let tail_from = prefix.len().saturating_sub(20);
+    Some(report(
+        VerdictName::Invalid,
+        Some(Explanation {
+            summary,
+            stuck: first.unwrap_or_else(|| kept[stuck].clone()),
+            prefix_length: prefix.len(),
+            prefix_tail: prefix[tail_from..]
+                .iter()
+                .map(|&i| kept[i].clone())
+                .collect(),
+            state,
+            prefix_stuck: None,
+            shrunk,
+        }),
+    ))
 }
 
 /// A call as a person reads it: `cas [1 2] by process 3 (line 7)`.
@@ -680,6 +801,7 @@ fn shrink<M: Model>(
     stuck: usize,
     search_time: Duration,
     opts: &CheckOptions,
+    core: Option<&[usize]>,
 ) -> Shrunk {
     let deadline = Instant::now() + opts.shrink_time;
     // Relaxed calls can make a check harder than the original; a check that runs out of budget
@@ -717,7 +839,12 @@ fn shrink<M: Model>(
         if Instant::now() >= deadline {
             return Verdict::Unknown("shrink budget spent".into());
         }
-        search::check(model, &build(fates), per_check).verdict
+        let calls = build(fates);
+        match model.decide(&calls) {
+            Some(Decision::Valid { .. }) => Verdict::Valid,
+            Some(Decision::Invalid { .. }) => Verdict::Invalid,
+            None => search::check(model, &calls, per_check).verdict,
+        }
     };
     let invalid = |fates: &[Fate]| -> bool { probe(fates) == Verdict::Invalid };
 
@@ -769,6 +896,22 @@ fn shrink<M: Model>(
         .get(hi)
         .and_then(|&p| ops.iter().position(|c| c.complete == Some(p)))
         .unwrap_or(stuck);
+    // A contradiction's own calls are a far smaller start, when they are invalid on their own with
+    // every other write relaxed.
+    if let Some(core) = core {
+        let start: Vec<Fate> = (0..ops.len())
+            .map(|i| {
+                if i == first || core.binary_search(&i).is_ok() {
+                    Fate::Kept
+                } else {
+                    relax_target(i)
+                }
+            })
+            .collect();
+        if invalid(&start) {
+            fates = start;
+        }
+    }
     // Then delta debugging: first drop reads (cheap: fewer constraints, no larger search), then
     // relax writes; chunks halve when nothing goes.
     let mut minimal = true;
@@ -807,6 +950,20 @@ fn shrink<M: Model>(
     for (i, f) in fates.iter_mut().enumerate() {
         if *f == Fate::Relaxed && model.is_read_only(&ops[i].op) {
             *f = Fate::Dropped;
+        }
+    }
+    // Relaxed calls the model shows cannot matter go too, if the result is still invalid.
+    let kept_now: Vec<bool> = fates.iter().map(|f| *f == Fate::Kept).collect();
+    let relaxed_now: Vec<bool> = fates.iter().map(|f| *f == Fate::Relaxed).collect();
+    let unneeded = model.unneeded_relaxed(ops, &kept_now, &relaxed_now);
+    if unneeded.iter().any(|&u| u) {
+        let trial: Vec<Fate> = fates
+            .iter()
+            .zip(&unneeded)
+            .map(|(&f, &u)| if u { Fate::Dropped } else { f })
+            .collect();
+        if invalid(&trial) {
+            fates = trial;
         }
     }
     let calls = (0..ops.len())

@@ -12,11 +12,12 @@ pub mod search;
 pub mod synth;
 #[doc(hidden)]
 pub mod testing;
+pub mod unique;
 pub mod value;
 pub mod watch;
 
 pub use checker::{
-    check, CheckError, CheckOptions, FailedCas, Independent, ModelName, Report, VerdictName,
+    check, CheckError, CheckOptions, FailedCas, Independent, Method, ModelName, Report, VerdictName,
 };
 pub use format::{read_file, Format, JsonlWriter, ReadError};
 pub use history::{Call, Event, EventType, History, Location, Outcome, Process};

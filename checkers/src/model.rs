@@ -8,6 +8,8 @@
 //! observation that the register did not hold `from` at its linearization point.
 
 use crate::history::{Call, Outcome};
+use crate::search::SearchCall;
+use crate::unique::Decision;
 use crate::value::Value;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Debug;
@@ -45,6 +47,24 @@ pub trait Model: Sync {
     /// (a put of a prefix of the get's string; a write of the read's value). `true` is always safe.
     fn rescues(&self, _writer: &Self::Op, _op: &Self::Op) -> bool {
         true
+    }
+
+    /// An exact decision faster than the search, for histories of a shape this model knows (a
+    /// register whose written values are unique). Its answers are checked before they are given;
+    /// `None`: not this shape, or undecided, and the search decides.
+    fn decide(&self, _calls: &[SearchCall<Self::Op>]) -> Option<Decision> {
+        None
+    }
+
+    /// Which relaxed (unknown-outcome) calls of a shrunk history can be left out of it without
+    /// changing its verdict, given which calls it keeps with their results. `false` is safe.
+    fn unneeded_relaxed(
+        &self,
+        _calls: &[SearchCall<Self::Op>],
+        _kept: &[bool],
+        relaxed: &[bool],
+    ) -> Vec<bool> {
+        vec![false; relaxed.len()]
     }
 
     /// A state as a person reads it, for explanations.
@@ -165,6 +185,19 @@ impl Model for CasRegister {
             RegisterOp::Write(x) | RegisterOp::Cas(_, x) => x == needed,
             RegisterOp::Read(_) | RegisterOp::CasFailed(_) => false,
         }
+    }
+
+    fn decide(&self, calls: &[SearchCall<RegisterOp>]) -> Option<Decision> {
+        crate::unique::decide(&self.opts.initial, calls)
+    }
+
+    fn unneeded_relaxed(
+        &self,
+        calls: &[SearchCall<RegisterOp>],
+        kept: &[bool],
+        relaxed: &[bool],
+    ) -> Vec<bool> {
+        crate::unique::unobserved(&self.opts.initial, calls, kept, relaxed)
     }
 
     fn show_state(&self, s: &Value) -> Value {

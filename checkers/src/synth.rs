@@ -185,3 +185,71 @@ pub fn register_history(opts: &SynthOptions) -> History {
         warnings: Vec::new(),
     }
 }
+
+/// A copy of `history` with one read added that is stale beyond doubt: it begins after an
+/// acknowledged write of another value completed, which itself began after the acknowledged write
+/// of the value it returns completed. Placed near the middle; `None` when no such pair of writes
+/// exists. Returns the history and the index of the stale read's invocation.
+pub fn with_stale_read(history: &History) -> Option<(History, usize)> {
+    let events = &history.events;
+    let mid = events.len() / 2;
+    // Acknowledged writes by completion position: (invoke position, completion position, event).
+    let mut open: std::collections::HashMap<&Process, usize> = Default::default();
+    let mut writes: Vec<(usize, usize)> = Vec::new();
+    for (pos, e) in events.iter().enumerate().take(mid) {
+        match e.kind {
+            EventType::Invoke => {
+                open.insert(&e.process, pos);
+            }
+            EventType::Ok if e.f == "write" => {
+                if let Some(inv) = open.remove(&e.process) {
+                    writes.push((inv, pos));
+                }
+            }
+            _ => {
+                open.remove(&e.process);
+            }
+        }
+    }
+    // The last acknowledged write before the middle, and one acknowledged before it began.
+    let &(b_inv, _) = writes.last()?;
+    let &(a_inv, _) = writes.iter().rev().find(|w| w.1 < b_inv)?;
+    let a = &events[a_inv];
+    let process = events
+        .iter()
+        .filter_map(|e| match e.process {
+            Process::Client(p) => Some(p),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let at = events[mid].time;
+    let read = |kind, value| Event {
+        index: 0,
+        time: at,
+        process: Process::Client(process),
+        kind,
+        f: "read".into(),
+        key: a.key.clone(),
+        value,
+        error: None,
+        node: None,
+        location: Location::default(),
+    };
+    let mut out: Vec<Event> = Vec::with_capacity(events.len() + 2);
+    out.extend_from_slice(&events[..=mid]);
+    out.push(read(EventType::Invoke, Value::Nil));
+    out.push(read(EventType::Ok, a.value.clone()));
+    out.extend_from_slice(&events[mid + 1..]);
+    for (i, e) in out.iter_mut().enumerate() {
+        e.index = i as u64;
+    }
+    Some((
+        History {
+            events: out,
+            warnings: Vec::new(),
+        },
+        mid + 1,
+    ))
+}

@@ -206,7 +206,7 @@ pub fn print_summary(file: &std::path::Path, format: Format, report: &Report, ve
         .collect();
     if !shown.is_empty() {
         println!(
-            "  {:<16} {:<8} {:>8} {:>10} {:>14}",
+            "  {:<16} {:<8} {:>8} {:>10} {:>14}  decided by",
             "key", "verdict", "calls", "time", "configurations"
         );
     }
@@ -217,12 +217,13 @@ pub fn print_summary(file: &std::path::Path, format: Format, report: &Report, ve
             k.key.to_string()
         };
         println!(
-            "  {:<16} {:<8} {:>8} {:>9.3}s {:>14}{}",
+            "  {:<16} {:<8} {:>8} {:>9.3}s {:>14}  {}{}",
             key,
             k.verdict.as_str(),
             k.calls,
             k.elapsed_s,
             k.configurations,
+            k.method.as_str(),
             k.reason
                 .as_ref()
                 .map(|r| format!("  ({r})"))

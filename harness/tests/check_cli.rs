@@ -93,7 +93,12 @@ fn json_result_has_per_key_verdicts_and_explanations() {
     let e = &k1["explanation"];
     assert_eq!(e["stuck"]["f"], "read");
     assert_eq!(e["stuck"]["value"], 1);
-    assert_eq!(e["state"], 2);
+    // Written values are unique: the polynomial check decided it, and says so.
+    assert_eq!(k1["method"], "unique-values");
+    assert!(e["summary"]
+        .as_str()
+        .unwrap()
+        .contains("so 2 was current before 1"));
     assert_eq!(e["shrunk"]["calls"].as_array().unwrap().len(), 3);
     let k2 = keys.iter().find(|k| k["key"] == "k2").unwrap();
     assert_eq!(k2["verdict"], "valid");
@@ -182,18 +187,21 @@ fn usage_errors_exit_3_not_unknown() {
 
 #[test]
 fn budget_exhaustion_exits_2() {
-    // 40 concurrent writes then two reads that cannot both see their value last.
+    // 40 concurrent writes then two reads that cannot both see their value last. Each value is
+    // written twice, so the unique-value check does not apply and the search must exhaust them.
     let tmp = tempfile::tempdir().unwrap();
     let f = tmp.path().join("hard.jsonl");
     let mut lines = Vec::new();
     for p in 0..40 {
         lines.push(format!(
-            "{{\"process\":{p},\"type\":\"invoke\",\"f\":\"write\",\"value\":{p}}}"
+            "{{\"process\":{p},\"type\":\"invoke\",\"f\":\"write\",\"value\":{}}}",
+            p % 20
         ));
     }
     for p in 0..40 {
         lines.push(format!(
-            "{{\"process\":{p},\"type\":\"ok\",\"f\":\"write\",\"value\":{p}}}"
+            "{{\"process\":{p},\"type\":\"ok\",\"f\":\"write\",\"value\":{}}}",
+            p % 20
         ));
     }
     for v in [0, 1] {
@@ -215,6 +223,43 @@ fn budget_exhaustion_exits_2() {
         stdout.contains("unknown") && stdout.contains("time budget"),
         "{stdout}"
     );
+}
+
+#[test]
+fn the_same_history_with_unique_values_is_decided_at_once() {
+    // 40 concurrent writes of distinct values, then reads of 0 and of 1 after all completed: the
+    // search cannot finish this in 0.2 s (above), the unique-value check proves it invalid.
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("hard.jsonl");
+    let mut lines = Vec::new();
+    for kind in ["invoke", "ok"] {
+        for p in 0..40 {
+            lines.push(format!(
+                "{{\"process\":{p},\"type\":\"{kind}\",\"f\":\"write\",\"value\":{p}}}"
+            ));
+        }
+    }
+    for v in [0, 1] {
+        lines
+            .push("{\"process\":99,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}".to_string());
+        lines.push(format!(
+            "{{\"process\":99,\"type\":\"ok\",\"f\":\"read\",\"value\":{v}}}"
+        ));
+    }
+    std::fs::write(&f, lines.join("\n") + "\n").unwrap();
+    let out = ferret()
+        .arg("check")
+        .arg(&f)
+        .args(["--time-limit", "0.2"])
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("invalid") && stdout.contains("unique-values"),
+        "{stdout}"
+    );
+    // The contradiction names the two reads: 0 read before 1, then 0 never current again.
+    assert!(stdout.contains("so 1 was current before 0"), "{stdout}");
 }
 
 /// junit.xml: a test case for the history and one per key; invalid keys fail with their

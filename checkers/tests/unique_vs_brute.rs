@@ -1,0 +1,164 @@
+//! The unique-value decision against the brute-force checker and the search, on many thousands of
+//! random small register histories with concurrency and unknown outcomes: it must never disagree,
+//! must decide nearly all of them, and must leave histories whose values repeat to the search.
+
+use ferret_checkers::brute;
+use ferret_checkers::model::{CasRegister, ModelOptions, RegisterOp};
+use ferret_checkers::search::{self, Budget, SearchCall, Verdict};
+use ferret_checkers::unique::{decide, Decision};
+use ferret_checkers::Value;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// A random history of `n` calls: writes and cas of fresh values, reads and failed compares of
+/// values that were (or, rarely, never were) written; positions distinct, some outcomes unknown.
+fn history(rng: &mut ChaCha8Rng, n: usize, cas: bool) -> Vec<SearchCall<RegisterOp>> {
+    let mut next = 1i64;
+    let mut written = vec![Value::Nil];
+    let mut slots: Vec<u64> = (0..2 * n as u64).collect();
+    // Shuffle positions, then give each call an invoke before its completion.
+    for i in (1..slots.len()).rev() {
+        let j = rng.random_range(0..=i);
+        slots.swap(i, j);
+    }
+    let mut calls = Vec::new();
+    for k in 0..n {
+        let (a, b) = (slots[2 * k], slots[2 * k + 1]);
+        let (invoke, complete) = (a.min(b), a.max(b));
+        let pick = |rng: &mut ChaCha8Rng, written: &Vec<Value>| {
+            if rng.random_bool(0.05) {
+                Value::Int(1000)
+            } else {
+                written[rng.random_range(0..written.len())].clone()
+            }
+        };
+        let roll: f64 = rng.random();
+        let op = if roll < 0.35 {
+            let v = Value::Int(next);
+            next += 1;
+            written.push(v.clone());
+            RegisterOp::Write(v)
+        } else if cas && roll < 0.5 {
+            let v = Value::Int(next);
+            next += 1;
+            let from = pick(rng, &written);
+            written.push(v.clone());
+            RegisterOp::Cas(from, v)
+        } else if cas && roll < 0.6 {
+            RegisterOp::CasFailed(pick(rng, &written))
+        } else {
+            RegisterOp::Read(pick(rng, &written))
+        };
+        let unknown =
+            !matches!(op, RegisterOp::Read(_) | RegisterOp::CasFailed(_)) && rng.random_bool(0.25);
+        calls.push(SearchCall {
+            op,
+            invoke,
+            complete: (!unknown).then_some(complete),
+        });
+    }
+    calls
+}
+
+fn model(cas: bool) -> CasRegister {
+    CasRegister {
+        opts: ModelOptions::default(),
+        plain: !cas,
+    }
+}
+
+/// Check `cases` random histories; returns how many the unique check decided.
+fn agree(seed: u64, cases: usize, max_calls: usize, cas: bool) -> usize {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut decided = 0;
+    for case in 0..cases {
+        let n = rng.random_range(1..=max_calls);
+        let calls = history(&mut rng, n, cas);
+        let m = model(cas);
+        let truth = if n <= 8 {
+            brute::linearizable(&m, &calls)
+        } else {
+            match search::check(&m, &calls, Budget::default()).verdict {
+                Verdict::Valid => true,
+                Verdict::Invalid => false,
+                Verdict::Unknown(why) => panic!("search undecided: {why}"),
+            }
+        };
+        match decide(&Value::Nil, &calls) {
+            Some(Decision::Valid { .. }) => {
+                assert!(
+                    truth,
+                    "case {case}: unique says valid, truth invalid: {calls:?}"
+                );
+                decided += 1;
+            }
+            Some(Decision::Invalid {
+                contradiction,
+                core,
+                ..
+            }) => {
+                assert!(
+                    !truth,
+                    "case {case}: unique says invalid ({contradiction:?}), truth valid: {calls:?}"
+                );
+                // The calls it names are themselves not linearizable.
+                let core: Vec<_> = core.iter().map(|&i| calls[i].clone()).collect();
+                assert_eq!(
+                    search::check(&m, &core, Budget::default()).verdict,
+                    Verdict::Invalid,
+                    "case {case}: the named calls {contradiction:?} are linearizable: {calls:?}"
+                );
+                decided += 1;
+            }
+            None => {}
+        }
+    }
+    decided
+}
+
+#[test]
+fn read_write_registers_agree_with_brute_force() {
+    let decided = agree(1, 6000, 8, false);
+    eprintln!("read/write: decided {decided} of 6000");
+    assert!(decided >= 5900, "decided only {decided} of 6000");
+}
+
+#[test]
+fn cas_registers_agree_with_brute_force() {
+    let decided = agree(2, 6000, 8, true);
+    eprintln!("cas: decided {decided} of 6000");
+    assert!(decided >= 5000, "decided only {decided} of 6000");
+}
+
+#[test]
+fn larger_cas_histories_agree_with_the_search() {
+    let decided = agree(3, 1500, 40, true);
+    eprintln!("cas, up to 40 calls: decided {decided} of 1500");
+    assert!(decided >= 1000, "decided only {decided} of 1500");
+}
+
+#[test]
+fn repeated_values_go_to_the_search() {
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    for _ in 0..500 {
+        let mut calls = history(&mut rng, 6, true);
+        // Make one written value repeat, or write the initial value.
+        let dup = if rng.random_bool(0.5) {
+            Value::Nil
+        } else {
+            Value::Int(1)
+        };
+        calls.push(SearchCall {
+            op: RegisterOp::Write(dup),
+            invoke: 100,
+            complete: Some(101),
+        });
+        let written = calls
+            .iter()
+            .filter(|c| matches!(&c.op, RegisterOp::Write(_) | RegisterOp::Cas(..)))
+            .count();
+        if written >= 2 {
+            assert!(decide(&Value::Nil, &calls).is_none(), "{calls:?}");
+        }
+    }
+}
