@@ -36,7 +36,7 @@ fn peak_rss_mib() -> f64 {
 fn opts(model: ModelName) -> CheckOptions {
     CheckOptions {
         model: Some(model),
-        shrink_time: Duration::ZERO,
+        shrink_steps: 0,
         ..CheckOptions::default()
     }
 }

@@ -174,6 +174,11 @@ pub enum FailedCas {
     Observe,
 }
 
+/// Default shrink budgets: about a tenth of a second per key and a second in all on this project's
+/// machine (the search takes a few million steps a second).
+pub const DEFAULT_SHRINK_STEPS: u64 = 300_000;
+pub const DEFAULT_SHRINK_TOTAL_STEPS: u64 = 3_000_000;
+
 #[derive(Clone, Debug)]
 pub struct CheckOptions {
     pub model: Option<ModelName>,
@@ -182,8 +187,12 @@ pub struct CheckOptions {
     pub independent: Independent,
     /// Per key.
     pub budget: Budget,
-    /// Per invalid key, for shrinking its counterexample.
-    pub shrink_time: Duration,
+    /// Search steps for shrinking one invalid key's counterexample (0: do not shrink). Steps, not
+    /// seconds: the counterexample is the same however busy the machine is.
+    pub shrink_steps: u64,
+    /// Search steps for shrinking all invalid keys together; each key gets an equal share, up to
+    /// `shrink_steps`.
+    pub shrink_total_steps: u64,
     /// Threads for keys; 0 = all cores.
     pub threads: usize,
 }
@@ -196,7 +205,8 @@ impl Default for CheckOptions {
             model_options: ModelOptions::default(),
             independent: Independent::Auto,
             budget: Budget::default(),
-            shrink_time: Duration::from_secs(2),
+            shrink_steps: DEFAULT_SHRINK_STEPS,
+            shrink_total_steps: DEFAULT_SHRINK_TOTAL_STEPS,
             threads: 0,
         }
     }
@@ -501,6 +511,9 @@ fn split_independent(calls: &mut [Call], mode: Independent, model: ModelName) {
 /// One key's calls as reported, and as the search sees them.
 type KeyWork<'c, O> = (Value, Vec<&'c Call>, Vec<SearchCall<O>>);
 
+/// A key's verdict, and what an invalid one rests on.
+type Judged<M> = (KeyReport, Option<Found<M>>);
+
 pub(crate) fn check_keys<M: Model>(
     model: &M,
     calls: &[Call],
@@ -540,18 +553,44 @@ pub(crate) fn check_keys<M: Model>(
     }
     // Biggest keys first, so one slow key does not start last.
     work.sort_by_key(|w| std::cmp::Reverse(w.2.len()));
+    // First every verdict, then the explanations, with the shrink budget shared out evenly
+    // among the invalid keys: the same shares on every run.
+    let sequential = opts.threads == 1;
     let run = || {
-        work.par_iter()
-            .map(|(key, kept, ops)| check_key(model, key, kept, ops, opts))
-            .collect::<Vec<_>>()
+        let judge_one = |(key, _, ops): &KeyWork<M::Op>| judge(model, key, ops, opts);
+        let judged: Vec<Judged<M>> = if sequential {
+            work.iter().map(judge_one).collect()
+        } else {
+            work.par_iter().map(judge_one).collect()
+        };
+        let invalid = judged.iter().filter(|j| j.1.is_some()).count() as u64;
+        let share = opts
+            .shrink_steps
+            .min(opts.shrink_total_steps / invalid.max(1));
+        let explain_one = |((mut report, found), (_, kept, ops)): (Judged<M>, &KeyWork<M::Op>)| {
+            if let Some(found) = found {
+                let started = Instant::now();
+                report.explanation = Some(explain(model, kept, ops, found, share));
+                report.elapsed_s += started.elapsed().as_secs_f64();
+            }
+            report
+        };
+        if sequential {
+            judged
+                .into_iter()
+                .zip(work.iter())
+                .map(explain_one)
+                .collect()
+        } else {
+            judged
+                .into_par_iter()
+                .zip(work.par_iter())
+                .map(explain_one)
+                .collect::<Vec<_>>()
+        }
     };
-    let mut reports = if opts.threads == 0 {
+    let mut reports = if opts.threads <= 1 {
         run()
-    } else if opts.threads == 1 {
-        // No pool of one thread: the calling thread does the work.
-        work.iter()
-            .map(|(key, kept, ops)| check_key(model, key, kept, ops, opts))
-            .collect()
     } else {
         rayon::ThreadPoolBuilder::new()
             .num_threads(opts.threads)
@@ -574,16 +613,75 @@ fn search_call<O>(c: &Call, op: O) -> SearchCall<O> {
     }
 }
 
-fn check_key<M: Model>(
+/// What an invalid key's verdict rests on, for its explanation.
+enum Found<M: Model> {
+    Search(search::Outcome<M::State>),
+    Unique {
+        contradiction: crate::unique::Contradiction,
+        core: Vec<usize>,
+        values: BTreeMap<usize, Value>,
+        prefix: Vec<usize>,
+        state: Value,
+    },
+}
+
+/// A key's verdict, without its explanation; what an invalid one rests on.
+fn judge<M: Model>(
     model: &M,
     key: &Value,
-    kept: &[&Call],
     ops: &[SearchCall<M::Op>],
     opts: &CheckOptions,
-) -> KeyReport {
+) -> Judged<M> {
     let started = Instant::now();
-    if let Some(report) = decide_key(model, key, kept, ops, opts, started) {
-        return report;
+    let report = |verdict, reason, method, configurations, memory_bytes| KeyReport {
+        key: key.clone(),
+        verdict,
+        reason,
+        calls: ops.len(),
+        configurations,
+        memory_bytes,
+        elapsed_s: started.elapsed().as_secs_f64(),
+        explanation: None,
+        anomalies: Vec::new(),
+        method,
+    };
+    match model.decide(ops) {
+        Some(Decision::Valid { .. }) => {
+            return (
+                report(VerdictName::Valid, None, Method::UniqueValues, 0, 0),
+                None,
+            )
+        }
+        Some(Decision::Invalid {
+            contradiction,
+            core,
+            values,
+            prefix,
+            state,
+        }) => {
+            // Confirmed by the search on the few calls the contradiction stands on.
+            let core_ops: Vec<_> = core.iter().map(|&i| ops[i].clone()).collect();
+            let confirm = Budget {
+                time: Duration::from_secs(1),
+                memory: 64 << 20,
+                steps: 10_000_000,
+            };
+            if search::check(model, &core_ops, confirm).verdict == Verdict::Invalid {
+                let found = Found::Unique {
+                    contradiction,
+                    core,
+                    values,
+                    prefix,
+                    state,
+                };
+                return (
+                    report(VerdictName::Invalid, None, Method::UniqueValues, 0, 0),
+                    Some(found),
+                );
+            }
+            debug_assert!(false, "unconfirmed contradiction {contradiction:?}");
+        }
+        None => {}
     }
     let out = search::check(model, ops, opts.budget);
     let (verdict, reason) = match &out.verdict {
@@ -591,70 +689,117 @@ fn check_key<M: Model>(
         Verdict::Invalid => (VerdictName::Invalid, None),
         Verdict::Unknown(why) => (VerdictName::Unknown, Some(why.clone())),
     };
-    let explanation = (out.verdict == Verdict::Invalid).then(|| {
-        let stuck = out.stuck.unwrap_or(0);
-        let tail_from = out.order.len().saturating_sub(20);
-        let state = model.show_state(&out.state);
-        let shrunk = (!opts.shrink_time.is_zero())
-            .then(|| shrink(model, kept, ops, stuck, out.elapsed, opts, None));
-        // One call is named everywhere: the first that cannot fit when shrinking proved it, else
-        // the call the search could not place.
-        let first = shrunk.as_ref().and_then(|s| s.first.clone());
-        let culprit = first.clone().unwrap_or_else(|| kept[stuck].clone());
-        let prefix_stuck = (culprit != *kept[stuck]).then(|| kept[stuck].clone());
-        let mut summary = match &first {
-            Some(f) => format!(
-                "{}. The longest linearizable prefix the search found has {} calls and leaves the \
-                 state {}",
-                first_words(f),
-                out.order.len(),
-                state,
-            ),
-            None => format!(
-                "no linearization exists. The longest linearizable prefix the search found has {} \
-                 calls and leaves the state {}, after which {}, which returned {}, cannot be placed{}",
-                out.order.len(),
-                state,
-                describe_call(&culprit),
-                describe_result(&culprit),
-                if shrunk.is_some() { UNPROVEN } else { "" }
-            ),
-        };
-        if let (Some(_), Some(p)) = (&first, &prefix_stuck) {
-            summary.push_str(&format!(
-                ", after which {} cannot be placed",
-                describe_call(p)
-            ));
-        }
-        Explanation {
-            summary,
-            stuck: culprit,
-            prefix_length: out.order.len(),
-            prefix_tail: out.order[tail_from..]
-                .iter()
-                .map(|&i| kept[i].clone())
-                .collect(),
-            state,
-            prefix_stuck,
-            shrunk,
-        }
-    });
-    KeyReport {
-        key: key.clone(),
+    let r = report(
         verdict,
         reason,
-        calls: ops.len(),
-        configurations: out.configurations,
-        memory_bytes: out.memory,
-        elapsed_s: started.elapsed().as_secs_f64(),
-        explanation,
-        anomalies: Vec::new(),
-        method: Method::Search,
+        Method::Search,
+        out.configurations,
+        out.memory,
+    );
+    (
+        r,
+        (out.verdict == Verdict::Invalid).then_some(Found::Search(out)),
+    )
+}
+
+/// Explain an invalid key, shrinking its counterexample within `steps` search steps.
+fn explain<M: Model>(
+    model: &M,
+    kept: &[&Call],
+    ops: &[SearchCall<M::Op>],
+    found: Found<M>,
+    steps: u64,
+) -> Explanation {
+    match found {
+        Found::Search(out) => {
+            let stuck = out.stuck.unwrap_or(0);
+            let tail_from = out.order.len().saturating_sub(20);
+            let state = model.show_state(&out.state);
+            let shrunk =
+                (steps > 0).then(|| shrink(model, kept, ops, stuck, out.steps, steps, None));
+            // One call is named everywhere: the first that cannot fit when shrinking proved it,
+            // else the call the search could not place.
+            let first = shrunk.as_ref().and_then(|s| s.first.clone());
+            let culprit = first.clone().unwrap_or_else(|| kept[stuck].clone());
+            let prefix_stuck = (culprit != *kept[stuck]).then(|| kept[stuck].clone());
+            let mut summary = match &first {
+                Some(f) => format!(
+                    "{}. The longest linearizable prefix the search found has {} calls and leaves \
+                     the state {}",
+                    first_words(f),
+                    out.order.len(),
+                    state,
+                ),
+                None => format!(
+                    "no linearization exists. The longest linearizable prefix the search found has \
+                     {} calls and leaves the state {}, after which {}, which returned {}, cannot be \
+                     placed{}",
+                    out.order.len(),
+                    state,
+                    describe_call(&culprit),
+                    describe_result(&culprit),
+                    if shrunk.is_some() { UNPROVEN } else { "" }
+                ),
+            };
+            if let (Some(_), Some(p)) = (&first, &prefix_stuck) {
+                summary.push_str(&format!(
+                    ", after which {} cannot be placed",
+                    describe_call(p)
+                ));
+            }
+            Explanation {
+                summary,
+                stuck: culprit,
+                prefix_length: out.order.len(),
+                prefix_tail: out.order[tail_from..]
+                    .iter()
+                    .map(|&i| kept[i].clone())
+                    .collect(),
+                state,
+                prefix_stuck,
+                shrunk,
+            }
+        }
+        Found::Unique {
+            contradiction,
+            core,
+            values,
+            prefix,
+            state,
+        } => {
+            let words = contradiction.render(&|i| describe_call(kept[i]), &|i| {
+                values.get(&i).map_or_else(|| "?".into(), |v| v.to_string())
+            });
+            let stuck = contradiction.stuck();
+            let shrunk =
+                (steps > 0).then(|| shrink(model, kept, ops, stuck, 0, steps, Some(&core)));
+            let first = shrunk.as_ref().and_then(|s| s.first.clone());
+            let summary = match &first {
+                Some(f) => format!("{}. {words}", first_words(f)),
+                None => format!(
+                    "no linearization exists: {words}{}",
+                    if shrunk.is_some() { UNPROVEN } else { "" }
+                ),
+            };
+            let tail_from = prefix.len().saturating_sub(20);
+            Explanation {
+                summary,
+                stuck: first.unwrap_or_else(|| kept[stuck].clone()),
+                prefix_length: prefix.len(),
+                prefix_tail: prefix[tail_from..]
+                    .iter()
+                    .map(|&i| kept[i].clone())
+                    .collect(),
+                state,
+                prefix_stuck: None,
+                shrunk,
+            }
+        }
     }
 }
 
 const UNPROVEN: &str = "; shrinking ran out of budget before proving which call is the first that \
-                        cannot fit (raise --shrink-time)";
+                        cannot fit (raise --shrink-steps)";
 
 /// The words for a call proven to be the first whose result no linearization allows.
 fn first_words(f: &Call) -> String {
@@ -664,89 +809,6 @@ fn first_words(f: &Call) -> String {
         describe_call(f),
         describe_result(f),
     )
-}
-
-/// The key decided by the model's own faster procedure, when it has one that fits; `None` leaves
-/// it to the search. An invalid answer is confirmed first by the search on the few calls the
-/// contradiction stands on.
-fn decide_key<M: Model>(
-    model: &M,
-    key: &Value,
-    kept: &[&Call],
-    ops: &[SearchCall<M::Op>],
-    opts: &CheckOptions,
-    started: Instant,
-) -> Option<KeyReport> {
-    let report = |verdict, explanation| KeyReport {
-        key: key.clone(),
-        verdict,
-        reason: None,
-        calls: ops.len(),
-        configurations: 0,
-        memory_bytes: 0,
-        elapsed_s: started.elapsed().as_secs_f64(),
-        explanation,
-        anomalies: Vec::new(),
-        method: Method::UniqueValues,
-    };
-    let (contradiction, core, values, prefix, state) = match model.decide(ops)? {
-        Decision::Valid { .. } => return Some(report(VerdictName::Valid, None)),
-        Decision::Invalid {
-            contradiction,
-            core,
-            values,
-            prefix,
-            state,
-        } => (contradiction, core, values, prefix, state),
-    };
-    let core_ops: Vec<_> = core.iter().map(|&i| ops[i].clone()).collect();
-    let confirm = Budget {
-        time: Duration::from_secs(1),
-        memory: 64 << 20,
-    };
-    if search::check(model, &core_ops, confirm).verdict != Verdict::Invalid {
-        debug_assert!(false, "unconfirmed contradiction {contradiction:?}");
-        return None;
-    }
-    let words = contradiction.render(&|i| describe_call(kept[i]), &|i| {
-        values.get(&i).map_or_else(|| "?".into(), |v| v.to_string())
-    });
-    let stuck = contradiction.stuck();
-    let shrunk = (!opts.shrink_time.is_zero()).then(|| {
-        shrink(
-            model,
-            kept,
-            ops,
-            stuck,
-            started.elapsed(),
-            opts,
-            Some(&core),
-        )
-    });
-    let first = shrunk.as_ref().and_then(|s| s.first.clone());
-    let summary = match &first {
-        Some(f) => format!("{}. {words}", first_words(f)),
-        None => format!(
-            "no linearization exists: {words}{}",
-            if shrunk.is_some() { UNPROVEN } else { "" }
-        ),
-    };
-    let tail_from = prefix.len().saturating_sub(20);
-    Some(report(
-        VerdictName::Invalid,
-        Some(Explanation {
-            summary,
-            stuck: first.unwrap_or_else(|| kept[stuck].clone()),
-            prefix_length: prefix.len(),
-            prefix_tail: prefix[tail_from..]
-                .iter()
-                .map(|&i| kept[i].clone())
-                .collect(),
-            state,
-            prefix_stuck: None,
-            shrunk,
-        }),
-    ))
 }
 
 /// A call as a person reads it: `cas [1 2] by process 3 (line 7)`.
@@ -799,19 +861,16 @@ fn shrink<M: Model>(
     kept: &[&Call],
     ops: &[SearchCall<M::Op>],
     stuck: usize,
-    search_time: Duration,
-    opts: &CheckOptions,
+    search_steps: u64,
+    steps: u64,
     core: Option<&[usize]>,
 ) -> Shrunk {
-    let deadline = Instant::now() + opts.shrink_time;
+    let left = std::cell::Cell::new(steps);
     // Relaxed calls can make a check harder than the original; a check that runs out of budget
     // counts as "not shown invalid", so the call stays.
-    let per_check = Budget {
-        time: (search_time * 5)
-            .max(Duration::from_millis(20))
-            .min(opts.shrink_time),
-        memory: opts.budget.memory.min(256 << 20),
-    };
+    // Relaxed calls can make a probe far harder than the original search: each gets a few times
+    // the original's steps, so one hard probe cannot spend the whole budget.
+    let per_probe = search_steps.saturating_mul(4).max(5_000);
     let relax_target = |i: usize| {
         if model.is_read_only(&ops[i].op) {
             Fate::Dropped
@@ -834,16 +893,30 @@ fn shrink<M: Model>(
             })
             .collect()
     };
-    // A probe's verdict; out of time it is unknown, which proves nothing either way.
+    // A probe's verdict; out of budget it is unknown, which proves nothing either way. A decision
+    // by the model's own procedure costs a step per call.
     let probe = |fates: &[Fate]| -> Verdict {
-        if Instant::now() >= deadline {
+        if left.get() == 0 {
             return Verdict::Unknown("shrink budget spent".into());
         }
         let calls = build(fates);
-        match model.decide(&calls) {
+        let decided = model.decide(&calls);
+        if decided.is_some() {
+            left.set(left.get().saturating_sub(calls.len() as u64));
+        }
+        match decided {
             Some(Decision::Valid { .. }) => Verdict::Valid,
             Some(Decision::Invalid { .. }) => Verdict::Invalid,
-            None => search::check(model, &calls, per_check).verdict,
+            None => {
+                let budget = Budget {
+                    time: Duration::MAX,
+                    memory: 256 << 20,
+                    steps: per_probe.min(left.get()),
+                };
+                let out = search::check(model, &calls, budget);
+                left.set(left.get().saturating_sub(out.steps));
+                out.verdict
+            }
         }
     };
     let invalid = |fates: &[Fate]| -> bool { probe(fates) == Verdict::Invalid };
@@ -925,7 +998,7 @@ fn shrink<M: Model>(
                 .collect();
             let mut changed = false;
             for group in candidates.chunks(chunk) {
-                if Instant::now() >= deadline {
+                if left.get() == 0 {
                     minimal = false;
                     break;
                 }

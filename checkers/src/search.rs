@@ -37,6 +37,9 @@ pub struct Budget {
     pub time: Duration,
     /// Bytes held by the cache and the interned states.
     pub memory: usize,
+    /// Search steps (calls tried, backtracks): a measure of work that does not depend on how
+    /// busy the machine is, so a verdict bounded by it is the same on every run.
+    pub steps: u64,
 }
 
 impl Default for Budget {
@@ -44,6 +47,7 @@ impl Default for Budget {
         Budget {
             time: Duration::from_secs(60),
             memory: 1 << 30,
+            steps: u64::MAX,
         }
     }
 }
@@ -62,6 +66,8 @@ pub struct Outcome<S> {
     pub verdict: Verdict,
     /// Configurations explored (cache entries made).
     pub configurations: u64,
+    /// Steps taken (see `Budget::steps`).
+    pub steps: u64,
     /// Peak bytes of cache and states.
     pub memory: usize,
     pub elapsed: Duration,
@@ -433,6 +439,9 @@ impl<'a, M: Model> Search<'a, M> {
         let mut steps = 0u64;
         let verdict = 'search: loop {
             steps += 1;
+            if steps > self.budget.steps {
+                break Verdict::Unknown(format!("step budget of {} spent", self.budget.steps));
+            }
             if steps.is_multiple_of(4096) {
                 if let Some(why) = self.out_of_budget() {
                     break Verdict::Unknown(why);
@@ -514,6 +523,7 @@ impl<'a, M: Model> Search<'a, M> {
         Outcome {
             verdict,
             configurations: self.cache.len() as u64,
+            steps,
             memory: self.memory,
             elapsed: self.started.elapsed(),
             order,
@@ -635,6 +645,7 @@ mod tests {
             Budget {
                 time: Duration::from_millis(50),
                 memory: 1 << 30,
+                steps: u64::MAX,
             },
         );
         assert!(

@@ -31,8 +31,9 @@ pub fn check_options() -> CheckOptions {
         budget: Budget {
             time: Duration::from_secs(5),
             memory: 64 << 20,
+            ..Budget::default()
         },
-        shrink_time: Duration::ZERO,
+        shrink_steps: 0,
         threads: 1,
         ..CheckOptions::default()
     }

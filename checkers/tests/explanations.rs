@@ -4,7 +4,6 @@
 use ferret_checkers::format::read_jsonl;
 use ferret_checkers::{check, CheckOptions, VerdictName};
 use std::path::Path;
-use std::time::Duration;
 
 fn stale_read() -> ferret_checkers::History {
     let text = r#"{"process":0,"type":"invoke","f":"write","key":"k","value":1}
@@ -38,7 +37,7 @@ fn a_proven_first_call_is_named_as_such() {
 #[test]
 fn without_the_budget_to_prove_it_no_first_call_is_claimed() {
     let opts = CheckOptions {
-        shrink_time: Duration::from_nanos(1),
+        shrink_steps: 1,
         ..CheckOptions::default()
     };
     let r = check(&stale_read(), &opts).unwrap();
@@ -52,5 +51,31 @@ fn without_the_budget_to_prove_it_no_first_call_is_claimed() {
         "{}",
         e.summary
     );
-    assert!(e.summary.contains("raise --shrink-time"), "{}", e.summary);
+    assert!(e.summary.contains("raise --shrink-steps"), "{}", e.summary);
+}
+
+/// Shrinking is bounded by search steps, not seconds: the same counterexample on every run, on
+/// any number of threads, however busy the machine.
+#[test]
+fn shrinking_gives_the_same_counterexample_every_time() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/porcupine/jepsen");
+    // etcd_099 spends its whole shrink budget; etcd_001 shrinks to a minimal core.
+    for log in ["etcd_099.log", "etcd_001.log"] {
+        let (h, _) = ferret_checkers::read_file(&data.join(log), None).expect("shared data");
+        let explained = |threads: usize| {
+            let opts = CheckOptions {
+                model: Some(ferret_checkers::ModelName::CasRegister),
+                failed_cas: ferret_checkers::FailedCas::Observe,
+                threads,
+                ..CheckOptions::default()
+            };
+            let r = check(&h, &opts).unwrap();
+            assert_eq!(r.verdict, VerdictName::Invalid, "{log}");
+            serde_json::to_string(&r.keys[0].explanation).unwrap()
+        };
+        let first = explained(1);
+        for threads in [1, 2, 0] {
+            assert_eq!(explained(threads), first, "{log} with {threads} threads");
+        }
+    }
 }

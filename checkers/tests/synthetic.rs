@@ -8,7 +8,7 @@ use std::path::Path;
 fn opts() -> CheckOptions {
     CheckOptions {
         model: Some(ModelName::CasRegister),
-        shrink_time: std::time::Duration::from_millis(200),
+        shrink_steps: 100_000,
         ..CheckOptions::default()
     }
 }

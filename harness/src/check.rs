@@ -10,7 +10,6 @@ use ferret_checkers::{
     Independent, ModelName, ModelOptions, Report, VerdictName,
 };
 use std::path::PathBuf;
-use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum FormatArg {
@@ -83,9 +82,15 @@ pub struct CheckArgs {
     /// MiB of cache the search may use for one key before that key is "unknown".
     #[arg(long, value_name = "MIB", default_value_t = 2048)]
     memory_limit: usize,
-    /// Seconds spent shrinking each invalid key's counterexample (0: do not shrink).
-    #[arg(long, value_name = "S", default_value_t = 2.0)]
-    shrink_time: f64,
+    /// Search steps spent shrinking each invalid key's counterexample (0: do not shrink). Steps,
+    /// not seconds, so the counterexample is the same on a busy machine; the search takes a few
+    /// million a second.
+    #[arg(long, value_name = "N", default_value_t = ferret_checkers::checker::DEFAULT_SHRINK_STEPS)]
+    shrink_steps: u64,
+    /// Search steps spent shrinking all invalid keys together; each gets an equal share, up to
+    /// --shrink-steps.
+    #[arg(long, value_name = "N", default_value_t = ferret_checkers::checker::DEFAULT_SHRINK_TOTAL_STEPS)]
+    shrink_total_steps: u64,
     /// Initial value of registers, as EDN: nil (the default), 0, "x".
     #[arg(long, value_name = "VALUE", default_value = "nil")]
     initial: String,
@@ -127,11 +132,6 @@ pub fn run(args: CheckArgs) -> Result<u8> {
         },
     };
     let time_limit = seconds(args.time_limit, "--time-limit", bounds::CHECK_TIME)?;
-    let shrink_time = if args.shrink_time == 0.0 {
-        Duration::ZERO
-    } else {
-        seconds(args.shrink_time, "--shrink-time", bounds::CHECK_TIME)?
-    };
     let initial = parse_value(&args.initial).map_err(|e| anyhow::anyhow!("--initial: {e}"))?;
     let failed_cas = match (args.failed_cas, format) {
         (FailedCasArg::Observe, _) | (FailedCasArg::Auto, Format::PorcupineEtcd) => {
@@ -154,8 +154,10 @@ pub fn run(args: CheckArgs) -> Result<u8> {
         budget: Budget {
             time: time_limit,
             memory: args.memory_limit.saturating_mul(1 << 20),
+            ..Budget::default()
         },
-        shrink_time,
+        shrink_steps: args.shrink_steps,
+        shrink_total_steps: args.shrink_total_steps,
         threads: args.threads,
     };
     let report = check(&history, &opts).map_err(|e| match e {
