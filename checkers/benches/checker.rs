@@ -5,8 +5,11 @@
 //! figures to read, never assertions.
 
 use ferret_checkers::checker::describe_call;
-use ferret_checkers::synth::{register_history, with_stale_read, SynthOptions};
-use ferret_checkers::{check, read_file, CheckOptions, JsonlWriter, ModelName, VerdictName};
+use ferret_checkers::synth::{register_events, register_history, with_stale_read, SynthOptions};
+use ferret_checkers::{
+    check, check_calls, read_calls, read_file, CheckOptions, JsonlWriter, ModelName, Report,
+    VerdictName,
+};
 use std::io::BufWriter;
 use std::path::PathBuf;
 use std::process::Command;
@@ -103,6 +106,50 @@ fn write_jsonl(path: &std::path::Path, h: &ferret_checkers::History) {
     std::fs::rename(&tmp, path).unwrap();
 }
 
+/// Many keys, streamed to disk as generated: (name, calls, keys, fraction of stale reads).
+const MANY_KEYS: [(&str, usize, usize, f64); 2] = [
+    ("many-keys-1m-invalid", 1_000_000, 1000, 0.0004),
+    ("many-keys-10m", 10_000_000, 10_000, 0.0),
+];
+
+fn many_keys_file(name: &str, calls: usize, keys: usize, stale: f64) -> PathBuf {
+    let path = scratch().join(format!("{name}.jsonl"));
+    if !path.exists() {
+        let tmp = path.with_extension("tmp");
+        let mut w = JsonlWriter::new(BufWriter::new(std::fs::File::create(&tmp).unwrap()));
+        register_events(
+            &SynthOptions {
+                calls,
+                keys,
+                processes: 50,
+                unknown: 0.03,
+                stale_reads: stale,
+                seed: 42,
+            },
+            |e| w.write(&e).unwrap(),
+        );
+        drop(w);
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    path
+}
+
+/// Read and check a file the way `ferret check` does: straight into calls.
+fn check_path(path: &std::path::Path, opts: &CheckOptions) -> (Report, Duration) {
+    let t = Instant::now();
+    let file = read_calls(path, None).unwrap();
+    let read = t.elapsed();
+    let r = check_calls(
+        file.calls,
+        file.warnings,
+        file.nemesis,
+        opts,
+        Instant::now(),
+    )
+    .unwrap();
+    (r, read)
+}
+
 /// Run one case in this process and print its result line.
 fn run_case(name: &str) {
     let porcupine = data_dir().join("porcupine");
@@ -156,6 +203,98 @@ fn run_case(name: &str) {
                 per_key.join(" "),
                 peak_rss_mib()
             );
+        }
+        "etcd-default" => {
+            // What a user runs on each log: the default options, shrinking included.
+            let mut logs: Vec<PathBuf> = std::fs::read_dir(porcupine.join("jepsen"))
+                .expect("shared/data/porcupine/jepsen")
+                .map(|e| e.unwrap().path())
+                .collect();
+            logs.sort();
+            let opts = CheckOptions {
+                model: Some(ModelName::CasRegister),
+                failed_cas: ferret_checkers::FailedCas::Observe,
+                ..CheckOptions::default()
+            };
+            let mut rounds = Vec::new();
+            let mut slowest = (Duration::ZERO, String::new());
+            for _ in 0..5 {
+                let t = Instant::now();
+                for log in &logs {
+                    let t1 = Instant::now();
+                    let (r, _) = check_path(log, &opts);
+                    assert_ne!(r.verdict, VerdictName::Unknown);
+                    let d = t1.elapsed();
+                    if d > slowest.0 {
+                        slowest = (d, log.file_name().unwrap().to_string_lossy().into());
+                    }
+                }
+                rounds.push(t.elapsed());
+            }
+            rounds.sort();
+            println!(
+                "etcd-default\t{} logs, read + check + explain and shrink (defaults), median of 5 rounds {:.4} s; slowest single log {} {:.4} s\t{:.0}",
+                logs.len(),
+                rounds[rounds.len() / 2].as_secs_f64(),
+                slowest.1,
+                slowest.0.as_secs_f64(),
+                peak_rss_mib()
+            );
+        }
+        kv if kv.starts_with("default-kv/") => {
+            let name = kv.trim_start_matches("default-");
+            let t = Instant::now();
+            let opts = CheckOptions {
+                model: Some(ModelName::StringKv),
+                ..CheckOptions::default()
+            };
+            let (r, _) = check_path(&porcupine.join(format!("{name}.txt")), &opts);
+            println!(
+                "{kv}\t{} in {:.4} s with the defaults (shrinking on)\t{:.0}",
+                r.verdict.as_str(),
+                t.elapsed().as_secs_f64(),
+                peak_rss_mib()
+            );
+        }
+        many if many.starts_with("many-keys") => {
+            let &(_, calls, keys, stale) =
+                MANY_KEYS.iter().find(|s| s.0 == many).expect("case name");
+            let path = many_keys_file(many, calls, keys, stale);
+            for shrink in [true, false] {
+                if !shrink && stale == 0.0 {
+                    continue;
+                }
+                let t = Instant::now();
+                let opts = CheckOptions {
+                    model: Some(ModelName::CasRegister),
+                    shrink_steps: if shrink {
+                        CheckOptions::default().shrink_steps
+                    } else {
+                        0
+                    },
+                    ..CheckOptions::default()
+                };
+                let (r, read) = check_path(&path, &opts);
+                let total = t.elapsed();
+                let count = |v| r.keys.iter().filter(|k| k.verdict == v).count();
+                let unique = r
+                    .keys
+                    .iter()
+                    .filter(|k| k.method == ferret_checkers::Method::UniqueValues)
+                    .count();
+                println!(
+                    "{many}{}\t{} calls, {keys} keys, 50 processes, 3% unknown: {} ({} invalid keys, {} unknown; {unique} keys decided by unique-values) in {:.3} s (read {:.3} s, check {:.3} s)\t{:.0}",
+                    if shrink { "" } else { " (shrinking off)" },
+                    r.calls,
+                    r.verdict.as_str(),
+                    count(VerdictName::Invalid),
+                    count(VerdictName::Unknown),
+                    total.as_secs_f64(),
+                    read.as_secs_f64(),
+                    (total - read).as_secs_f64(),
+                    peak_rss_mib()
+                );
+            }
         }
         one if one.starts_with("one-key") => {
             let &(_, calls, stale) = ONE_KEY.iter().find(|s| s.0 == one).expect("case name");
@@ -228,14 +367,16 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let mut cases: Vec<String> = vec!["etcd".into()];
+    let mut cases: Vec<String> = vec!["etcd".into(), "etcd-default".into()];
     for kv in [
         "c01-ok", "c01-bad", "c10-ok", "c10-bad", "c50-ok", "c50-bad",
     ] {
         cases.push(format!("kv/{kv}"));
+        cases.push(format!("default-kv/{kv}"));
     }
     cases.extend(SYNTH.iter().map(|s| s.0.to_string()));
     cases.extend(ONE_KEY.iter().map(|s| s.0.to_string()));
+    cases.extend(MANY_KEYS.iter().map(|s| s.0.to_string()));
     let exe = std::env::current_exe().unwrap();
     println!("case\tresult\tpeak RSS MiB");
     for case in cases {
@@ -247,6 +388,9 @@ fn main() {
         }
         if let Some(&(name, calls, stale)) = ONE_KEY.iter().find(|s| s.0 == case) {
             one_key_file(name, calls, stale);
+        }
+        if let Some(&(name, calls, keys, stale)) = MANY_KEYS.iter().find(|s| s.0 == case) {
+            many_keys_file(name, calls, keys, stale);
         }
         let out = Command::new(&exe)
             .env("FERRET_BENCH_CASE", &case)

@@ -394,13 +394,25 @@ pub struct Shrunk {
 /// Check a history.
 pub fn check(history: &History, opts: &CheckOptions) -> Result<Report, CheckError> {
     let started = Instant::now();
-    let (mut calls, mut warnings) = pair(history).map_err(|e| CheckError::Input {
+    let (calls, mut warnings) = pair(history).map_err(|e| CheckError::Input {
         line: e.line,
         message: e.message,
     })?;
     warnings.extend(history.warnings.iter().cloned());
+    let nemesis = history.nemesis_events().count();
+    check_calls(calls, warnings, nemesis, opts, started)
+}
+
+/// Check calls already paired (`format::read_calls`); `nemesis` counts the history's nemesis
+/// events, for the message when there are no calls.
+pub fn check_calls(
+    mut calls: Vec<Call>,
+    warnings: Vec<Warning>,
+    nemesis: usize,
+    opts: &CheckOptions,
+    started: Instant,
+) -> Result<Report, CheckError> {
     if calls.is_empty() {
-        let nemesis = history.nemesis_events().count();
         return Err(CheckError::Empty(if nemesis == 0 {
             "the history has no operations: nothing to check".into()
         } else {

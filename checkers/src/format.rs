@@ -1,6 +1,6 @@
 //! Reading and writing histories: ferret's JSONL, Jepsen's EDN, Porcupine's etcd log.
 
-use crate::history::{Event, EventType, History, Location, Process, Warning};
+use crate::history::{Call, Event, EventType, History, Location, Pairer, Process, Warning};
 use crate::value::Value;
 use clojure_reader::edn::Edn;
 use serde::Deserialize;
@@ -93,6 +93,39 @@ impl Format {
 
 /// Read a whole history file in the given format (or detect it).
 pub fn read_file(path: &Path, format: Option<Format>) -> Result<(History, Format), ReadError> {
+    let mut b = EventBuilder::new(path);
+    let format = read_into(&mut b, format)?;
+    Ok((b.history, format))
+}
+
+/// A history read straight into calls, event by event: what checking a file needs, without
+/// holding every event as well.
+pub struct PairedFile {
+    pub calls: Vec<Call>,
+    pub warnings: Vec<Warning>,
+    /// Nemesis events the file had (not kept).
+    pub nemesis: usize,
+    pub format: Format,
+}
+
+/// Read a history file into calls (see `read_file` for the formats).
+pub fn read_calls(path: &Path, format: Option<Format>) -> Result<PairedFile, ReadError> {
+    let mut b = EventBuilder::pairing(path);
+    let format = read_into(&mut b, format)?;
+    let pairer = b.pairer.take().expect("a pairing builder");
+    let nemesis = pairer.nemesis;
+    let (calls, mut warnings) = pairer.finish();
+    warnings.extend(b.history.warnings);
+    Ok(PairedFile {
+        calls,
+        warnings,
+        nemesis,
+        format,
+    })
+}
+
+fn read_into(b: &mut EventBuilder, format: Option<Format>) -> Result<Format, ReadError> {
+    let path = b.path;
     let mut file =
         File::open(path).map_err(|e| ReadError::new(path, 0, 0, format!("cannot open: {e}")))?;
     let format = match format {
@@ -125,8 +158,8 @@ pub fn read_file(path: &Path, format: Option<Format>) -> Result<(History, Format
             file_format
         }
     };
-    let history = match format {
-        Format::Jsonl => read_jsonl(path, BufReader::new(file))?,
+    match format {
+        Format::Jsonl => jsonl_into(b, BufReader::new(file))?,
         Format::Edn | Format::PorcupineKv => {
             // Mapped, not read: the text is held once, by the page cache, while ops are built.
             // SAFETY: the map is read-only; a file changed under us can only give a parse error.
@@ -136,11 +169,11 @@ pub fn read_file(path: &Path, format: Option<Format>) -> Result<(History, Format
                 let (line, column) = line_col(&map[..e.valid_up_to()]);
                 ReadError::new(path, line, column, "not UTF-8 text")
             })?;
-            read_edn_str(path, text)?
+            edn_into(b, text)?
         }
-        Format::PorcupineEtcd => read_porcupine_etcd(path, BufReader::new(file))?,
+        Format::PorcupineEtcd => porcupine_etcd_into(b, BufReader::new(file))?,
     };
-    Ok((history, format))
+    Ok(format)
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -168,6 +201,10 @@ fn line_col(prefix: &[u8]) -> (u64, u64) {
 struct EventBuilder<'p> {
     path: &'p Path,
     history: History,
+    /// When set, events go straight into calls instead of `history.events`.
+    pairer: Option<Pairer>,
+    /// Events so far: the index of one that names none.
+    count: u64,
 }
 
 struct Fields {
@@ -187,6 +224,15 @@ impl<'p> EventBuilder<'p> {
         EventBuilder {
             path,
             history: History::default(),
+            pairer: None,
+            count: 0,
+        }
+    }
+
+    fn pairing(path: &'p Path) -> Self {
+        EventBuilder {
+            pairer: Some(Pairer::default()),
+            ..EventBuilder::new(path)
         }
     }
 
@@ -229,9 +275,10 @@ impl<'p> EventBuilder<'p> {
         };
         let index = match fields.index {
             Some(i) if i >= 0 => i as u64,
-            _ => self.history.events.len() as u64,
+            _ => self.count,
         };
-        self.history.events.push(Event {
+        self.count += 1;
+        let event = Event {
             index,
             time: fields.time,
             process,
@@ -242,8 +289,16 @@ impl<'p> EventBuilder<'p> {
             error: fields.error,
             node: fields.node,
             location: loc,
-        });
-        Ok(())
+        };
+        match self.pairer.as_mut() {
+            Some(p) => p
+                .push(event)
+                .map_err(|e| ReadError::new(self.path, e.line, 0, e.message)),
+            None => {
+                self.history.events.push(event);
+                Ok(())
+            }
+        }
     }
 
     fn warn(&mut self, line: u64, message: impl Into<String>) {
@@ -273,8 +328,14 @@ struct JsonEvent<'a> {
 }
 
 /// Read ferret's JSONL, one event per line, streaming.
-pub fn read_jsonl(path: &Path, mut reader: impl BufRead) -> Result<History, ReadError> {
+pub fn read_jsonl(path: &Path, reader: impl BufRead) -> Result<History, ReadError> {
     let mut b = EventBuilder::new(path);
+    jsonl_into(&mut b, reader)?;
+    Ok(b.history)
+}
+
+fn jsonl_into(b: &mut EventBuilder, mut reader: impl BufRead) -> Result<(), ReadError> {
+    let path = b.path;
     let mut line = String::new();
     let mut line_no = 0u64;
     loop {
@@ -335,7 +396,7 @@ pub fn read_jsonl(path: &Path, mut reader: impl BufRead) -> Result<History, Read
             },
         )?;
     }
-    Ok(b.history)
+    Ok(())
 }
 
 /// Appends events to a JSONL history, one flushed line each, so a crash loses nothing written.
@@ -448,6 +509,12 @@ impl<'t> Cursor<'t> {
 /// Read EDN ops from text: a top-level vector or list of maps, or maps one after another.
 pub fn read_edn_str(path: &Path, text: &str) -> Result<History, ReadError> {
     let mut b = EventBuilder::new(path);
+    edn_into(&mut b, text)?;
+    Ok(b.history)
+}
+
+fn edn_into(b: &mut EventBuilder, text: &str) -> Result<(), ReadError> {
+    let path = b.path;
     let mut cur = Cursor {
         text,
         pos: 0,
@@ -456,7 +523,7 @@ pub fn read_edn_str(path: &Path, text: &str) -> Result<History, ReadError> {
         op_in_comment: None,
     };
     let closer = match cur.skip_blank() {
-        None => return Ok(b.history),
+        None => return Ok(()),
         Some('[') => Some(']'),
         Some('(') => Some(')'),
         Some(_) => None,
@@ -556,7 +623,7 @@ pub fn read_edn_str(path: &Path, text: &str) -> Result<History, ReadError> {
             }
         }
     }
-    Ok(b.history)
+    Ok(())
 }
 
 /// How deep EDN may nest. The reader recurses once per level; deeper input is an error, never a
@@ -659,8 +726,14 @@ pub fn parse_value(text: &str) -> Result<Value, String> {
 /// Read a Jepsen text log as in Porcupine's etcd tests. Lines not from `jepsen.util` are other
 /// loggers' and are skipped; a `jepsen.util` line that is malformed is an error.
 pub fn read_porcupine_etcd(path: &Path, reader: impl BufRead) -> Result<History, ReadError> {
-    const MARK: &str = "jepsen.util - ";
     let mut b = EventBuilder::new(path);
+    porcupine_etcd_into(&mut b, reader)?;
+    Ok(b.history)
+}
+
+fn porcupine_etcd_into(b: &mut EventBuilder, reader: impl BufRead) -> Result<(), ReadError> {
+    const MARK: &str = "jepsen.util - ";
+    let path = b.path;
     for (i, line) in reader.lines().enumerate() {
         let line_no = i as u64 + 1;
         let line =
@@ -733,7 +806,7 @@ pub fn read_porcupine_etcd(path: &Path, reader: impl BufRead) -> Result<History,
             },
         )?;
     }
-    Ok(b.history)
+    Ok(())
 }
 
 /// The first whitespace-separated field of `s`, and what follows it.

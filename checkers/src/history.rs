@@ -199,18 +199,38 @@ pub struct PairError {
 /// end is an unknown outcome. A completion with no open invocation is an error: it would be a
 /// reply to an unknown request, and guessing would risk a wrong verdict.
 pub fn pair(history: &History) -> Result<(Vec<Call>, Vec<Warning>), PairError> {
-    let mut open: HashMap<&Process, usize> = HashMap::new();
-    let mut calls: Vec<Call> = Vec::new();
-    let mut warnings = Vec::new();
-    for (pos, e) in history.events.iter().enumerate() {
+    let mut pairer = Pairer::default();
+    for e in &history.events {
+        pairer.push(e.clone())?;
+    }
+    Ok(pairer.finish())
+}
+
+/// Pairs events into calls one at a time, so a reader can hand each event over and forget it:
+/// a history of ten million calls never has to be held as events too.
+#[derive(Default)]
+pub struct Pairer {
+    open: HashMap<Process, usize>,
+    calls: Vec<Call>,
+    warnings: Vec<Warning>,
+    /// Events seen so far (each event's position in the history).
+    pos: u64,
+    /// Nemesis events seen (they are not kept).
+    pub nemesis: usize,
+}
+
+impl Pairer {
+    pub fn push(&mut self, e: Event) -> Result<(), PairError> {
+        let pos = self.pos;
+        self.pos += 1;
         if e.process == Process::Nemesis {
-            continue;
+            self.nemesis += 1;
+            return Ok(());
         }
-        let pos = pos as u64;
         match e.kind {
             EventType::Invoke => {
-                if let Some(&prev) = open.get(&e.process) {
-                    let p = &calls[prev];
+                if let Some(&prev) = self.open.get(&e.process) {
+                    let p = &self.calls[prev];
                     return Err(PairError {
                         line: e.location.line,
                         message: format!(
@@ -219,14 +239,14 @@ pub fn pair(history: &History) -> Result<(Vec<Call>, Vec<Warning>), PairError> {
                         ),
                     });
                 }
-                open.insert(&e.process, calls.len());
-                calls.push(Call {
-                    process: e.process.clone(),
-                    f: e.f.clone(),
-                    key: e.key.clone(),
-                    node: e.node.clone(),
+                self.open.insert(e.process.clone(), self.calls.len());
+                self.calls.push(Call {
+                    process: e.process,
+                    f: e.f,
+                    key: e.key,
+                    node: e.node,
                     invoke_value: e.value.clone(),
-                    value: e.value.clone(),
+                    value: e.value,
                     outcome: Outcome::Info,
                     invoke_index: e.index,
                     complete_index: None,
@@ -238,7 +258,7 @@ pub fn pair(history: &History) -> Result<(Vec<Call>, Vec<Warning>), PairError> {
                 });
             }
             kind => {
-                let Some(i) = open.remove(&e.process) else {
+                let Some(i) = self.open.remove(&e.process) else {
                     return Err(PairError {
                         line: e.location.line,
                         message: format!(
@@ -249,9 +269,9 @@ pub fn pair(history: &History) -> Result<(Vec<Call>, Vec<Warning>), PairError> {
                         ),
                     });
                 };
-                let call = &mut calls[i];
+                let call = &mut self.calls[i];
                 if call.f != e.f {
-                    warnings.push(Warning {
+                    self.warnings.push(Warning {
                         line: e.location.line,
                         message: format!(
                             "completion names f {:?} but its invocation (line {}) was {:?}; using the invocation's",
@@ -269,10 +289,14 @@ pub fn pair(history: &History) -> Result<(Vec<Call>, Vec<Warning>), PairError> {
                 };
                 // An unknown outcome keeps the request's value: the reply carries no result.
                 if call.outcome != Outcome::Info {
-                    call.value = e.value.clone();
+                    call.value = e.value;
                 }
             }
         }
+        Ok(())
     }
-    Ok((calls, warnings))
+
+    pub fn finish(self) -> (Vec<Call>, Vec<Warning>) {
+        (self.calls, self.warnings)
+    }
 }

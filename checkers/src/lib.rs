@@ -17,9 +17,10 @@ pub mod value;
 pub mod watch;
 
 pub use checker::{
-    check, CheckError, CheckOptions, FailedCas, Independent, Method, ModelName, Report, VerdictName,
+    check, check_calls, CheckError, CheckOptions, FailedCas, Independent, Method, ModelName,
+    Report, VerdictName,
 };
-pub use format::{read_file, Format, JsonlWriter, ReadError};
+pub use format::{read_calls, read_file, Format, JsonlWriter, PairedFile, ReadError};
 pub use history::{Call, Event, EventType, History, Location, Outcome, Process};
 pub use model::{Model, ModelOptions};
 pub use search::{Budget, SearchCall, Verdict};

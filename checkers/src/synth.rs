@@ -58,6 +58,16 @@ struct Pending {
 
 /// Generate a cas-register history over `keys` keys.
 pub fn register_history(opts: &SynthOptions) -> History {
+    let mut events = Vec::with_capacity(opts.calls * 2);
+    register_events(opts, |e| events.push(e));
+    History {
+        events,
+        warnings: Vec::new(),
+    }
+}
+
+/// Generate the same history event by event, for histories too big to hold.
+pub fn register_events(opts: &SynthOptions, mut emit: impl FnMut(Event)) {
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let mut registers: Vec<(Value, Value)> = vec![(Value::Nil, Value::Nil); opts.keys.max(1)];
     let mut next_value = vec![0i64; opts.keys.max(1)];
@@ -65,14 +75,15 @@ pub fn register_history(opts: &SynthOptions) -> History {
     let mut slots: Vec<Option<Pending>> = vec![None; opts.processes.max(1)];
     let mut process_of_slot: Vec<i64> = (0..slots.len() as i64).collect();
     let mut next_process = slots.len() as i64;
-    let mut events = Vec::with_capacity(opts.calls * 2);
+    let mut emitted = 0u64;
     let mut invoked = 0usize;
     for slot in 0..slots.len() {
         heap.push(Reverse((rng.random_range(0..1000), Step::Invoke, slot)));
     }
-    let push = |events: &mut Vec<Event>, t: u64, p: &Pending, kind, value| {
-        events.push(Event {
-            index: events.len() as u64,
+    let mut push = |t: u64, p: &Pending, kind, value| {
+        emitted += 1;
+        emit(Event {
+            index: emitted - 1,
             time: Some(t as i64),
             process: Process::Client(p.process),
             kind,
@@ -112,7 +123,7 @@ pub fn register_history(opts: &SynthOptions) -> History {
                     result: None,
                     unknown: rng.random_bool(opts.unknown.clamp(0.0, 1.0)),
                 };
-                push(&mut events, t, &p, EventType::Invoke, value);
+                push(t, &p, EventType::Invoke, value);
                 slots[slot] = Some(p);
                 let effect = t + rng.random_range(1..50_000);
                 heap.push(Reverse((effect, Step::TakeEffect, slot)));
@@ -165,12 +176,12 @@ pub fn register_history(opts: &SynthOptions) -> History {
                 if p.unknown {
                     // Sometimes the reply never comes at all.
                     if rng.random_bool(0.5) {
-                        push(&mut events, t, &p, EventType::Info, p.value.clone());
+                        push(t, &p, EventType::Info, p.value.clone());
                     }
                     process_of_slot[slot] = next_process;
                     next_process += 1;
                 } else {
-                    push(&mut events, t, &p, kind, value);
+                    push(t, &p, kind, value);
                 }
                 heap.push(Reverse((
                     t + rng.random_range(0..2_000),
@@ -179,10 +190,6 @@ pub fn register_history(opts: &SynthOptions) -> History {
                 )));
             }
         }
-    }
-    History {
-        events,
-        warnings: Vec::new(),
     }
 }
 

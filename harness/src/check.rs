@@ -6,8 +6,8 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use ferret_checkers::checker::{describe_call, describe_result};
 use ferret_checkers::{
-    check, format::parse_value, read_file, Budget, CheckError, CheckOptions, FailedCas, Format,
-    Independent, ModelName, ModelOptions, Report, VerdictName,
+    check_calls, format::parse_value, read_calls, Budget, CheckError, CheckOptions, FailedCas,
+    Format, Independent, ModelName, ModelOptions, Report, VerdictName,
 };
 use std::path::PathBuf;
 
@@ -122,7 +122,10 @@ pub fn run(args: CheckArgs) -> Result<u8> {
         FormatArg::PorcupineEtcd => Some(Format::PorcupineEtcd),
         FormatArg::PorcupineKv => Some(Format::PorcupineKv),
     };
-    let (history, format) = read_file(&args.file, format)?;
+    // Read straight into calls: a file of millions of calls is never held as events too.
+    let started = std::time::Instant::now();
+    let file = read_calls(&args.file, format)?;
+    let format = file.format;
     let model = match &args.model {
         Some(name) => Some(name.parse::<ModelName>().map_err(anyhow::Error::msg)?),
         None => match format {
@@ -160,12 +163,14 @@ pub fn run(args: CheckArgs) -> Result<u8> {
         shrink_total_steps: args.shrink_total_steps,
         threads: args.threads,
     };
-    let report = check(&history, &opts).map_err(|e| match e {
-        CheckError::Input { line, message } => {
-            anyhow::anyhow!("{}:{line}: {message}", args.file.display())
-        }
-        other => anyhow::anyhow!("{}: {other}", args.file.display()),
-    })?;
+    let report = check_calls(file.calls, file.warnings, file.nemesis, &opts, started).map_err(
+        |e| match e {
+            CheckError::Input { line, message } => {
+                anyhow::anyhow!("{}:{line}: {message}", args.file.display())
+            }
+            other => anyhow::anyhow!("{}: {other}", args.file.display()),
+        },
+    )?;
     print_summary(&args.file, format, &report, args.verbose);
     if let Some(out) = &args.json {
         let text = serde_json::to_string_pretty(&report)?;
