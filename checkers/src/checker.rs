@@ -174,10 +174,10 @@ pub enum FailedCas {
     Observe,
 }
 
-/// Default shrink budgets: about a tenth of a second per key and a second in all on this project's
+/// Default shrink budgets: a few hundredths of a second per key and a third of a second in all on this project's
 /// machine (the search takes a few million steps a second).
-pub const DEFAULT_SHRINK_STEPS: u64 = 300_000;
-pub const DEFAULT_SHRINK_TOTAL_STEPS: u64 = 3_000_000;
+pub const DEFAULT_SHRINK_STEPS: u64 = 100_000;
+pub const DEFAULT_SHRINK_TOTAL_STEPS: u64 = 1_000_000;
 
 #[derive(Clone, Debug)]
 pub struct CheckOptions {
@@ -582,7 +582,7 @@ pub(crate) fn check_keys<M: Model>(
         let explain_one = |((mut report, found), (_, kept, ops)): (Judged<M>, &KeyWork<M::Op>)| {
             if let Some(found) = found {
                 let started = Instant::now();
-                report.explanation = Some(explain(model, kept, ops, found, share));
+                report.explanation = Some(explain(model, kept, ops, found, share, !sequential));
                 report.elapsed_s += started.elapsed().as_secs_f64();
             }
             report
@@ -721,14 +721,27 @@ fn explain<M: Model>(
     ops: &[SearchCall<M::Op>],
     found: Found<M>,
     steps: u64,
+    parallel: bool,
 ) -> Explanation {
     match found {
         Found::Search(out) => {
             let stuck = out.stuck.unwrap_or(0);
             let tail_from = out.order.len().saturating_sub(20);
             let state = model.show_state(&out.state);
-            let shrunk =
-                (steps > 0).then(|| shrink(model, kept, ops, stuck, out.steps, steps, None));
+            let shrunk = (steps > 0).then(|| {
+                shrink(
+                    model,
+                    kept,
+                    ops,
+                    stuck,
+                    ShrinkBudget {
+                        steps,
+                        search_steps: out.steps,
+                        parallel,
+                    },
+                    None,
+                )
+            });
             // One call is named everywhere: the first that cannot fit when shrinking proved it,
             // else the call the search could not place.
             let first = shrunk.as_ref().and_then(|s| s.first.clone());
@@ -783,8 +796,20 @@ fn explain<M: Model>(
                 values.get(&i).map_or_else(|| "?".into(), |v| v.to_string())
             });
             let stuck = contradiction.stuck();
-            let shrunk =
-                (steps > 0).then(|| shrink(model, kept, ops, stuck, 0, steps, Some(&core)));
+            let shrunk = (steps > 0).then(|| {
+                shrink(
+                    model,
+                    kept,
+                    ops,
+                    stuck,
+                    ShrinkBudget {
+                        steps,
+                        search_steps: 0,
+                        parallel,
+                    },
+                    Some(&core),
+                )
+            });
             let first = shrunk.as_ref().and_then(|s| s.first.clone());
             let summary = match &first {
                 Some(f) => format!("{}. {words}", first_words(f)),
@@ -853,6 +878,24 @@ pub fn describe_result(c: &Call) -> String {
     }
 }
 
+/// What one key's shrinking may spend.
+#[derive(Clone, Copy)]
+struct ShrinkBudget {
+    /// Search steps in all.
+    steps: u64,
+    /// Steps the search took to find the key invalid: a probe gets a couple of times as many.
+    search_steps: u64,
+    /// Run probes ahead on other threads (same results, sooner).
+    parallel: bool,
+}
+
+/// A shrink probe's result before it is charged: decided by the model's own procedure at a
+/// fixed cost, or searched, with the steps the search took.
+enum Probe {
+    Decided(Verdict, u64),
+    Searched(Verdict, u64),
+}
+
 /// What shrinking did to each call.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Fate {
@@ -873,16 +916,25 @@ fn shrink<M: Model>(
     kept: &[&Call],
     ops: &[SearchCall<M::Op>],
     stuck: usize,
-    search_steps: u64,
-    steps: u64,
+    budget: ShrinkBudget,
     core: Option<&[usize]>,
 ) -> Shrunk {
+    let ShrinkBudget {
+        steps,
+        search_steps,
+        parallel,
+    } = budget;
     let left = std::cell::Cell::new(steps);
+    let width = if parallel {
+        rayon::current_num_threads().max(1)
+    } else {
+        1
+    };
     // Relaxed calls can make a check harder than the original; a check that runs out of budget
     // counts as "not shown invalid", so the call stays.
     // Relaxed calls can make a probe far harder than the original search: each gets a few times
     // the original's steps, so one hard probe cannot spend the whole budget.
-    let per_probe = search_steps.saturating_mul(4).max(5_000);
+    let per_probe = search_steps.saturating_mul(2).max(2_000);
     let relax_target = |i: usize| {
         if model.is_read_only(&ops[i].op) {
             Fate::Dropped
@@ -905,32 +957,50 @@ fn shrink<M: Model>(
             })
             .collect()
     };
-    // A probe's verdict; out of budget it is unknown, which proves nothing either way. A decision
-    // by the model's own procedure costs a step per call.
-    let probe = |fates: &[Fate]| -> Verdict {
-        if left.get() == 0 {
-            return Verdict::Unknown("shrink budget spent".into());
-        }
+    // A probe's verdict and the steps it took, searching at most `cap` steps. A decision by the
+    // model's own procedure costs a step per call.
+    let run_probe = |fates: &[Fate], cap: u64| -> Probe {
         let calls = build(fates);
-        let decided = model.decide(&calls);
-        if decided.is_some() {
-            left.set(left.get().saturating_sub(calls.len() as u64));
-        }
-        match decided {
-            Some(Decision::Valid { .. }) => Verdict::Valid,
-            Some(Decision::Invalid { .. }) => Verdict::Invalid,
+        match model.decide(&calls) {
+            Some(Decision::Valid { .. }) => Probe::Decided(Verdict::Valid, calls.len() as u64),
+            Some(Decision::Invalid { .. }) => Probe::Decided(Verdict::Invalid, calls.len() as u64),
             None => {
                 let budget = Budget {
                     time: Duration::MAX,
                     memory: 256 << 20,
-                    steps: per_probe.min(left.get()),
+                    steps: per_probe.min(cap),
                 };
                 let out = search::check(model, &calls, budget);
-                left.set(left.get().saturating_sub(out.steps));
-                out.verdict
+                Probe::Searched(out.verdict, out.steps)
             }
         }
     };
+    // Charge a probe as if probes ran one after another, each given what was left: so probes run
+    // ahead in parallel give the very verdicts, and spend the very steps, of a sequential run.
+    // Out of budget a probe is unknown, which proves nothing either way.
+    let account = |probe: Probe| -> Verdict {
+        let l = left.get();
+        if l == 0 {
+            return Verdict::Unknown("shrink budget spent".into());
+        }
+        match probe {
+            Probe::Decided(v, cost) => {
+                left.set(l.saturating_sub(cost));
+                v
+            }
+            Probe::Searched(v, steps) => {
+                let cap = per_probe.min(l);
+                if steps > cap {
+                    left.set(l.saturating_sub(cap + 1));
+                    Verdict::Unknown("shrink budget spent".into())
+                } else {
+                    left.set(l - steps);
+                    v
+                }
+            }
+        }
+    };
+    let probe = |fates: &[Fate]| -> Verdict { account(run_probe(fates, left.get())) };
     let invalid = |fates: &[Fate]| -> bool { probe(fates) == Verdict::Invalid };
 
     // The history cut just after position `cut`: calls invoked later go, calls still open then
@@ -1009,19 +1079,46 @@ fn shrink<M: Model>(
                 })
                 .collect();
             let mut changed = false;
-            for group in candidates.chunks(chunk) {
+            // Groups are tried in order; with threads, the next few at once against the same
+            // history, keeping the first that stays invalid and dropping the rest unseen.
+            let groups: Vec<&[usize]> = candidates.chunks(chunk).collect();
+            let mut g = 0;
+            while g < groups.len() {
                 if left.get() == 0 {
                     minimal = false;
                     break;
                 }
-                let mut trial = fates.clone();
-                for &i in group {
-                    trial[i] = relax_target(i);
+                let window = &groups[g..(g + width).min(groups.len())];
+                let trials: Vec<Vec<Fate>> = window
+                    .iter()
+                    .map(|group| {
+                        let mut trial = fates.clone();
+                        for &i in *group {
+                            trial[i] = relax_target(i);
+                        }
+                        trial
+                    })
+                    .collect();
+                let cap = left.get();
+                let probes: Vec<Probe> = if trials.len() > 1 {
+                    trials.par_iter().map(|t| run_probe(t, cap)).collect()
+                } else {
+                    trials.iter().map(|t| run_probe(t, cap)).collect()
+                };
+                let mut advanced = trials.len();
+                for (k, p) in probes.into_iter().enumerate() {
+                    if account(p) == Verdict::Invalid {
+                        fates = trials[k].clone();
+                        changed = true;
+                        advanced = k + 1;
+                        break;
+                    }
+                    if left.get() == 0 {
+                        advanced = k + 1;
+                        break;
+                    }
                 }
-                if invalid(&trial) {
-                    fates = trial;
-                    changed = true;
-                }
+                g += advanced;
             }
             if !minimal || (chunk == 1 && !changed) {
                 break;
