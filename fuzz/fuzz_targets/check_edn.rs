@@ -11,8 +11,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let opts = CheckOptions {
-        budget: Budget { time: Duration::from_millis(50), memory: 64 << 20 },
-        shrink_time: Duration::from_millis(20),
+        budget: Budget { time: Duration::from_millis(50), memory: 64 << 20, steps: 1_000_000 },
+        shrink_steps: 20_000,
         threads: 1,
         ..CheckOptions::default()
     };
