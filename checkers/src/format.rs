@@ -1,7 +1,7 @@
 //! Reading and writing histories: ferret's JSONL, Jepsen's EDN, Porcupine's etcd log.
 
 use crate::history::{Call, Event, EventType, History, Location, Pairer, Process, Warning};
-use crate::value::Value;
+use crate::value::{JsonValue, Value};
 use clojure_reader::edn::Edn;
 use serde::Deserialize;
 use std::fmt;
@@ -316,14 +316,14 @@ impl<'p> EventBuilder<'p> {
 struct JsonEvent<'a> {
     index: Option<i64>,
     time: Option<i64>,
-    process: Option<serde_json::Value>,
+    process: Option<JsonValue>,
     #[serde(rename = "type", borrow)]
     kind: Option<&'a str>,
     #[serde(borrow)]
     f: Option<&'a str>,
-    key: Option<serde_json::Value>,
-    value: Option<serde_json::Value>,
-    error: Option<serde_json::Value>,
+    key: Option<JsonValue>,
+    value: Option<JsonValue>,
+    error: Option<JsonValue>,
     node: Option<String>,
 }
 
@@ -371,21 +371,15 @@ fn jsonl_into(b: &mut EventBuilder, mut reader: impl BufRead) -> Result<(), Read
                 ))
             }
         };
-        let exact = |v: &Option<serde_json::Value>, field: &str| {
-            v.as_ref()
-                .map(Value::from_json)
-                .transpose()
-                .map_err(|m| ReadError::new(path, line_no, 1, format!("\"{field}\": {m}")))
-        };
         let fields = Fields {
             index: ev.index,
             time: ev.time,
-            process: exact(&ev.process, "process")?,
+            process: ev.process.map(|v| v.0),
             kind: ev.kind.map(Value::from),
             f: ev.f.map(Value::from),
-            key: exact(&ev.key, "key")?,
-            value: exact(&ev.value, "value")?,
-            error: exact(&ev.error, "error")?,
+            key: ev.key.map(|v| v.0),
+            value: ev.value.map(|v| v.0),
+            error: ev.error.map(|v| v.0),
             node: ev.node,
         };
         b.push(
@@ -890,6 +884,33 @@ mod tests {
         assert_eq!(h.events.len(), 1);
         assert_eq!(h.events[0].value, ev.value);
         assert_eq!(h.warnings.len(), 1);
+    }
+
+    #[test]
+    fn big_json_integers_stay_exact() {
+        let text = concat!(
+            r#"{"process":0,"type":"invoke","f":"write","value":[100000000000000000000001,-7,1.5,18446744073709551615]}"#,
+            "\n",
+            r#"{"process":0,"type":"ok","f":"write","value":{"b":1,"a":{"x":null},"b":2}}"#,
+            "\n",
+        );
+        let h = read_jsonl(Path::new("h.jsonl"), text.as_bytes()).unwrap();
+        assert_eq!(
+            h.events[0].value,
+            Value::List(vec![
+                Value::BigInt("100000000000000000000001".into()),
+                Value::Int(-7),
+                Value::float(1.5),
+                Value::BigInt("18446744073709551615".into()),
+            ])
+        );
+        // Objects as serde_json keeps them: sorted by key, the last of a repeated key.
+        let json: serde_json::Value =
+            serde_json::from_str(r#"{"b":1,"a":{"x":null},"b":2}"#).unwrap();
+        assert_eq!(h.events[1].value, Value::from_json(&json).unwrap());
+        let bad = r#"{"process":0,"type":"invoke","f":"write","value":1e400}"#.to_string() + "\n";
+        let e = read_jsonl(Path::new("h.jsonl"), bad.as_bytes()).unwrap_err();
+        assert!(e.message.contains("64-bit float"), "{e}");
     }
 
     #[test]

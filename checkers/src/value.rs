@@ -147,8 +147,14 @@ impl Value {
         if let Some(i) = n.as_i64() {
             return Ok(Value::Int(i));
         }
-        // serde_json keeps the number's text (arbitrary_precision), so nothing was rounded yet.
-        let text = n.as_str();
+        Value::from_number_text(n.as_str())
+    }
+
+    /// A JSON number from its text: exact integers of any size, else a finite float.
+    fn from_number_text(text: &str) -> Result<Value, String> {
+        if let Ok(i) = text.parse::<i64>() {
+            return Ok(Value::Int(i));
+        }
         let digits = text.strip_prefix('-').unwrap_or(text);
         if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
             return Ok(Value::BigInt(text.to_string()));
@@ -157,6 +163,80 @@ impl Value {
             Ok(f) if f.is_finite() => Ok(Value::float(f)),
             _ => Err(format!("number {text} does not fit a 64-bit float")),
         }
+    }
+}
+
+/// A JSON value read straight into a `Value`, without building a `serde_json::Value` first.
+pub(crate) struct JsonValue(pub Value);
+
+/// How serde_json (with `arbitrary_precision`) hands over a number: a one-entry map under this
+/// key, holding the number's text. Covered by `big_json_integers_stay_exact`.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+impl<'de> serde::Deserialize<'de> for JsonValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<JsonValue, D::Error> {
+        d.deserialize_any(JsonVisitor).map(JsonValue)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Nil)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Nil)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
+        Ok(Value::Int(i))
+    }
+    fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<Value, E> {
+        Value::from_number_text(&u.to_string()).map_err(E::custom)
+    }
+    fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<Value, E> {
+        if f.is_finite() {
+            Ok(Value::float(f))
+        } else {
+            Err(E::custom(format!("number {f} does not fit a 64-bit float")))
+        }
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::Str(s.to_string()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::Str(s))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(JsonValue(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::List(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if entries.is_empty() && key == NUMBER_TOKEN {
+                let text: std::borrow::Cow<'de, str> = map.next_value()?;
+                return Value::from_number_text(&text).map_err(serde::de::Error::custom);
+            }
+            let JsonValue(v) = map.next_value()?;
+            entries.push((Value::Str(key.into_owned()), v));
+        }
+        // As `serde_json::Map` (the slow path) keeps them: sorted by key, the last of duplicates.
+        entries.reverse();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|a, b| a.0 == b.0);
+        Ok(Value::Map(entries))
     }
 }
 
