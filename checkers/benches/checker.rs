@@ -316,7 +316,21 @@ fn run_case(name: &str) {
             let named = k
                 .explanation
                 .as_ref()
-                .map(|e| format!("; names {}", describe_call(&e.stuck)))
+                .map(|e| {
+                    let shrunk = e.shrunk.as_ref().map_or(String::new(), |s| {
+                        format!(
+                            ", shrunk to {} calls{}{}",
+                            s.calls.len(),
+                            if s.minimal { ", minimal" } else { "" },
+                            if s.first.is_some() {
+                                ", first call proven"
+                            } else {
+                                ""
+                            }
+                        )
+                    });
+                    format!("; names {}{shrunk}", describe_call(&e.stuck))
+                })
                 .unwrap_or_default();
             println!(
                 "{one}\t{} events, 1 key, 50 processes, 5% unknown{}: {} by {} in {:.3} s (read {:.3} s, check {:.3} s){named}\t{:.0}",

@@ -878,6 +878,11 @@ pub fn describe_result(c: &Call) -> String {
     }
 }
 
+/// What a shrink probe decided by the model's own procedure costs, in search steps.
+fn decided_cost<O>(calls: &[SearchCall<O>]) -> u64 {
+    (calls.len() as u64 / 32).max(1)
+}
+
 /// What one key's shrinking may spend.
 #[derive(Clone, Copy)]
 struct ShrinkBudget {
@@ -958,12 +963,14 @@ fn shrink<M: Model>(
             .collect()
     };
     // A probe's verdict and the steps it took, searching at most `cap` steps. A decision by the
-    // model's own procedure costs a step per call.
+    // model's own procedure costs a step per 32 calls (about its time against the search's).
     let run_probe = |fates: &[Fate], cap: u64| -> Probe {
         let calls = build(fates);
         match model.decide(&calls) {
-            Some(Decision::Valid { .. }) => Probe::Decided(Verdict::Valid, calls.len() as u64),
-            Some(Decision::Invalid { .. }) => Probe::Decided(Verdict::Invalid, calls.len() as u64),
+            Some(Decision::Valid { .. }) => Probe::Decided(Verdict::Valid, decided_cost(&calls)),
+            Some(Decision::Invalid { .. }) => {
+                Probe::Decided(Verdict::Invalid, decided_cost(&calls))
+            }
             None => {
                 let budget = Budget {
                     time: Duration::MAX,
@@ -1026,6 +1033,29 @@ fn shrink<M: Model>(
     // Which probes proved a cut valid: an unknown one moves the search on but proves nothing.
     let mut proven_valid = vec![false; cuts.len()];
     // Invariant: the cut at cuts[hi] (or no cut at all, hi == len) is known invalid.
+    // A contradiction's calls all complete by some cut, which is then invalid: search back from
+    // there in growing steps, so a failure near that point costs a few probes, not log n.
+    let hint = core.and_then(|core| core.iter().filter_map(|&i| ops[i].complete).max());
+    if let Some(h) = hint.and_then(|p| cuts.binary_search(&p).ok()) {
+        if probe(&cut_at(cuts[h])) == Verdict::Invalid {
+            hi = h;
+            let mut step = 1;
+            while hi > 0 {
+                let m = hi.saturating_sub(step);
+                match probe(&cut_at(cuts[m])) {
+                    Verdict::Invalid => {
+                        hi = m;
+                        step *= 2;
+                    }
+                    v => {
+                        proven_valid[m] = v == Verdict::Valid;
+                        lo = m + 1;
+                        break;
+                    }
+                }
+            }
+        }
+    }
     while lo < hi {
         let mid = (lo + hi) / 2;
         match probe(&cut_at(cuts[mid])) {
@@ -1054,7 +1084,7 @@ fn shrink<M: Model>(
     // A contradiction's own calls are a far smaller start, when they are invalid on their own with
     // every other write relaxed.
     if let Some(core) = core {
-        let start: Vec<Fate> = (0..ops.len())
+        let mut start: Vec<Fate> = (0..ops.len())
             .map(|i| {
                 if i == first || core.binary_search(&i).is_ok() {
                     Fate::Kept
@@ -1063,6 +1093,17 @@ fn shrink<M: Model>(
                 }
             })
             .collect();
+        // Without the relaxed calls that cannot matter, the start is small and cheap to probe.
+        let kept: Vec<bool> = start.iter().map(|f| *f == Fate::Kept).collect();
+        let relaxed: Vec<bool> = start.iter().map(|f| *f == Fate::Relaxed).collect();
+        for (f, u) in start
+            .iter_mut()
+            .zip(model.unneeded_relaxed(ops, &kept, &relaxed))
+        {
+            if u {
+                *f = Fate::Dropped;
+            }
+        }
         if invalid(&start) {
             fates = start;
         }

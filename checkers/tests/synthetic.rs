@@ -85,3 +85,31 @@ fn jsonl_roundtrip_keeps_every_event() {
         );
     }
 }
+
+/// The hard case, smaller: one key, many processes, unknown outcomes, one certainly stale
+/// read. Decided by the unique-value check, and with the default budgets explained down to the
+/// stale read and the few calls that contradict it.
+#[test]
+fn one_stale_read_in_a_long_single_key_history_is_found_and_shrunk() {
+    let h = register_history(&SynthOptions {
+        calls: 20_000,
+        keys: 1,
+        processes: 50,
+        unknown: 0.05,
+        seed: 3,
+        ..SynthOptions::default()
+    });
+    let clean = check(&h, &CheckOptions::default()).unwrap();
+    assert_eq!(clean.verdict, VerdictName::Valid);
+    assert_eq!(clean.keys[0].method, ferret_checkers::Method::UniqueValues);
+    let (stale, at) = ferret_checkers::synth::with_stale_read(&h).unwrap();
+    let r = check(&stale, &CheckOptions::default()).unwrap();
+    assert_eq!(r.verdict, VerdictName::Invalid);
+    let k = &r.keys[0];
+    assert_eq!(k.method, ferret_checkers::Method::UniqueValues);
+    let e = k.explanation.as_ref().unwrap();
+    assert_eq!(e.stuck.invoke_index, at as u64, "{}", e.summary);
+    let s = e.shrunk.as_ref().unwrap();
+    assert_eq!(s.first.as_ref().map(|f| f.invoke_index), Some(at as u64));
+    assert!(s.minimal && s.calls.len() <= 6, "{:?}", s.calls);
+}

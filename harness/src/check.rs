@@ -6,8 +6,8 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use ferret_checkers::checker::{describe_call, describe_result};
 use ferret_checkers::{
-    check_calls, format::parse_value, read_calls, Budget, CheckError, CheckOptions, FailedCas,
-    Format, Independent, ModelName, ModelOptions, Report, VerdictName,
+    check_calls, format::parse_value, read_calls, read_file, Budget, CheckError, CheckOptions,
+    FailedCas, Format, Independent, ModelName, ModelOptions, Report, VerdictName,
 };
 use std::path::PathBuf;
 
@@ -72,6 +72,10 @@ pub struct CheckArgs {
     /// Write the full result, with explanations, as JSON to this file.
     #[arg(long, value_name = "OUT")]
     json: Option<PathBuf>,
+    /// Write a self-contained HTML report to this file: the verdict, each key's, a timeline of the
+    /// calls with the faults, and each invalid key's failure stepped through.
+    #[arg(long, value_name = "OUT")]
+    html: Option<PathBuf>,
     /// Write the verdict as JUnit XML to this file: a test case for the history and one per key
     /// (invalid: a failure with the explanation; unknown: an error).
     #[arg(long, value_name = "OUT")]
@@ -122,9 +126,24 @@ pub fn run(args: CheckArgs) -> Result<u8> {
         FormatArg::PorcupineEtcd => Some(Format::PorcupineEtcd),
         FormatArg::PorcupineKv => Some(Format::PorcupineKv),
     };
-    // Read straight into calls: a file of millions of calls is never held as events too.
+    // Read straight into calls: a file of millions of calls is never held as events too. The
+    // HTML report draws the events, so it reads them.
     let started = std::time::Instant::now();
-    let file = read_calls(&args.file, format)?;
+    let (file, history) = if args.html.is_some() {
+        let (history, format) = read_file(&args.file, format)?;
+        let (calls, mut warnings) = ferret_checkers::history::pair(&history)
+            .map_err(|e| anyhow::anyhow!("{}:{}: {}", args.file.display(), e.line, e.message))?;
+        warnings.extend(history.warnings.iter().cloned());
+        let file = ferret_checkers::PairedFile {
+            calls,
+            warnings,
+            nemesis: history.nemesis_events().count(),
+            format,
+        };
+        (file, Some(history))
+    } else {
+        (read_calls(&args.file, format)?, None)
+    };
     let format = file.format;
     let model = match &args.model {
         Some(name) => Some(name.parse::<ModelName>().map_err(anyhow::Error::msg)?),
@@ -176,6 +195,23 @@ pub fn run(args: CheckArgs) -> Result<u8> {
         let text = serde_json::to_string_pretty(&report)?;
         std::fs::write(out, text + "\n")
             .with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    if let (Some(out), Some(history)) = (&args.html, &history) {
+        let name = args.file.display().to_string();
+        let facts = vec![
+            ("file".to_string(), name.clone()),
+            ("format".to_string(), format.name().to_string()),
+            ("ferret".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+            (
+                "command".to_string(),
+                std::env::args().collect::<Vec<_>>().join(" "),
+            ),
+        ];
+        std::fs::write(
+            out,
+            crate::report::html::render(&name, &report, history, &facts),
+        )
+        .with_context(|| format!("cannot write {}", out.display()))?;
     }
     if let Some(out) = &args.junit {
         let suite = args

@@ -1,3 +1,4 @@
-//! Reports made from a checker's result: JUnit XML for CI systems.
+//! Reports made from a checker's result: JUnit XML for CI systems, a page for people.
 
+pub mod html;
 pub mod junit;

@@ -484,9 +484,34 @@ fn check_history(
         run_dir.join("junit.xml"),
         crate::report::junit::render(&config.name, &report),
     )?;
+    let config_file = run_dir.join("config.yaml");
+    let facts = vec![
+        ("run".to_string(), run_dir.display().to_string()),
+        (
+            "seed".to_string(),
+            config.seed.map(|s| s.to_string()).unwrap_or_default(),
+        ),
+        (
+            "reproduce".to_string(),
+            format!(
+                "ferret run {} --seed {}",
+                config_file.display(),
+                config.seed.unwrap_or_default()
+            ),
+        ),
+        ("ferret".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+        (
+            "config".to_string(),
+            std::fs::read_to_string(&config_file).unwrap_or_default(),
+        ),
+    ];
+    std::fs::write(
+        run_dir.join("report.html"),
+        crate::report::html::render(&config.name, &report, &history, &facts),
+    )?;
     check::print_summary(&path, Format::Jsonl, &report, false);
     println!(
-        "results: {} (and junit.xml)",
+        "results: {} (and junit.xml, report.html)",
         run_dir.join("results.json").display()
     );
     Ok(report)
