@@ -311,6 +311,26 @@ fn serializable_reads_under_partitions_are_caught() {
         ["read", "cas"].contains(&first["f"].as_str().unwrap()),
         "{first}"
     );
+    // report.html beside them: in Chromium's DOM, the invalid key and its failing call.
+    let page = store.path().join("etcd-serializable/latest/report.html");
+    let dom = common::chromium_dom(&page.canonicalize().unwrap());
+    let stuck = &bad["explanation"]["stuck"];
+    assert!(dom.contains("INVALID"), "{dom}");
+    assert!(
+        dom.contains(&format!(
+            "Key <code>\"{}\"</code>: invalid",
+            bad["key"].as_str().unwrap()
+        )),
+        "{dom}"
+    );
+    assert!(
+        dom.contains(&format!(
+            "{} by process {}",
+            stuck["f"].as_str().unwrap(),
+            stuck["process"]
+        )) && dom.contains(&format!("(line {})", stuck["line"])),
+        "{stuck}\n{dom}"
+    );
     assert!(leftovers(&run_id_of(&stdout)).is_empty());
 }
 

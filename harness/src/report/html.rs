@@ -25,8 +25,10 @@ const MAX_LISTED: usize = 2_000;
 const WIDTH: f64 = 1600.0;
 const LANE: f64 = 14.0;
 
-/// The page's only script: zoom buttons that widen the timeline.
-const SCRIPT: &str = "document.querySelectorAll('[data-zoom]').forEach(function(b){\
+/// The page's only script: zoom buttons that widen the timeline; it marks the page when it ran
+/// (the browser tests rely on that to know scripts run at all).
+const SCRIPT: &str = "document.documentElement.setAttribute('data-script','ran');\
+document.querySelectorAll('[data-zoom]').forEach(function(b){\
 b.addEventListener('click',function(){var s=document.getElementById('timeline');\
 var w=parseFloat(s.getAttribute('width'))*parseFloat(b.getAttribute('data-zoom'));\
 w=Math.max(800,Math.min(w,200000));s.setAttribute('width',w);});});";

@@ -82,3 +82,32 @@ pub fn local_leftovers() -> Vec<String> {
     }
     left
 }
+
+/// The DOM headless Chromium builds from a page (scripts run), and a screenshot beside the page
+/// (`<page>.png`). Fails, loudly, when Chromium is missing.
+pub fn chromium_dom(page: &Path) -> String {
+    assert!(
+        !sh("command -v chromium").is_empty(),
+        "`chromium` is missing: apt-get install -y chromium"
+    );
+    let url = format!("file://{}", page.display());
+    let run = |extra: &[&str]| {
+        Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+            ])
+            .arg(format!("--user-data-dir={}.profile", page.display()))
+            .args(extra)
+            .arg(&url)
+            .output()
+            .expect("run chromium")
+    };
+    let dom = run(&["--dump-dom"]);
+    assert!(dom.status.success(), "chromium failed: {:?}", dom);
+    let shot = format!("--screenshot={}.png", page.display());
+    let _ = run(&[&shot, "--window-size=1400,1000"]);
+    String::from_utf8_lossy(&dom.stdout).into_owned()
+}
