@@ -723,25 +723,20 @@ fn explain<M: Model>(
     steps: u64,
     parallel: bool,
 ) -> Explanation {
+    let shrink_with = |stuck: usize, search_steps: u64, core: Option<&[usize]>| {
+        let budget = ShrinkBudget {
+            steps,
+            search_steps,
+            parallel,
+        };
+        (steps > 0).then(|| shrink(model, kept, ops, stuck, budget, core))
+    };
     match found {
         Found::Search(out) => {
             let stuck = out.stuck.unwrap_or(0);
             let tail_from = out.order.len().saturating_sub(20);
             let state = model.show_state(&out.state);
-            let shrunk = (steps > 0).then(|| {
-                shrink(
-                    model,
-                    kept,
-                    ops,
-                    stuck,
-                    ShrinkBudget {
-                        steps,
-                        search_steps: out.steps,
-                        parallel,
-                    },
-                    None,
-                )
-            });
+            let shrunk = shrink_with(stuck, out.steps, None);
             // One call is named everywhere: the first that cannot fit when shrinking proved it,
             // else the call the search could not place.
             let first = shrunk.as_ref().and_then(|s| s.first.clone());
@@ -796,20 +791,7 @@ fn explain<M: Model>(
                 values.get(&i).map_or_else(|| "?".into(), |v| v.to_string())
             });
             let stuck = contradiction.stuck();
-            let shrunk = (steps > 0).then(|| {
-                shrink(
-                    model,
-                    kept,
-                    ops,
-                    stuck,
-                    ShrinkBudget {
-                        steps,
-                        search_steps: 0,
-                        parallel,
-                    },
-                    Some(&core),
-                )
-            });
+            let shrunk = shrink_with(stuck, 0, Some(&core));
             let first = shrunk.as_ref().and_then(|s| s.first.clone());
             let summary = match &first {
                 Some(f) => format!("{}. {words}", first_words(f)),
