@@ -312,6 +312,14 @@ fn serializable_reads_under_partitions_are_caught() {
         "{first}"
     );
     // report.html beside them: in Chromium's DOM, the invalid key and its failing call.
+    for plot in ["throughput.svg", "latency.svg"] {
+        let svg = std::fs::read_to_string(store.path().join("etcd-serializable/latest").join(plot))
+            .unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.contains("polyline"),
+            "{plot}"
+        );
+    }
     let page = store.path().join("etcd-serializable/latest/report.html");
     let dom = common::chromium_dom(&page.canonicalize().unwrap());
     let stuck = &bad["explanation"]["stuck"];

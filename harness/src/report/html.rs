@@ -93,6 +93,14 @@ pub fn render(
                 }
                 h2 { "Timeline" }
                 (timeline(&calls, history, &invalid))
+                h2 { "Throughput and latency" }
+                @if let Some(p) = plots(history) {
+                    p { "Per function, in " (super::plots::BUCKETS) " slices of the run; faults shaded." }
+                    div.plot { (PreEscaped(p.throughput)) }
+                    div.plot { (PreEscaped(p.latency)) }
+                } @else {
+                    p { "The history carries no times: nothing to plot." }
+                }
                 h2 { "Keys" }
                 (key_table(report))
                 @for k in invalid.iter().take(MAX_EXPLAINED) {
@@ -112,6 +120,19 @@ pub fn render(
         }
     };
     page.into_string()
+}
+
+/// The throughput and latency plots of a history with times, fault windows shaded.
+pub fn plots(history: &History) -> Option<super::plots::Plots> {
+    let calls = pair(history).map(|(c, _)| c).ok()?;
+    let nemesis: Vec<&Event> = history.nemesis_events().collect();
+    let end = history.events.iter().filter_map(|e| e.time).max()? as f64 / 1e9;
+    let faults: Vec<(f64, f64)> =
+        fault_windows(&nemesis, |e: &Event| e.time.unwrap_or(0) as f64 / 1e9)
+            .into_iter()
+            .map(|(a, b, _)| (a, b.unwrap_or(end)))
+            .collect();
+    super::plots::render(&calls, &faults)
 }
 
 fn count(report: &Report, v: VerdictName) -> usize {

@@ -505,13 +505,17 @@ fn check_history(
             std::fs::read_to_string(&config_file).unwrap_or_default(),
         ),
     ];
+    if let Some(p) = crate::report::html::plots(&history) {
+        std::fs::write(run_dir.join("throughput.svg"), p.throughput)?;
+        std::fs::write(run_dir.join("latency.svg"), p.latency)?;
+    }
     std::fs::write(
         run_dir.join("report.html"),
         crate::report::html::render(&config.name, &report, &history, &facts),
     )?;
     check::print_summary(&path, Format::Jsonl, &report, false);
     println!(
-        "results: {} (and junit.xml, report.html)",
+        "results: {} (and junit.xml, report.html, throughput.svg, latency.svg)",
         run_dir.join("results.json").display()
     );
     Ok(report)
