@@ -139,15 +139,37 @@ fn check_path(path: &std::path::Path, opts: &CheckOptions) -> (Report, Duration)
     let t = Instant::now();
     let file = read_calls(path, None).unwrap();
     let read = t.elapsed();
-    let r = check_calls(
-        file.calls,
-        file.warnings,
-        file.nemesis,
-        opts,
-        Instant::now(),
-    )
-    .unwrap();
+    let r = check_calls(file.calls, file.warnings, file.nemesis, opts).unwrap();
     (r, read)
+}
+
+/// Check every Porcupine etcd log, `rounds` times over: how many logs, each round's time (sorted),
+/// and the slowest single log.
+fn time_etcd_logs(
+    rounds: usize,
+    check_one: impl Fn(&std::path::Path) -> VerdictName,
+) -> (usize, Vec<Duration>, (Duration, String)) {
+    let mut logs: Vec<PathBuf> = std::fs::read_dir(data_dir().join("porcupine/jepsen"))
+        .expect("shared/data/porcupine/jepsen")
+        .map(|e| e.unwrap().path())
+        .collect();
+    logs.sort();
+    let mut times = Vec::new();
+    let mut slowest = (Duration::ZERO, String::new());
+    for _ in 0..rounds {
+        let t = Instant::now();
+        for log in &logs {
+            let t1 = Instant::now();
+            assert_ne!(check_one(log), VerdictName::Unknown);
+            let d = t1.elapsed();
+            if d > slowest.0 {
+                slowest = (d, log.file_name().unwrap().to_string_lossy().into());
+            }
+        }
+        times.push(t.elapsed());
+    }
+    times.sort();
+    (logs.len(), times, slowest)
 }
 
 /// Run one case in this process and print its result line.
@@ -155,31 +177,12 @@ fn run_case(name: &str) {
     let porcupine = data_dir().join("porcupine");
     match name {
         "etcd" => {
-            let mut logs: Vec<PathBuf> = std::fs::read_dir(porcupine.join("jepsen"))
-                .expect("shared/data/porcupine/jepsen")
-                .map(|e| e.unwrap().path())
-                .collect();
-            logs.sort();
-            let mut rounds = Vec::new();
-            let mut slowest = (Duration::ZERO, String::new());
-            for _ in 0..20 {
-                let t = Instant::now();
-                for log in &logs {
-                    let t1 = Instant::now();
-                    let (h, _) = read_file(log, None).unwrap();
-                    let r = check(&h, &opts(ModelName::CasRegister)).unwrap();
-                    assert_ne!(r.verdict, VerdictName::Unknown);
-                    let d = t1.elapsed();
-                    if d > slowest.0 {
-                        slowest = (d, log.file_name().unwrap().to_string_lossy().into());
-                    }
-                }
-                rounds.push(t.elapsed());
-            }
-            rounds.sort();
+            let (logs, rounds, slowest) = time_etcd_logs(20, |log| {
+                let (h, _) = read_file(log, None).unwrap();
+                check(&h, &opts(ModelName::CasRegister)).unwrap().verdict
+            });
             println!(
-                "etcd\t{} logs, read + check, median of 20 rounds {:.4} s (min {:.4} s); slowest single log {} {:.4} s\t{:.0}",
-                logs.len(),
+                "etcd\t{logs} logs, read + check, median of 20 rounds {:.4} s (min {:.4} s); slowest single log {} {:.4} s\t{:.0}",
                 rounds[rounds.len() / 2].as_secs_f64(),
                 rounds[0].as_secs_f64(),
                 slowest.1,
@@ -206,35 +209,14 @@ fn run_case(name: &str) {
         }
         "etcd-default" => {
             // What a user runs on each log: the default options, shrinking included.
-            let mut logs: Vec<PathBuf> = std::fs::read_dir(porcupine.join("jepsen"))
-                .expect("shared/data/porcupine/jepsen")
-                .map(|e| e.unwrap().path())
-                .collect();
-            logs.sort();
             let opts = CheckOptions {
                 model: Some(ModelName::CasRegister),
                 failed_cas: ferret_checkers::FailedCas::Observe,
                 ..CheckOptions::default()
             };
-            let mut rounds = Vec::new();
-            let mut slowest = (Duration::ZERO, String::new());
-            for _ in 0..5 {
-                let t = Instant::now();
-                for log in &logs {
-                    let t1 = Instant::now();
-                    let (r, _) = check_path(log, &opts);
-                    assert_ne!(r.verdict, VerdictName::Unknown);
-                    let d = t1.elapsed();
-                    if d > slowest.0 {
-                        slowest = (d, log.file_name().unwrap().to_string_lossy().into());
-                    }
-                }
-                rounds.push(t.elapsed());
-            }
-            rounds.sort();
+            let (logs, rounds, slowest) = time_etcd_logs(5, |log| check_path(log, &opts).0.verdict);
             println!(
-                "etcd-default\t{} logs, read + check + explain and shrink (defaults), median of 5 rounds {:.4} s; slowest single log {} {:.4} s\t{:.0}",
-                logs.len(),
+                "etcd-default\t{logs} logs, read + check + explain and shrink (defaults), median of 5 rounds {:.4} s; slowest single log {} {:.4} s\t{:.0}",
                 rounds[rounds.len() / 2].as_secs_f64(),
                 slowest.1,
                 slowest.0.as_secs_f64(),

@@ -6,7 +6,7 @@ use crate::model::{
     CasRegister, Model, ModelOptions, MultiRegister, Mutex, QueueModel, SetModel, StringKv,
 };
 use crate::search::{self, Budget, SearchCall, Verdict};
-use crate::unique::Decision;
+use crate::unique::{Decision, Refutation};
 use crate::value::Value;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -393,14 +393,13 @@ pub struct Shrunk {
 
 /// Check a history.
 pub fn check(history: &History, opts: &CheckOptions) -> Result<Report, CheckError> {
-    let started = Instant::now();
     let (calls, mut warnings) = pair(history).map_err(|e| CheckError::Input {
         line: e.line,
         message: e.message,
     })?;
     warnings.extend(history.warnings.iter().cloned());
     let nemesis = history.nemesis_events().count();
-    check_calls(calls, warnings, nemesis, opts, started)
+    check_calls(calls, warnings, nemesis, opts)
 }
 
 /// Check calls already paired (`format::read_calls`); `nemesis` counts the history's nemesis
@@ -410,8 +409,8 @@ pub fn check_calls(
     warnings: Vec<Warning>,
     nemesis: usize,
     opts: &CheckOptions,
-    started: Instant,
 ) -> Result<Report, CheckError> {
+    let started = Instant::now();
     if calls.is_empty() {
         return Err(CheckError::Empty(if nemesis == 0 {
             "the history has no operations: nothing to check".into()
@@ -628,13 +627,7 @@ fn search_call<O>(c: &Call, op: O) -> SearchCall<O> {
 /// What an invalid key's verdict rests on, for its explanation.
 enum Found<M: Model> {
     Search(search::Outcome<M::State>),
-    Unique {
-        contradiction: crate::unique::Contradiction,
-        core: Vec<usize>,
-        values: BTreeMap<usize, Value>,
-        prefix: Vec<usize>,
-        state: Value,
-    },
+    Unique(Refutation),
 }
 
 /// A key's verdict, without its explanation; what an invalid one rests on.
@@ -664,34 +657,25 @@ fn judge<M: Model>(
                 None,
             )
         }
-        Some(Decision::Invalid {
-            contradiction,
-            core,
-            values,
-            prefix,
-            state,
-        }) => {
+        Some(Decision::Invalid(refutation)) => {
             // Confirmed by the search on the few calls the contradiction stands on.
-            let core_ops: Vec<_> = core.iter().map(|&i| ops[i].clone()).collect();
+            let core_ops: Vec<_> = refutation.core.iter().map(|&i| ops[i].clone()).collect();
             let confirm = Budget {
                 time: Duration::from_secs(1),
                 memory: 64 << 20,
                 steps: 10_000_000,
             };
             if search::check(model, &core_ops, confirm).verdict == Verdict::Invalid {
-                let found = Found::Unique {
-                    contradiction,
-                    core,
-                    values,
-                    prefix,
-                    state,
-                };
                 return (
                     report(VerdictName::Invalid, None, Method::UniqueValues, 0, 0),
-                    Some(found),
+                    Some(Found::Unique(refutation)),
                 );
             }
-            debug_assert!(false, "unconfirmed contradiction {contradiction:?}");
+            debug_assert!(
+                false,
+                "unconfirmed contradiction {:?}",
+                refutation.contradiction
+            );
         }
         None => {}
     }
@@ -780,13 +764,13 @@ fn explain<M: Model>(
                 shrunk,
             }
         }
-        Found::Unique {
+        Found::Unique(Refutation {
             contradiction,
             core,
             values,
             prefix,
             state,
-        } => {
+        }) => {
             let words = contradiction.render(&|i| describe_call(kept[i]), &|i| {
                 values.get(&i).map_or_else(|| "?".into(), |v| v.to_string())
             });
@@ -950,9 +934,7 @@ fn shrink<M: Model>(
         let calls = build(fates);
         match model.decide(&calls) {
             Some(Decision::Valid { .. }) => Probe::Decided(Verdict::Valid, decided_cost(&calls)),
-            Some(Decision::Invalid { .. }) => {
-                Probe::Decided(Verdict::Invalid, decided_cost(&calls))
-            }
+            Some(Decision::Invalid(_)) => Probe::Decided(Verdict::Invalid, decided_cost(&calls)),
             None => {
                 let budget = Budget {
                     time: Duration::MAX,

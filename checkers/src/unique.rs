@@ -25,19 +25,54 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 #[derive(Clone, Debug)]
 pub enum Decision {
     /// A linearization, already replayed: indices into the calls, in order.
-    Valid { order: Vec<usize> },
-    Invalid {
+    Valid {
+        order: Vec<usize>,
+    },
+    Invalid(Refutation),
+}
+
+/// Why a history is not linearizable, with what an explanation needs.
+#[derive(Clone, Debug)]
+pub struct Refutation {
+    pub contradiction: Contradiction,
+    /// The calls the contradiction names, with what they need to stand on their own: the writes
+    /// of the values they read or compare, and a call observing each unknown-outcome write among
+    /// them (without one, it may never have happened). Not linearizable itself.
+    pub core: Vec<usize>,
+    /// The value each call the contradiction names wrote or read, for its words.
+    pub values: BTreeMap<usize, Value>,
+    /// A linearizable prefix the sweep built before it stopped, and the value after it.
+    pub prefix: Vec<usize>,
+    pub state: Value,
+}
+
+impl Refutation {
+    fn new(
+        calls: &[SearchCall<RegisterOp>],
         contradiction: Contradiction,
-        /// The calls the contradiction names, with what they need to stand on their own: the
-        /// writes of the values they read or compare, and a call observing each unknown-outcome
-        /// write among them (without one, it may never have happened). Not linearizable itself.
         core: Vec<usize>,
-        /// The value each call the contradiction names wrote or read, for its words.
-        values: BTreeMap<usize, Value>,
-        /// A linearizable prefix the sweep built before it stopped, and the value after it.
         prefix: Vec<usize>,
         state: Value,
-    },
+    ) -> Refutation {
+        let values = contradiction
+            .calls()
+            .into_iter()
+            .map(|i| {
+                let v = match &calls[i].op {
+                    RegisterOp::Read(v) | RegisterOp::Write(v) | RegisterOp::Cas(_, v) => v,
+                    RegisterOp::CasFailed(v) => v,
+                };
+                (i, v.clone())
+            })
+            .collect();
+        Refutation {
+            contradiction,
+            core,
+            values,
+            prefix,
+            state,
+        }
+    }
 }
 
 /// Why no linearization exists, in calls (indices into the calls).
@@ -217,35 +252,16 @@ impl Contradiction {
 /// Decide a register history when its written values are unique; `None` when they are not, or
 /// when neither a linearization nor a contradiction was found (the search decides then).
 pub fn decide(initial: &Value, calls: &[SearchCall<RegisterOp>]) -> Option<Decision> {
-    let mut decision = decide_inner(initial, calls)?;
-    if let Decision::Invalid {
-        contradiction,
-        values,
-        ..
-    } = &mut decision
-    {
-        for i in contradiction.calls() {
-            let v = match &calls[i].op {
-                RegisterOp::Read(v) | RegisterOp::Write(v) | RegisterOp::Cas(_, v) => v,
-                RegisterOp::CasFailed(v) => v,
-            };
-            values.insert(i, v.clone());
-        }
-    }
-    Some(decision)
-}
-
-fn decide_inner(initial: &Value, calls: &[SearchCall<RegisterOp>]) -> Option<Decision> {
     let clusters = match Clusters::build(initial, calls)? {
         Ok(c) => c,
         Err((contradiction, core)) => {
-            return Some(Decision::Invalid {
-                core,
+            return Some(Decision::Invalid(Refutation::new(
+                calls,
                 contradiction,
-                values: BTreeMap::new(),
-                prefix: Vec::new(),
-                state: initial.clone(),
-            })
+                core,
+                Vec::new(),
+                initial.clone(),
+            )))
         }
     };
     let contradiction = clusters.contradiction(calls);
@@ -265,20 +281,21 @@ fn decide_inner(initial: &Value, calls: &[SearchCall<RegisterOp>]) -> Option<Dec
             Some(Decision::Valid { order })
         }
         (false, Some(contradiction)) => {
+            let core = core_of(
+                &clusters.c,
+                &clusters.needs,
+                &clusters.own,
+                calls,
+                &contradiction,
+            );
             let state = sweep.state();
-            Some(Decision::Invalid {
-                core: core_of(
-                    &clusters.c,
-                    &clusters.needs,
-                    &clusters.own,
-                    calls,
-                    &contradiction,
-                ),
+            Some(Decision::Invalid(Refutation::new(
+                calls,
                 contradiction,
-                values: BTreeMap::new(),
-                prefix: sweep.order,
+                core,
+                sweep.order,
                 state,
-            })
+            )))
         }
         (false, None) => None,
     }
@@ -390,8 +407,8 @@ impl Clusters {
         let mut failed = Vec::new();
         for (i, call) in calls.iter().enumerate() {
             match &call.op {
-                RegisterOp::Read(v) => {
-                    let Some(&x) = index.get(v) else {
+                RegisterOp::Read(_) => {
+                    let Some(x) = needs[i] else {
                         return Some(Err((Contradiction::Unwritten { call: i }, vec![i])));
                     };
                     role[i] = Role::Read(x);
@@ -406,7 +423,7 @@ impl Clusters {
                     k.last_read = k.last_read.max(inv(call));
                     k.a_read.get_or_insert(i);
                 }
-                RegisterOp::CasFailed(v) => failed.push((i, index.get(v).copied())),
+                RegisterOp::CasFailed(_) => failed.push((i, needs[i])),
                 _ => {}
             }
         }
@@ -415,25 +432,30 @@ impl Clusters {
         let mut pred = vec![None; c.len()];
         while let Some(x) = work.pop() {
             let w = c[x].writer.expect("only the initial value has no writer");
-            let RegisterOp::Cas(from, _) = &calls[w].op else {
+            if !matches!(calls[w].op, RegisterOp::Cas(..)) {
                 continue;
-            };
-            let found = match (index.get(from), c[needs[w].unwrap_or(0)].succ) {
-                (None, _) => Some(Contradiction::Unwritten { call: w }),
-                (Some(_), Some(other)) => {
-                    let first = c[other].writer.expect("a successor has a writer");
-                    Some(Contradiction::TwoSuccessors {
-                        first: first.min(w),
-                        second: first.max(w),
-                    })
-                }
-                _ => None,
-            };
-            if let Some(found) = found {
-                let core = core_of(&c, &needs, &own, calls, &found);
-                return Some(Err((found, core)));
             }
-            let a = needs[w].expect("looked up above");
+            // `needs` holds the cluster of the value the cas compared against.
+            let found = match needs[w] {
+                None => Err(Contradiction::Unwritten { call: w }),
+                Some(a) => match c[a].succ {
+                    Some(other) => {
+                        let first = c[other].writer.expect("a successor has a writer");
+                        Err(Contradiction::TwoSuccessors {
+                            first: first.min(w),
+                            second: first.max(w),
+                        })
+                    }
+                    None => Ok(a),
+                },
+            };
+            let a = match found {
+                Ok(a) => a,
+                Err(found) => {
+                    let core = core_of(&c, &needs, &own, calls, &found);
+                    return Some(Err((found, core)));
+                }
+            };
             c[a].succ = Some(x);
             pred[x] = Some(a);
             if !c[a].effective {
@@ -609,7 +631,7 @@ impl Clusters {
     }
 }
 
-/// The contradiction's calls, closed under what they need (see `Decision::Invalid::core`).
+/// The contradiction's calls, closed under what they need (see `Refutation::core`).
 /// `needs[i]`: the value call `i` reads or compares against; `own[i]`: the value it writes.
 fn core_of(
     c: &[Cluster],
@@ -1091,7 +1113,8 @@ mod tests {
             call(w(2), 2, Some(3)),
             call(r(1), 4, Some(5)),
         ];
-        let Some(Decision::Invalid { contradiction, .. }) = decide(&Value::Nil, &calls) else {
+        let Some(Decision::Invalid(Refutation { contradiction, .. })) = decide(&Value::Nil, &calls)
+        else {
             panic!("not invalid");
         };
         assert_eq!(contradiction.stuck(), 2);

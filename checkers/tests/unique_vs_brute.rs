@@ -5,7 +5,7 @@
 use ferret_checkers::brute;
 use ferret_checkers::model::{CasRegister, ModelOptions, RegisterOp};
 use ferret_checkers::search::{self, Budget, SearchCall, Verdict};
-use ferret_checkers::unique::{decide, Decision};
+use ferret_checkers::unique::{decide, Decision, Refutation};
 use ferret_checkers::Value;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -92,11 +92,11 @@ fn agree(seed: u64, cases: usize, max_calls: usize, cas: bool) -> usize {
                 );
                 decided += 1;
             }
-            Some(Decision::Invalid {
+            Some(Decision::Invalid(Refutation {
                 contradiction,
                 core,
                 ..
-            }) => {
+            })) => {
                 assert!(
                     !truth,
                     "case {case}: unique says invalid ({contradiction:?}), truth valid: {calls:?}"

@@ -6,8 +6,9 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use ferret_checkers::checker::{describe_call, describe_result};
 use ferret_checkers::{
-    check_calls, format::parse_value, read_calls, read_file, Budget, CheckError, CheckOptions,
-    FailedCas, Format, Independent, ModelName, ModelOptions, Report, VerdictName,
+    check, check_calls, format::parse_value, read_calls, read_file, Budget, CheckError,
+    CheckOptions, FailedCas, Format, History, Independent, ModelName, ModelOptions, PairedFile,
+    Report, VerdictName,
 };
 use std::path::PathBuf;
 
@@ -118,6 +119,12 @@ pub struct CheckArgs {
     verbose: bool,
 }
 
+/// What was read: the events (to draw them too), or only the calls.
+enum Input {
+    Events(History),
+    Calls(PairedFile),
+}
+
 pub fn run(args: CheckArgs) -> Result<u8> {
     let format = match args.format {
         FormatArg::Auto => None,
@@ -128,23 +135,14 @@ pub fn run(args: CheckArgs) -> Result<u8> {
     };
     // Read straight into calls: a file of millions of calls is never held as events too. The
     // HTML report draws the events, so it reads them.
-    let started = std::time::Instant::now();
-    let (file, history) = if args.html.is_some() {
+    let (input, format) = if args.html.is_some() {
         let (history, format) = read_file(&args.file, format)?;
-        let (calls, mut warnings) = ferret_checkers::history::pair(&history)
-            .map_err(|e| anyhow::anyhow!("{}:{}: {}", args.file.display(), e.line, e.message))?;
-        warnings.extend(history.warnings.iter().cloned());
-        let file = ferret_checkers::PairedFile {
-            calls,
-            warnings,
-            nemesis: history.nemesis_events().count(),
-            format,
-        };
-        (file, Some(history))
+        (Input::Events(history), format)
     } else {
-        (read_calls(&args.file, format)?, None)
+        let file = read_calls(&args.file, format)?;
+        let format = file.format;
+        (Input::Calls(file), format)
     };
-    let format = file.format;
     let model = match &args.model {
         Some(name) => Some(name.parse::<ModelName>().map_err(anyhow::Error::msg)?),
         None => match format {
@@ -182,14 +180,19 @@ pub fn run(args: CheckArgs) -> Result<u8> {
         shrink_total_steps: args.shrink_total_steps,
         threads: args.threads,
     };
-    let report = check_calls(file.calls, file.warnings, file.nemesis, &opts, started).map_err(
-        |e| match e {
-            CheckError::Input { line, message } => {
-                anyhow::anyhow!("{}:{line}: {message}", args.file.display())
-            }
-            other => anyhow::anyhow!("{}: {other}", args.file.display()),
-        },
-    )?;
+    let (report, history) = match input {
+        Input::Events(history) => (check(&history, &opts), Some(history)),
+        Input::Calls(file) => (
+            check_calls(file.calls, file.warnings, file.nemesis, &opts),
+            None,
+        ),
+    };
+    let report = report.map_err(|e| match e {
+        CheckError::Input { line, message } => {
+            anyhow::anyhow!("{}:{line}: {message}", args.file.display())
+        }
+        other => anyhow::anyhow!("{}: {other}", args.file.display()),
+    })?;
     print_summary(&args.file, format, &report, args.verbose);
     if let Some(out) = &args.json {
         let text = serde_json::to_string_pretty(&report)?;
@@ -209,7 +212,7 @@ pub fn run(args: CheckArgs) -> Result<u8> {
         ];
         std::fs::write(
             out,
-            crate::report::html::render(&name, &report, history, &facts),
+            crate::report::html::render(&name, &report, history, &facts).html,
         )
         .with_context(|| format!("cannot write {}", out.display()))?;
     }

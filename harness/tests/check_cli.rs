@@ -185,57 +185,17 @@ fn usage_errors_exit_3_not_unknown() {
     );
 }
 
-#[test]
-fn budget_exhaustion_exits_2() {
-    // 40 concurrent writes then two reads that cannot both see their value last. Each value is
-    // written twice, so the unique-value check does not apply and the search must exhaust them.
-    let tmp = tempfile::tempdir().unwrap();
-    let f = tmp.path().join("hard.jsonl");
-    let mut lines = Vec::new();
-    for p in 0..40 {
-        lines.push(format!(
-            "{{\"process\":{p},\"type\":\"invoke\",\"f\":\"write\",\"value\":{}}}",
-            p % 20
-        ));
-    }
-    for p in 0..40 {
-        lines.push(format!(
-            "{{\"process\":{p},\"type\":\"ok\",\"f\":\"write\",\"value\":{}}}",
-            p % 20
-        ));
-    }
-    for v in [0, 1] {
-        lines
-            .push("{\"process\":99,\"type\":\"invoke\",\"f\":\"read\",\"value\":null}".to_string());
-        lines.push(format!(
-            "{{\"process\":99,\"type\":\"ok\",\"f\":\"read\",\"value\":{v}}}"
-        ));
-    }
-    std::fs::write(&f, lines.join("\n") + "\n").unwrap();
-    let out = ferret()
-        .arg("check")
-        .arg(&f)
-        .args(["--time-limit", "0.2"])
-        .assert()
-        .code(2);
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
-    assert!(
-        stdout.contains("unknown") && stdout.contains("time budget"),
-        "{stdout}"
-    );
-}
-
-#[test]
-fn the_same_history_with_unique_values_is_decided_at_once() {
-    // 40 concurrent writes of distinct values, then reads of 0 and of 1 after all completed: the
-    // search cannot finish this in 0.2 s (above), the unique-value check proves it invalid.
+/// 40 concurrent writes (process p writes `value(p)`), then reads of 0 and of 1 after all of them
+/// completed: the reads cannot both see their value last. Checked with a 0.2 s budget per key.
+fn check_hard_history(value: impl Fn(u32) -> u32) -> (Option<i32>, String) {
     let tmp = tempfile::tempdir().unwrap();
     let f = tmp.path().join("hard.jsonl");
     let mut lines = Vec::new();
     for kind in ["invoke", "ok"] {
         for p in 0..40 {
             lines.push(format!(
-                "{{\"process\":{p},\"type\":\"{kind}\",\"f\":\"write\",\"value\":{p}}}"
+                "{{\"process\":{p},\"type\":\"{kind}\",\"f\":\"write\",\"value\":{}}}",
+                value(p)
             ));
         }
     }
@@ -251,9 +211,32 @@ fn the_same_history_with_unique_values_is_decided_at_once() {
         .arg("check")
         .arg(&f)
         .args(["--time-limit", "0.2"])
-        .assert()
-        .code(1);
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+    )
+}
+
+#[test]
+fn budget_exhaustion_exits_2() {
+    // Each value is written twice, so the unique-value check does not apply and the search must
+    // exhaust the orders of the writes.
+    let (code, stdout) = check_hard_history(|p| p % 20);
+    assert_eq!(code, Some(2), "{stdout}");
+    assert!(
+        stdout.contains("unknown") && stdout.contains("time budget"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_same_history_with_unique_values_is_decided_at_once() {
+    // With distinct values the search still cannot finish in 0.2 s (above); the unique-value
+    // check proves it invalid.
+    let (code, stdout) = check_hard_history(|p| p);
+    assert_eq!(code, Some(1), "{stdout}");
     assert!(
         stdout.contains("invalid") && stdout.contains("unique-values"),
         "{stdout}"

@@ -3,7 +3,20 @@
 
 mod common;
 
-use common::{chromium_dom, ferret, repo};
+use common::{chromium_dom, ferret};
+use std::path::Path;
+use std::process::Output;
+
+/// `ferret check HISTORY --html PAGE`.
+fn check_html(history: &Path, page: &Path) -> Output {
+    ferret()
+        .arg("check")
+        .arg(history)
+        .arg("--html")
+        .arg(page)
+        .output()
+        .unwrap()
+}
 
 /// A stale read whose key and values are hostile: markup, an attribute breakout, a right-to-left
 /// override. None of it may run or become markup; all of it must show as text.
@@ -32,13 +45,7 @@ fn hostile_values_render_as_text_and_no_injected_script_runs() {
     let history = tmp.path().join("hostile.jsonl");
     std::fs::write(&history, lines.join("\n") + "\n").unwrap();
     let page = tmp.path().join("report.html");
-    let out = ferret()
-        .arg("check")
-        .arg(&history)
-        .arg("--html")
-        .arg(&page)
-        .output()
-        .unwrap();
+    let out = check_html(&history, &page);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let dom = chromium_dom(&page);
     // The verdict and the failing call are on the page.
@@ -88,14 +95,7 @@ fn a_100k_call_history_renders_under_10_mb() {
     }
     drop(w);
     let page = tmp.path().join("report.html");
-    let out = ferret()
-        .current_dir(repo())
-        .arg("check")
-        .arg(&history)
-        .arg("--html")
-        .arg(&page)
-        .output()
-        .unwrap();
+    let out = check_html(&history, &page);
     assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
     let size = std::fs::metadata(&page).unwrap().len();
     eprintln!("report.html for 100,000 calls: {size} bytes");

@@ -4,6 +4,7 @@
 //! escaped (maud escapes by default), and a Content-Security-Policy lets only the page's own
 //! script run, so even a missed escape could not run an injected one.
 
+use super::plots::Plots;
 use base64::Engine as _;
 use ferret_checkers::checker::{describe_call, describe_result, Explanation, KeyReport};
 use ferret_checkers::history::pair;
@@ -33,14 +34,16 @@ b.addEventListener('click',function(){var s=document.getElementById('timeline');
 var w=parseFloat(s.getAttribute('width'))*parseFloat(b.getAttribute('data-zoom'));\
 w=Math.max(800,Math.min(w,200000));s.setAttribute('width',w);});});";
 
+/// The page, and the plots it holds (for a run to write beside it as .svg files).
+pub struct Page {
+    pub html: String,
+    pub plots: Option<Plots>,
+}
+
 /// Render the page. `facts` are shown as given (seed, config, command, versions).
-pub fn render(
-    title: &str,
-    report: &Report,
-    history: &History,
-    facts: &[(String, String)],
-) -> String {
+pub fn render(title: &str, report: &Report, history: &History, facts: &[(String, String)]) -> Page {
     let calls = pair(history).map(|(c, _)| c).unwrap_or_default();
+    let plots = plots(&calls, history);
     let counts = outcome_counts(&calls);
     let script_hash =
         base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(SCRIPT));
@@ -94,10 +97,10 @@ pub fn render(
                 h2 { "Timeline" }
                 (timeline(&calls, history, &invalid))
                 h2 { "Throughput and latency" }
-                @if let Some(p) = plots(history) {
+                @if let Some(p) = &plots {
                     p { "Per function, in " (super::plots::BUCKETS) " slices of the run; faults shaded." }
-                    div.plot { (PreEscaped(p.throughput)) }
-                    div.plot { (PreEscaped(p.latency)) }
+                    div.plot { (PreEscaped(&p.throughput)) }
+                    div.plot { (PreEscaped(&p.latency)) }
                 } @else {
                     p { "The history carries no times: nothing to plot." }
                 }
@@ -119,12 +122,14 @@ pub fn render(
             }
         }
     };
-    page.into_string()
+    Page {
+        html: page.into_string(),
+        plots,
+    }
 }
 
 /// The throughput and latency plots of a history with times, fault windows shaded.
-pub fn plots(history: &History) -> Option<super::plots::Plots> {
-    let calls = pair(history).map(|(c, _)| c).ok()?;
+fn plots(calls: &[Call], history: &History) -> Option<Plots> {
     let nemesis: Vec<&Event> = history.nemesis_events().collect();
     let end = history.events.iter().filter_map(|e| e.time).max()? as f64 / 1e9;
     let faults: Vec<(f64, f64)> =
@@ -132,7 +137,7 @@ pub fn plots(history: &History) -> Option<super::plots::Plots> {
             .into_iter()
             .map(|(a, b, _)| (a, b.unwrap_or(end)))
             .collect();
-    super::plots::render(&calls, &faults)
+    super::plots::render(calls, &faults)
 }
 
 fn count(report: &Report, v: VerdictName) -> usize {

@@ -505,14 +505,12 @@ fn check_history(
             std::fs::read_to_string(&config_file).unwrap_or_default(),
         ),
     ];
-    if let Some(p) = crate::report::html::plots(&history) {
+    let page = crate::report::html::render(&config.name, &report, &history, &facts);
+    std::fs::write(run_dir.join("report.html"), page.html)?;
+    if let Some(p) = page.plots {
         std::fs::write(run_dir.join("throughput.svg"), p.throughput)?;
         std::fs::write(run_dir.join("latency.svg"), p.latency)?;
     }
-    std::fs::write(
-        run_dir.join("report.html"),
-        crate::report::html::render(&config.name, &report, &history, &facts),
-    )?;
     check::print_summary(&path, Format::Jsonl, &report, false);
     println!(
         "results: {} (and junit.xml, report.html, throughput.svg, latency.svg)",
