@@ -9,8 +9,8 @@ use crate::search::{self, Budget, SearchCall, Verdict};
 use crate::unique::{Decision, Refutation};
 use crate::value::Value;
 use rayon::prelude::*;
-use serde::Serialize;
-use std::collections::BTreeMap;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -223,7 +223,7 @@ pub enum CheckError {
     Empty(String),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum VerdictName {
     Valid,
@@ -242,7 +242,7 @@ impl VerdictName {
 }
 
 /// The checker's answer for a whole history.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     pub verdict: VerdictName,
     pub model: String,
@@ -252,7 +252,7 @@ pub struct Report {
     pub elapsed_s: f64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct KeyReport {
     /// `null` for a history with no keys.
     pub key: Value,
@@ -267,14 +267,14 @@ pub struct KeyReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Explanation>,
     /// What a checker other than the linearizability search found (lease, lock-set).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub anomalies: Vec<Anomaly>,
     /// Which procedure decided the key.
     pub method: Method,
 }
 
 /// Which procedure decided a key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
     /// The WGL linearizability search.
@@ -332,7 +332,7 @@ impl Anomaly {
 }
 
 /// One rule a non-linearizability checker found broken, with the calls that show it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Anomaly {
     /// e.g. `premature-expiry`, `lost-add`, `revoked-key-present`.
     pub kind: String,
@@ -342,7 +342,7 @@ pub struct Anomaly {
 }
 
 /// Why a key is not linearizable, in terms a person can follow back to the history.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Explanation {
     pub summary: String,
     /// The call the summary names: the first whose result no linearization can accommodate (the
@@ -353,6 +353,9 @@ pub struct Explanation {
     pub prefix_length: usize,
     /// Its last calls, in linearization order (at most 20).
     pub prefix_tail: Vec<Call>,
+    /// The model states each of `prefix_tail`'s calls may leave, replayed from the initial state:
+    /// one, unless an unknown-outcome call earlier left a choice (at most 8 listed).
+    pub prefix_states: Vec<Vec<Value>>,
     /// The model state after that prefix.
     pub state: Value,
     /// The call the search could not place after that prefix, when it is not `stuck`.
@@ -362,7 +365,7 @@ pub struct Explanation {
 }
 
 /// A call of a shrunk counterexample.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ShrunkCall {
     #[serde(flatten)]
     pub call: Call,
@@ -372,7 +375,7 @@ pub struct ShrunkCall {
 }
 
 /// A smaller history that is still not linearizable, found by relaxing calls one chunk at a time.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Shrunk {
     /// The first call whose result no linearization can accommodate: the history cut just after
     /// it returned is invalid and the cut just before is valid, both proven. `None` when the
@@ -719,6 +722,7 @@ fn explain<M: Model>(
         Found::Search(out) => {
             let stuck = out.stuck.unwrap_or(0);
             let tail_from = out.order.len().saturating_sub(20);
+            let prefix_states = replay(model, ops, &out.order, tail_from);
             let state = model.show_state(&out.state);
             let shrunk = shrink_with(stuck, out.steps, None);
             // One call is named everywhere: the first that cannot fit when shrinking proved it,
@@ -759,6 +763,7 @@ fn explain<M: Model>(
                     .iter()
                     .map(|&i| kept[i].clone())
                     .collect(),
+                prefix_states,
                 state,
                 prefix_stuck,
                 shrunk,
@@ -793,12 +798,47 @@ fn explain<M: Model>(
                     .iter()
                     .map(|&i| kept[i].clone())
                     .collect(),
+                prefix_states: replay(model, ops, &prefix, tail_from),
                 state,
                 prefix_stuck: None,
                 shrunk,
             }
         }
     }
+}
+
+/// The states a linearization leaves after each of its calls from `from` on, replayed from the
+/// model's initial state: what a person steps through. A call the states do not allow (never, for
+/// an order the search or the unique-values check produced) leaves the rest empty.
+fn replay<M: Model>(
+    model: &M,
+    ops: &[SearchCall<M::Op>],
+    order: &[usize],
+    from: usize,
+) -> Vec<Vec<Value>> {
+    // A choice left by unknown outcomes is kept up to this many states.
+    const MOST: usize = 64;
+    let mut states = vec![model.init()];
+    let mut next = Vec::new();
+    let mut shown = Vec::with_capacity(order.len().saturating_sub(from));
+    for (n, &i) in order.iter().enumerate() {
+        let mut seen = HashSet::new();
+        let mut after = Vec::new();
+        for s in &states {
+            next.clear();
+            model.step(s, &ops[i].op, &mut next);
+            for t in next.drain(..) {
+                if after.len() < MOST && seen.insert(t.clone()) {
+                    after.push(t);
+                }
+            }
+        }
+        states = after;
+        if n >= from {
+            shown.push(states.iter().take(8).map(|s| model.show_state(s)).collect());
+        }
+    }
+    shown
 }
 
 const UNPROVEN: &str = "; shrinking ran out of budget before proving which call is the first that \

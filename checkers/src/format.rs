@@ -103,8 +103,8 @@ pub fn read_file(path: &Path, format: Option<Format>) -> Result<(History, Format
 pub struct PairedFile {
     pub calls: Vec<Call>,
     pub warnings: Vec<Warning>,
-    /// Nemesis events the file had (not kept).
-    pub nemesis: usize,
+    /// Nemesis events the file had.
+    pub nemesis: Vec<Event>,
     pub format: Format,
 }
 
@@ -112,8 +112,8 @@ pub struct PairedFile {
 pub fn read_calls(path: &Path, format: Option<Format>) -> Result<PairedFile, ReadError> {
     let mut b = EventBuilder::pairing(path);
     let format = read_into(&mut b, format)?;
-    let pairer = b.pairer.take().expect("a pairing builder");
-    let nemesis = pairer.nemesis;
+    let mut pairer = b.pairer.take().expect("a pairing builder");
+    let nemesis = std::mem::take(&mut pairer.nemesis);
     let (calls, mut warnings) = pairer.finish();
     warnings.extend(b.history.warnings);
     Ok(PairedFile {

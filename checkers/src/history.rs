@@ -75,6 +75,14 @@ impl Serialize for Process {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Process {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Process, D::Error> {
+        let v = Value::deserialize(d)?;
+        Process::from_value(&v)
+            .ok_or_else(|| serde::de::Error::custom(format!("a process: {v} is not one")))
+    }
+}
+
 impl fmt::Display for Process {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -110,7 +118,7 @@ pub struct Event {
 }
 
 /// A problem with the input that did not stop it being checked.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Warning {
     pub line: u64,
     pub message: String,
@@ -134,7 +142,7 @@ impl History {
 }
 
 /// What became of a call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Ok,
@@ -144,7 +152,7 @@ pub enum Outcome {
 }
 
 /// An invocation paired with its completion: the unit a model and the search work on.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Call {
     pub process: Process,
     pub f: String,
@@ -215,8 +223,8 @@ pub struct Pairer {
     warnings: Vec<Warning>,
     /// Events seen so far (each event's position in the history).
     pos: u64,
-    /// Nemesis events seen (they are not kept).
-    pub nemesis: usize,
+    /// Nemesis events, kept as they are (few: the fault timeline).
+    pub nemesis: Vec<Event>,
 }
 
 impl Pairer {
@@ -224,7 +232,7 @@ impl Pairer {
         let pos = self.pos;
         self.pos += 1;
         if e.process == Process::Nemesis {
-            self.nemesis += 1;
+            self.nemesis.push(e);
             return Ok(());
         }
         match e.kind {

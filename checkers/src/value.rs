@@ -179,6 +179,14 @@ impl<'de> serde::Deserialize<'de> for JsonValue {
     }
 }
 
+/// Read back what `Serialize` wrote: JSON has no sets and only string map keys, so those come
+/// back as lists and string keys.
+impl<'de> serde::Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(JsonVisitor)
+    }
+}
+
 struct JsonVisitor;
 
 impl<'de> serde::de::Visitor<'de> for JsonVisitor {

@@ -79,3 +79,50 @@ fn shrinking_gives_the_same_counterexample_every_time() {
         }
     }
 }
+
+/// The state after each step of the prefix is the register's value after that call, replayed:
+/// the last one is the state the explanation names.
+#[test]
+fn the_prefix_is_stepped_through_state_by_state() {
+    let r = check(&stale_read(), &CheckOptions::default()).unwrap();
+    let e = r.keys[0].explanation.as_ref().unwrap();
+    assert_eq!(e.prefix_states.len(), e.prefix_tail.len());
+    assert!(!e.prefix_tail.is_empty());
+    for (c, states) in e.prefix_tail.iter().zip(&e.prefix_states) {
+        // Every call here is a write or a read of a register: one state, the value now held.
+        assert_eq!(states.len(), 1, "{c:?}");
+        assert_eq!(states[0], c.value, "after {c:?}");
+    }
+    assert_eq!(e.prefix_states.last().unwrap()[0], e.state);
+}
+
+/// results.json can be read back (`ferret report` re-renders from it): the same JSON again,
+/// big integers and unknown outcomes included.
+#[test]
+fn a_report_reads_back_as_it_was_written() {
+    let h = ferret_checkers::synth::register_history(&ferret_checkers::synth::SynthOptions {
+        calls: 400,
+        keys: 3,
+        stale_reads: 0.05,
+        seed: 11,
+        ..Default::default()
+    });
+    let r = check(&h, &CheckOptions::default()).unwrap();
+    assert_eq!(r.verdict, VerdictName::Invalid);
+    assert!(r
+        .keys
+        .iter()
+        .any(|k| k.explanation.as_ref().is_some_and(|e| e
+            .shrunk
+            .as_ref()
+            .is_some_and(|s| s.relaxed > 0 || !s.calls.is_empty()))));
+    let text = serde_json::to_string_pretty(&r).unwrap();
+    let back: ferret_checkers::Report = serde_json::from_str(&text).unwrap();
+    assert_eq!(serde_json::to_string_pretty(&back).unwrap(), text);
+    let big = r#"{"verdict":"valid","model":"register","calls":1,"keys":[{"key":123456789012345678901234567890,"verdict":"valid","calls":1,"configurations":0,"memory_bytes":0,"elapsed_s":0.0,"method":"search"}],"warnings":[],"elapsed_s":0.0}"#;
+    let back: ferret_checkers::Report = serde_json::from_str(big).unwrap();
+    assert_eq!(
+        back.keys[0].key.to_string(),
+        "123456789012345678901234567890"
+    );
+}

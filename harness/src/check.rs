@@ -2,6 +2,7 @@
 
 use crate::config::bounds::{self, seconds};
 use crate::exit;
+use crate::report::results::{self, Results};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use ferret_checkers::checker::{describe_call, describe_result};
@@ -180,12 +181,28 @@ pub fn run(args: CheckArgs) -> Result<u8> {
         shrink_total_steps: args.shrink_total_steps,
         threads: args.threads,
     };
-    let (report, history) = match input {
-        Input::Events(history) => (check(&history, &opts), Some(history)),
-        Input::Calls(file) => (
-            check_calls(file.calls, file.warnings, file.nemesis, &opts),
-            None,
-        ),
+    // The figures beside the verdict (calls and latencies per function, faults), taken before
+    // the calls are handed over.
+    let (report, history, ops, faults) = match input {
+        Input::Events(history) => {
+            let calls = ferret_checkers::history::pair(&history)
+                .map(|(c, _)| c)
+                .unwrap_or_default();
+            let ops = results::op_stats(&calls);
+            drop(calls);
+            let faults = results::fault_timeline(history.nemesis_events());
+            (check(&history, &opts), Some(history), ops, faults)
+        }
+        Input::Calls(file) => {
+            let ops = if args.json.is_some() {
+                results::op_stats(&file.calls)
+            } else {
+                Default::default()
+            };
+            let faults = results::fault_timeline(&file.nemesis);
+            let report = check_calls(file.calls, file.warnings, file.nemesis.len(), &opts);
+            (report, None, ops, faults)
+        }
     };
     let report = report.map_err(|e| match e {
         CheckError::Input { line, message } => {
@@ -194,8 +211,10 @@ pub fn run(args: CheckArgs) -> Result<u8> {
         other => anyhow::anyhow!("{}: {other}", args.file.display()),
     })?;
     print_summary(&args.file, format, &report, args.verbose);
+    let results = Results::new(report, ops, faults, None);
+    let report = &results.report;
     if let Some(out) = &args.json {
-        let text = serde_json::to_string_pretty(&report)?;
+        let text = serde_json::to_string_pretty(&results)?;
         std::fs::write(out, text + "\n")
             .with_context(|| format!("cannot write {}", out.display()))?;
     }
@@ -212,7 +231,7 @@ pub fn run(args: CheckArgs) -> Result<u8> {
         ];
         std::fs::write(
             out,
-            crate::report::html::render(&name, &report, history, &facts).html,
+            crate::report::html::render(&name, &results, history, &facts).html,
         )
         .with_context(|| format!("cannot write {}", out.display()))?;
     }
@@ -222,7 +241,7 @@ pub fn run(args: CheckArgs) -> Result<u8> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        std::fs::write(out, crate::report::junit::render(&suite, &report))
+        std::fs::write(out, crate::report::junit::render(&suite, report))
             .with_context(|| format!("cannot write {}", out.display()))?;
     }
     Ok(exit::for_verdict(report.verdict))

@@ -87,6 +87,10 @@ pub struct DbConfig {
     /// that does not answer in 2 s abstains.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leader: Option<String>,
+    /// Prints the system's version when run on a node (e.g. `etcd --version`); its first line is
+    /// recorded in results.json.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     /// Seconds to wait for every node to be ready.
     #[serde(default = "default_ready_timeout")]
     pub ready_timeout: f64,

@@ -129,6 +129,31 @@ impl Db {
         Ok(())
     }
 
+    /// The system's version, from the config's `version` command run on `node`: its first line.
+    /// A command that fails is said out loud and leaves the version unknown.
+    pub async fn version(&self, platform: &dyn Platform, node: &Node) -> Option<String> {
+        let cmd = self.expand(self.config.version.as_ref()?, node);
+        match platform.exec(node, &cmd, None).await {
+            Ok((true, out)) => out
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .map(|l| l.chars().take(200).collect()),
+            Ok((false, out)) => {
+                eprintln!(
+                    "warning: db.version ({cmd}) failed on {}: {}",
+                    node.name,
+                    out.trim()
+                );
+                None
+            }
+            Err(e) => {
+                eprintln!("warning: db.version ({cmd}) on {}: {e:#}", node.name);
+                None
+            }
+        }
+    }
+
     /// Wait until every node's ready command succeeds; on timeout, name the node and show its log.
     pub async fn wait_ready(&self, platform: &dyn Platform, nodes: &[Node]) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs_f64(self.config.ready_timeout);

@@ -106,3 +106,106 @@ fn a_100k_call_history_renders_under_10_mb() {
         "the page says how many calls it drew"
     );
 }
+
+/// A stale read under a partition, with times: what `ferret check --json` and `ferret report`
+/// are given.
+const TIMED: &str = r#"{"process":0,"type":"invoke","f":"write","key":"k","value":1,"time":0}
+{"process":0,"type":"ok","f":"write","key":"k","value":1,"time":10000000}
+{"process":"nemesis","type":"info","f":"start-partition","value":{"n1":["n2"]},"time":15000000}
+{"process":1,"type":"invoke","f":"write","key":"k","value":2,"time":20000000}
+{"process":1,"type":"ok","f":"write","key":"k","value":2,"time":40000000}
+{"process":2,"type":"invoke","f":"read","key":"k","value":null,"time":50000000}
+{"process":2,"type":"ok","f":"read","key":"k","value":1,"time":90000000}
+{"process":"nemesis","type":"info","f":"stop-partition","value":null,"time":95000000}
+{"process":3,"type":"invoke","f":"write","key":"k","value":3,"time":100000000}
+{"process":3,"type":"info","f":"write","key":"k","value":3,"time":1100000000}
+"#;
+
+/// results.json carries, beside the verdict, the calls and latency quantiles per function and
+/// the fault timeline; `ferret report DIR` renders the page again from it and the history, the
+/// prefix stepped through state by state.
+#[test]
+fn ferret_report_renders_a_folder_again_from_results_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("history.jsonl"), TIMED).unwrap();
+    let out = ferret()
+        .arg("check")
+        .arg(dir.join("history.jsonl"))
+        .arg("--json")
+        .arg(dir.join("results.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap();
+    assert_eq!(results["verdict"], "invalid");
+    assert_eq!(results["ferret_version"], env!("CARGO_PKG_VERSION"));
+    let write = &results["ops"]["write"];
+    assert_eq!(
+        (write["ok"].as_u64(), write["info"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(write["latency_ms"]["max"], 20.0);
+    assert_eq!(results["ops"]["read"]["latency_ms"]["p50"], 40.0);
+    let faults = results["faults"].as_array().unwrap();
+    assert_eq!(faults.len(), 1, "{faults:?}");
+    assert_eq!(faults[0]["fault"], "start-partition");
+    assert_eq!(
+        (faults[0]["start_s"].as_f64(), faults[0]["end_s"].as_f64()),
+        (Some(0.015), Some(0.095))
+    );
+    // Each prefix step's state: a write leaves its value; the last is the state named.
+    let e = &results["keys"][0]["explanation"];
+    let (tail, states) = (
+        e["prefix_tail"].as_array().unwrap(),
+        e["prefix_states"].as_array().unwrap(),
+    );
+    assert_eq!(tail.len(), states.len(), "{e}");
+    assert_eq!(
+        states.last().unwrap(),
+        &serde_json::json!([e["state"]]),
+        "{e}"
+    );
+    for (c, s) in tail.iter().zip(states) {
+        assert_eq!(s, &serde_json::json!([c["value"]]), "{e}");
+    }
+
+    let out = ferret().arg("report").arg(dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    for f in ["report.html", "junit.xml", "throughput.svg", "latency.svg"] {
+        assert!(dir.join(f).exists(), "{f} not written");
+    }
+    let dom = chromium_dom(&dir.join("report.html"));
+    assert!(dom.contains("INVALID"), "{dom}");
+    assert!(dom.contains("read by process 2 (line 6)"), "{dom}");
+    assert!(dom.contains("state after"), "{dom}");
+    assert!(dom.contains("start-partition"), "{dom}");
+}
+
+/// A folder without results.json, or with one ferret did not write, is said to be so: the file
+/// named, the place in it, exit 3.
+#[test]
+fn ferret_report_names_what_is_missing_or_wrong() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = ferret().arg("report").arg(tmp.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("results.json") && err.contains("a run's folder"),
+        "{err}"
+    );
+    std::fs::write(
+        tmp.path().join("results.json"),
+        "{\"verdict\": \"valid\",\n \"keys\": 3}\n",
+    )
+    .unwrap();
+    let out = ferret().arg("report").arg(tmp.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("results.json:") && err.contains("not a results.json ferret wrote"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("report.html").exists());
+}

@@ -195,6 +195,48 @@ fn linearizable_etcd_under_every_fault_is_valid_and_leaves_nothing() {
         serde_json::from_slice(&std::fs::read(run_dir.join("results.json")).unwrap()).unwrap();
     assert_eq!(results["verdict"], "valid");
     assert_eq!(results["keys"].as_array().unwrap().len(), 20);
+    // Beside the verdict: what was run, on what, and what happened (docs/results.md).
+    assert_eq!(results["run"]["seed"], 1);
+    assert!(
+        results["run"]["system_version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("etcd Version: 3.")),
+        "{}",
+        results["run"]
+    );
+    assert!(results["run"]["reproduce"]
+        .as_str()
+        .unwrap()
+        .ends_with("config.yaml --seed 1"));
+    for f in ["read", "write", "cas"] {
+        let s = &results["ops"][f];
+        let q = &s["latency_ms"];
+        assert!(s["ok"].as_u64().unwrap() > 100, "{f}: {s}");
+        assert!(
+            q["p50"].as_f64().unwrap() <= q["p99"].as_f64().unwrap()
+                && q["p99"].as_f64().unwrap() <= q["max"].as_f64().unwrap(),
+            "{f}: {q}"
+        );
+    }
+    // The fault timeline: every fault begun, each healed before the end.
+    let faults = results["faults"].as_array().unwrap();
+    let begun = nemesis_fs
+        .iter()
+        .filter(|f| ["start-partition", "kill", "pause"].contains(f))
+        .count();
+    assert!(faults.len() >= begun, "{faults:?}");
+    for w in faults {
+        assert!(
+            w["end_s"].as_f64().unwrap() > w["start_s"].as_f64().unwrap(),
+            "{w}"
+        );
+    }
+    // `ferret report` renders the pages again from the folder.
+    std::fs::remove_file(run_dir.join("report.html")).unwrap();
+    let out = ferret().arg("report").arg(&run_dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let page = std::fs::read_to_string(run_dir.join("report.html")).unwrap();
+    assert!(page.contains("VALID") && page.contains("etcd Version: 3."));
     for n in 1..=5 {
         let log = run_dir.join(format!("nodes/n{n}/etcd.log"));
         assert!(
@@ -324,6 +366,8 @@ fn serializable_reads_under_partitions_are_caught() {
     let dom = common::chromium_dom(&page.canonicalize().unwrap());
     let stuck = &bad["explanation"]["stuck"];
     assert!(dom.contains("INVALID"), "{dom}");
+    // The prefix stepped through: a state after each of its calls.
+    assert!(dom.contains("state after"), "{dom}");
     assert!(
         dom.contains(&format!(
             "Key <code>\"{}\"</code>: invalid",

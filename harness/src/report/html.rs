@@ -5,13 +5,13 @@
 //! script run, so even a missed escape could not run an injected one.
 
 use super::plots::Plots;
+use super::results::{FaultWindow, Results};
 use base64::Engine as _;
 use ferret_checkers::checker::{describe_call, describe_result, Explanation, KeyReport};
 use ferret_checkers::history::pair;
 use ferret_checkers::{Call, Event, History, Outcome, Process, Report, VerdictName};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use sha2::Digest as _;
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// At most this many calls are drawn; the rest are summarised. Keeps a 100,000-call page to a few
@@ -41,10 +41,15 @@ pub struct Page {
 }
 
 /// Render the page. `facts` are shown as given (seed, config, command, versions).
-pub fn render(title: &str, report: &Report, history: &History, facts: &[(String, String)]) -> Page {
+pub fn render(
+    title: &str,
+    results: &Results,
+    history: &History,
+    facts: &[(String, String)],
+) -> Page {
+    let report = &results.report;
     let calls = pair(history).map(|(c, _)| c).unwrap_or_default();
-    let plots = plots(&calls, history);
-    let counts = outcome_counts(&calls);
+    let plots = plots(&calls, history, &results.faults);
     let script_hash =
         base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(SCRIPT));
     let csp = format!(
@@ -83,13 +88,14 @@ pub fn render(title: &str, report: &Report, history: &History, facts: &[(String,
                 }
                 table.facts {
                     @for (k, v) in facts { tr { th { (k) } td {
-                        @if v.contains('\n') { pre { (v) } } @else { code { (v) } }
+                        @if v.contains('\n') { details { summary { (v.lines().count()) " lines" } pre { (v) } } } @else { code { (v) } }
                     } } }
-                    tr { th { "calls by outcome" } td {
-                        @for (f, (ok, fail, info)) in &counts {
-                            span.count { (f) ": " (ok) " ok, " (fail) " fail, " (info) " unknown" } " "
-                        }
-                    } }
+                }
+                h2 { "Calls" }
+                (op_table(results))
+                @if !results.faults.is_empty() {
+                    h2 { "Faults" }
+                    (fault_table(&results.faults))
                 }
                 @for w in &report.warnings {
                     p.warning { "warning, line " (w.line) ": " (w.message) }
@@ -129,15 +135,56 @@ pub fn render(title: &str, report: &Report, history: &History, facts: &[(String,
 }
 
 /// The throughput and latency plots of a history with times, fault windows shaded.
-fn plots(calls: &[Call], history: &History) -> Option<Plots> {
-    let nemesis: Vec<&Event> = history.nemesis_events().collect();
+fn plots(calls: &[Call], history: &History, faults: &[FaultWindow]) -> Option<Plots> {
     let end = history.events.iter().filter_map(|e| e.time).max()? as f64 / 1e9;
-    let faults: Vec<(f64, f64)> =
-        fault_windows(&nemesis, |e: &Event| e.time.unwrap_or(0) as f64 / 1e9)
-            .into_iter()
-            .map(|(a, b, _)| (a, b.unwrap_or(end)))
-            .collect();
+    let faults: Vec<(f64, f64)> = faults
+        .iter()
+        .map(|w| (w.start_s, w.end_s.unwrap_or(end)))
+        .collect();
     super::plots::render(calls, &faults)
+}
+
+/// Calls per function by outcome, with the latency quantiles of the ok ones.
+fn op_table(results: &Results) -> Markup {
+    let ms = |v: f64| format!("{v:.1}");
+    html! {
+        table.ops {
+            tr { th { "function" } th { "ok" } th { "fail" } th { "unknown" }
+                 th { "p50 ms" } th { "p90 ms" } th { "p99 ms" } th { "max ms" } }
+            @for (f, s) in &results.ops {
+                tr {
+                    td { code { (f) } } td { (s.ok) } td { (s.fail) } td { (s.info) }
+                    @if let Some(q) = &s.latency_ms {
+                        td { (ms(q.p50)) } td { (ms(q.p90)) } td { (ms(q.p99)) } td { (ms(q.max)) }
+                    } @else {
+                        td {} td {} td {} td {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Faults listed on the page; all are in results.json.
+const MAX_FAULTS: usize = 500;
+
+fn fault_table(faults: &[FaultWindow]) -> Markup {
+    html! {
+        @if faults.len() > MAX_FAULTS {
+            p { "The first " (MAX_FAULTS) " of " (faults.len()) " are listed; all are in results.json." }
+        }
+        table.faults {
+            tr { th { "fault" } th { "from (s)" } th { "to (s)" } th { "what" } }
+            @for w in faults.iter().take(MAX_FAULTS) {
+                tr {
+                    td { (w.fault) }
+                    td { (format!("{:.2}", w.start_s)) }
+                    td { @if let Some(e) = w.end_s { (format!("{e:.2}")) } @else { "the end" } }
+                    td { code { (w.value.to_string()) } }
+                }
+            }
+        }
+    }
 }
 
 fn count(report: &Report, v: VerdictName) -> usize {
@@ -152,20 +199,6 @@ fn anchor(k: &KeyReport) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
-}
-
-/// Calls per function: (ok, fail, unknown).
-fn outcome_counts(calls: &[Call]) -> BTreeMap<String, (u64, u64, u64)> {
-    let mut m: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
-    for c in calls {
-        let e = m.entry(c.f.clone()).or_default();
-        match c.outcome {
-            Outcome::Ok => e.0 += 1,
-            Outcome::Fail => e.1 += 1,
-            Outcome::Info => e.2 += 1,
-        }
-    }
-    m
 }
 
 fn key_table(report: &Report) -> Markup {
@@ -254,46 +287,44 @@ fn explanation(e: &Explanation) -> Markup {
                 }
             }
         }
-        h3 { "The longest linearizable prefix found: " (e.prefix_length) " calls" }
-        p { "Its last calls, in linearization order, then the state they leave: " code { (e.state.to_string()) } }
-        table.calls {
-            tr { th { "where" } th { "process" } th { "call" } th { "result" } th {} }
-            @for c in &e.prefix_tail { (call_row(c, "")) }
-            (call_row(&e.stuck, "← cannot be placed"))
+        h3 { "The linearizable prefix the check reached: " (e.prefix_length) " calls" }
+        p { "Its last calls, in linearization order, each with the model state it leaves; the state at the end is "
+            code { (e.state.to_string()) } ", and the call after it cannot be placed." }
+        table.calls.prefix {
+            tr { th { "where" } th { "process" } th { "call" } th { "result" } th { "state after" } }
+            @for (i, c) in e.prefix_tail.iter().enumerate() {
+                tr {
+                    td { (c.place()) }
+                    td { (c.process.to_string()) }
+                    td { code { (c.f) " " (c.invoke_value.to_string()) } }
+                    td { code { (describe_result(c)) } }
+                    td { code { (states(e.prefix_states.get(i))) } }
+                }
+            }
+            tr.stuck {
+                td { (e.stuck.place()) }
+                td { (e.stuck.process.to_string()) }
+                td { code { (e.stuck.f) " " (e.stuck.invoke_value.to_string()) } }
+                td { code { (describe_result(&e.stuck)) } }
+                td { "← cannot be placed" }
+            }
         }
     }
 }
 
-/// Fault windows from the nemesis events: (start, end, label); `end` None runs to the history's end.
-fn fault_windows(events: &[&Event], at: impl Fn(&Event) -> f64) -> Vec<(f64, Option<f64>, String)> {
-    let end_of = |f: &str| -> Option<String> {
-        Some(match f {
-            "start" => "stop".into(),
-            "kill" => "restart".into(),
-            "pause" => "resume".into(),
-            "clock-bump" | "clock-strobe" | "clock-drift" => {
-                if f == "clock-bump" {
-                    "clock-reset".into()
-                } else {
-                    format!("stop-{f}")
-                }
-            }
-            f if f.starts_with("start-") => format!("stop-{}", &f[6..]),
-            _ => return None,
-        })
-    };
-    let mut open: Vec<(String, f64, String)> = Vec::new();
-    let mut windows = Vec::new();
-    for e in events {
-        if let Some(pos) = open.iter().position(|(end, _, _)| *end == e.f) {
-            let (_, start, label) = open.remove(pos);
-            windows.push((start, Some(at(e)), label));
-        } else if let Some(end) = end_of(&e.f) {
-            open.push((end, at(e), format!("{} {}", e.f, e.value)));
-        }
+/// The states a prefix step may leave: one, or a choice an unknown outcome left.
+fn states(s: Option<&Vec<ferret_checkers::Value>>) -> String {
+    match s.map(Vec::as_slice) {
+        None | Some([]) => "?".into(),
+        Some([one]) => one.to_string(),
+        Some(many) => format!(
+            "one of {}",
+            many.iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ),
     }
-    windows.extend(open.into_iter().map(|(_, s, l)| (s, None, l)));
-    windows
 }
 
 fn timeline(calls: &[Call], history: &History, invalid: &[&KeyReport]) -> Markup {
@@ -334,7 +365,11 @@ fn timeline(calls: &[Call], history: &History, invalid: &[&KeyReport]) -> Markup
         done.unwrap_or_else(|| (call_start(c) + span / 100.0).min(t1))
     };
     let nemesis: Vec<&Event> = history.nemesis_events().collect();
-    let windows = fault_windows(&nemesis, t_of_event);
+    let windows: Vec<(f64, Option<f64>, String)> =
+        super::results::fault_windows(&nemesis, t_of_event)
+            .into_iter()
+            .map(|(a, b, e)| (a, b, format!("{} {}", e.f, e.value)))
+            .collect();
     // Lanes: one per process when there are few; else calls packed into as few lanes as overlap
     // needs (processes that retire after an unknown outcome would give thousands of lanes).
     let mut processes: Vec<&Process> = calls.iter().map(|c| &c.process).collect();

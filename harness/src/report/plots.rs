@@ -28,7 +28,7 @@ fn label(f: &str) -> String {
 }
 
 /// The q-quantile of sorted values.
-fn quantile(sorted: &[f64], q: f64) -> f64 {
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
     sorted[i.min(sorted.len() - 1)]
 }

@@ -12,6 +12,7 @@ mod scheduler;
 use crate::config::Config;
 use crate::db::{self, Db};
 use crate::platform::{self, Platform};
+use crate::report::results::{Results, RunFacts};
 use crate::store::{create_run_dir, HistoryLog};
 use crate::{check, exit};
 use anyhow::{anyhow, bail, Context, Result};
@@ -253,6 +254,8 @@ struct Ctx {
     skews: tokio::sync::Mutex<std::collections::BTreeMap<String, (i64, String)>>,
     /// When the workload ends; clock agents that change offsets over time stop by then.
     deadline: std::sync::OnceLock<Instant>,
+    /// What the system said its version is (`db.version`).
+    system_version: std::sync::OnceLock<String>,
     /// Nanoseconds on the history's clock when the workload ended: later ops are the final ones.
     workload_end_ns: std::sync::OnceLock<i64>,
     /// Strobe and drift agents still running, with the node and offset they started from.
@@ -371,6 +374,7 @@ async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Re
         skews: Default::default(),
         deadline: std::sync::OnceLock::new(),
         workload_end_ns: std::sync::OnceLock::new(),
+        system_version: std::sync::OnceLock::new(),
         clock_jobs: Default::default(),
         next_process: AtomicI64::new(config.workload.concurrency as i64),
         config,
@@ -444,7 +448,10 @@ async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Re
     let dir = run_dir.clone();
     let end = ctx.workload_end_ns.get().copied().unwrap_or(i64::MAX);
     let keys_fixed = ctx.workload.keys_fixed();
-    let check = tokio::task::spawn_blocking(move || check_history(&config, &dir, end, keys_fixed));
+    let version = ctx.system_version.get().cloned();
+    let check = tokio::task::spawn_blocking(move || {
+        check_history(&config, &dir, end, keys_fixed, version.as_deref())
+    });
     tokio::select! {
         r = check => r.map_err(|e| anyhow!("the check failed: {e}"))?.map(|report| (report, run_dir)),
         _ = stop.changed() => bail!(
@@ -461,6 +468,7 @@ fn check_history(
     run_dir: &std::path::Path,
     workload_end_ns: i64,
     keys_fixed: bool,
+    system_version: Option<&str>,
 ) -> Result<ferret_checkers::Report> {
     let path = run_dir.join("history.jsonl");
     let (history, _) = read_file(&path, Some(Format::Jsonl))?;
@@ -476,41 +484,21 @@ fn check_history(
     let mut report =
         ferret_checkers::check(&history, &opts).with_context(|| path.display().to_string())?;
     no_vacuous_pass(&mut report, &tested, &config.checker, keys_fixed);
-    std::fs::write(
-        run_dir.join("results.json"),
-        serde_json::to_string_pretty(&report)? + "\n",
-    )?;
-    std::fs::write(
-        run_dir.join("junit.xml"),
-        crate::report::junit::render(&config.name, &report),
-    )?;
     let config_file = run_dir.join("config.yaml");
-    let facts = vec![
-        ("run".to_string(), run_dir.display().to_string()),
-        (
-            "seed".to_string(),
-            config.seed.map(|s| s.to_string()).unwrap_or_default(),
-        ),
-        (
-            "reproduce".to_string(),
-            format!(
-                "ferret run {} --seed {}",
-                config_file.display(),
-                config.seed.unwrap_or_default()
-            ),
-        ),
-        ("ferret".to_string(), env!("CARGO_PKG_VERSION").to_string()),
-        (
-            "config".to_string(),
-            std::fs::read_to_string(&config_file).unwrap_or_default(),
-        ),
-    ];
-    let page = crate::report::html::render(&config.name, &report, &history, &facts);
-    std::fs::write(run_dir.join("report.html"), page.html)?;
-    if let Some(p) = page.plots {
-        std::fs::write(run_dir.join("throughput.svg"), p.throughput)?;
-        std::fs::write(run_dir.join("latency.svg"), p.latency)?;
-    }
+    let seed = config.seed.unwrap_or_default();
+    let run = RunFacts {
+        name: config.name.clone(),
+        seed,
+        dir: run_dir.display().to_string(),
+        reproduce: format!("ferret run {} --seed {seed}", config_file.display()),
+        system_version: system_version.map(str::to_string),
+    };
+    let results = Results::of_history(report, &history, Some(run));
+    let file = run_dir.join("results.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&results)? + "\n")
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    crate::report::write_pages(run_dir, &results, &history)?;
+    let report = results.report;
     check::print_summary(&path, Format::Jsonl, &report, false);
     println!(
         "results: {} (and junit.xml, report.html, throughput.svg, latency.svg)",

@@ -41,6 +41,10 @@ pub(super) async fn cluster_phase(ctx: Arc<Ctx>, faults: Vec<FaultKind>) -> Resu
         started.elapsed().as_secs_f64(),
         ctx.run_dir.display()
     );
+    if let Some(v) = ctx.db.version(ctx.platform.as_ref(), &nodes[0]).await {
+        println!("{}: {v}", ctx.config.db.name);
+        let _ = ctx.system_version.set(v);
+    }
 
     let limit = Duration::from_secs_f64(ctx.config.time_limit);
     let t0 = Instant::now();
