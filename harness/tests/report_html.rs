@@ -180,6 +180,11 @@ fn ferret_report_renders_a_folder_again_from_results_json() {
     assert!(dom.contains("INVALID"), "{dom}");
     assert!(dom.contains("read by process 2 (line 6)"), "{dom}");
     assert!(dom.contains("state after"), "{dom}");
+    // The calls around the failure, drawn per process and labelled with what they did.
+    assert!(dom.contains("The calls around the failure"), "{dom}");
+    for label in ["write 1 → 1", "write 2 → 2", "read nil → 1"] {
+        assert!(dom.contains(label), "{label}: {dom}");
+    }
     assert!(dom.contains("start-partition"), "{dom}");
 }
 

@@ -266,6 +266,7 @@ fn explanation(e: &Explanation) -> Markup {
         p.summary { (e.summary) }
         p { "The call that cannot be linearized: " strong.stuck { (describe_call(&e.stuck)) }
             ", which returned " code { (describe_result(&e.stuck)) } "." }
+        (around_the_failure(e))
         @if let Some(s) = &e.shrunk {
             h3 { "Shrunk counterexample: " (s.calls.len()) " calls"
                  @if !s.minimal { " (not minimal: the shrink budget ran out)" } }
@@ -309,6 +310,99 @@ fn explanation(e: &Explanation) -> Markup {
                 td { "← cannot be placed" }
             }
         }
+    }
+}
+
+/// The calls the failure involves — the shrunk counterexample's, else the prefix's last calls —
+/// and the stuck call, per process on their own time axis, labelled: the contradiction at a
+/// glance.
+fn around_the_failure(e: &Explanation) -> Markup {
+    const W: f64 = 1000.0;
+    const ROW: f64 = 30.0;
+    let mut calls: Vec<(&Call, bool)> = match &e.shrunk {
+        Some(s) if !s.calls.is_empty() => s.calls.iter().map(|c| (&c.call, c.relaxed)).collect(),
+        _ => e.prefix_tail.iter().map(|c| (c, false)).collect(),
+    };
+    if !calls.iter().any(|(c, _)| *c == &e.stuck) {
+        calls.push((&e.stuck, false));
+    }
+    calls.truncate(60);
+    let timed = calls.iter().all(|(c, _)| {
+        c.invoke_time.is_some() && (c.complete_index.is_none() || c.complete_time.is_some())
+    });
+    let start = |c: &Call| {
+        if timed {
+            c.invoke_time.unwrap_or(0) as f64
+        } else {
+            c.invoke_index as f64
+        }
+    };
+    let end = |c: &Call| {
+        if timed {
+            c.complete_time.map(|t| t as f64)
+        } else {
+            c.complete_index.map(|i| i as f64)
+        }
+    };
+    let t0 = calls.iter().map(|(c, _)| start(c)).fold(f64::MAX, f64::min);
+    let t1 = calls
+        .iter()
+        .map(|(c, _)| end(c).unwrap_or(start(c)))
+        .fold(f64::MIN, f64::max)
+        .max(t0 + 1.0);
+    // A margin each side, so a bar's label at the edge stays on the drawing.
+    let x = |t: f64| 40.0 + (t - t0) / (t1 - t0) * (W - 240.0);
+    let mut processes: Vec<&Process> = calls.iter().map(|(c, _)| &c.process).collect();
+    processes.sort();
+    processes.dedup();
+    let height = processes.len() as f64 * ROW + 24.0;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"around\" width=\"{W}\" height=\"{height}\" viewBox=\"0 0 {W} {height}\">"
+    );
+    for (row, p) in processes.iter().enumerate() {
+        let name = html! { "process " (p.to_string()) }.into_string();
+        let _ = write!(
+            svg,
+            "<text class=\"lane\" x=\"2\" y=\"{:.1}\">{name}</text>",
+            row as f64 * ROW + 10.0
+        );
+    }
+    for (c, relaxed) in &calls {
+        let row = processes.iter().position(|p| *p == &c.process).unwrap_or(0) as f64;
+        let (a, b) = (x(start(c)), end(c).map(&x).unwrap_or(W - 200.0));
+        let y = row * ROW + 12.0;
+        let class = if *relaxed || c.outcome == Outcome::Info {
+            "info"
+        } else {
+            "ok"
+        };
+        let stuck = if *c == &e.stuck { " stuck" } else { "" };
+        let result = if *relaxed {
+            "?".to_string()
+        } else {
+            describe_result(c)
+        };
+        let label = html! { (c.f) " " (c.invoke_value.to_string()) " → " (result) }.into_string();
+        let tip = html! { (describe_call(c)) }.into_string();
+        let _ = write!(
+            svg,
+            "<rect class=\"{class}{stuck}\" x=\"{a:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"8\"><title>{tip}</title></rect><text class=\"call\" x=\"{a:.1}\" y=\"{:.1}\">{label}</text>",
+            (b - a).max(2.0),
+            y + 17.0
+        );
+    }
+    let _ = write!(
+        svg,
+        "<text class=\"tick\" x=\"40\" y=\"{0:.1}\">{1}</text><text class=\"tick\" x=\"{2:.1}\" y=\"{0:.1}\">{3}</text></svg>",
+        height - 2.0,
+        if timed { format!("{:.3} s", t0 / 1e9) } else { format!("#{t0:.0}") },
+        W - 240.0,
+        if timed { format!("{:.3} s", t1 / 1e9) } else { format!("#{t1:.0}") },
+    );
+    html! {
+        h3 { "The calls around the failure" }
+        p { "Each row a process, each bar a call from invocation to completion (dashed: unknown outcome; thick border: the call that cannot be linearized)." }
+        div.scroll { (PreEscaped(svg)) }
     }
 }
 
@@ -537,4 +631,4 @@ rect.info{fill:none;stroke:#666;stroke-width:.8;stroke-dasharray:3 2}\
 rect.stuck{stroke:#000;stroke-width:2.5}rect.fault{fill:#f90;opacity:.18}\
 .legend.ok{border-bottom:4px solid #6b6}.legend.fail{border-bottom:4px dotted #b22}\
 .legend.info{border-bottom:2px dashed #666}.legend.stuck{border-bottom:3px solid #000}.legend.fault{background:#fde3bf}\
-line.tick{stroke:#ddd;stroke-width:1}text.tick{font-size:10px;fill:#555}text.lane{font-size:10px;fill:#333;opacity:.7}pre{margin:0;font-size:.85em}.summary{max-width:70em}.warning{color:#a50}section.key{border-top:2px solid #999;margin-top:1.5em}";
+line.tick{stroke:#ddd;stroke-width:1}text.tick{font-size:10px;fill:#555}text.lane{font-size:10px;fill:#333;opacity:.7}text.call{font-size:10px;font-family:monospace;fill:#222}pre{margin:0;font-size:.85em}.summary{max-width:70em}.warning{color:#a50}section.key{border-top:2px solid #999;margin-top:1.5em}";
