@@ -156,12 +156,14 @@ fn time_etcd_logs(
     logs.sort();
     let mut times = Vec::new();
     let mut slowest = (Duration::ZERO, String::new());
+    let mut per_log = vec![Vec::new(); logs.len()];
     for _ in 0..rounds {
         let t = Instant::now();
-        for log in &logs {
+        for (i, log) in logs.iter().enumerate() {
             let t1 = Instant::now();
             assert_ne!(check_one(log), VerdictName::Unknown);
             let d = t1.elapsed();
+            per_log[i].push(d);
             if d > slowest.0 {
                 slowest = (d, log.file_name().unwrap().to_string_lossy().into());
             }
@@ -169,6 +171,19 @@ fn time_etcd_logs(
         times.push(t.elapsed());
     }
     times.sort();
+    // Each log's median, for a side-by-side comparison with another checker's per-file times.
+    if let Ok(out) = std::env::var("FERRET_BENCH_PER_FILE") {
+        let mut tsv = String::new();
+        for (log, mut d) in logs.iter().zip(per_log) {
+            d.sort();
+            tsv.push_str(&format!(
+                "{}\t{:.6}\n",
+                log.file_name().unwrap().to_string_lossy(),
+                d[d.len() / 2].as_secs_f64()
+            ));
+        }
+        std::fs::write(out, tsv).unwrap();
+    }
     (logs.len(), times, slowest)
 }
 
@@ -177,9 +192,14 @@ fn run_case(name: &str) {
     let porcupine = data_dir().join("porcupine");
     match name {
         "etcd" => {
+            // As `ferret check` reads these logs: a failed cas is a compare that failed.
+            let opts = CheckOptions {
+                failed_cas: ferret_checkers::FailedCas::Observe,
+                ..opts(ModelName::CasRegister)
+            };
             let (logs, rounds, slowest) = time_etcd_logs(20, |log| {
                 let (h, _) = read_file(log, None).unwrap();
-                check(&h, &opts(ModelName::CasRegister)).unwrap().verdict
+                check(&h, &opts).unwrap().verdict
             });
             println!(
                 "etcd\t{logs} logs, read + check, median of 20 rounds {:.4} s (min {:.4} s); slowest single log {} {:.4} s\t{:.0}",

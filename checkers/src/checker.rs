@@ -390,7 +390,8 @@ pub struct Shrunk {
     pub relaxed: usize,
     /// Reads and calls invoked after the stuck call, which it does not need at all.
     pub dropped: usize,
-    /// False when the shrink budget ran out first: smaller may exist.
+    /// True when leaving out or relaxing any one more call was proven to make it linearizable;
+    /// false when the shrink budget, or a probe's share of it, ran out first: smaller may exist.
     pub minimal: bool,
 }
 
@@ -889,6 +890,9 @@ fn decided_cost<O>(calls: &[SearchCall<O>]) -> u64 {
     (calls.len() as u64 / 32).max(1)
 }
 
+/// Search steps of the original search from which shrink probes run ahead on other threads.
+const PARALLEL_PROBES_FROM: u64 = 20_000;
+
 /// What one key's shrinking may spend.
 #[derive(Clone, Copy)]
 struct ShrinkBudget {
@@ -936,7 +940,9 @@ fn shrink<M: Model>(
         parallel,
     } = budget;
     let left = std::cell::Cell::new(steps);
-    let width = if parallel {
+    // Probes of a key the search decided in a few thousand steps take microseconds: handing them
+    // to other threads would cost more than it saves.
+    let width = if parallel && search_steps >= PARALLEL_PROBES_FROM {
         rayon::current_num_threads().max(1)
     } else {
         1
@@ -1115,6 +1121,7 @@ fn shrink<M: Model>(
     // Then delta debugging: first drop reads (cheap: fewer constraints, no larger search), then
     // relax writes; chunks halve when nothing goes.
     let mut minimal = true;
+    let mut undecided;
     for reads in [true, false] {
         let mut chunk = (ops.len() / 2).max(1);
         loop {
@@ -1124,6 +1131,7 @@ fn shrink<M: Model>(
                 })
                 .collect();
             let mut changed = false;
+            undecided = false;
             // Groups are tried in order; with threads, the next few at once against the same
             // history, keeping the first that stays invalid and dropping the rest unseen.
             let groups: Vec<&[usize]> = candidates.chunks(chunk).collect();
@@ -1152,7 +1160,10 @@ fn shrink<M: Model>(
                 };
                 let mut advanced = trials.len();
                 for (k, p) in probes.into_iter().enumerate() {
-                    if account(p) == Verdict::Invalid {
+                    let v = account(p);
+                    // A probe that ran out of steps proved nothing: a smaller history may exist.
+                    undecided |= matches!(v, Verdict::Unknown(_));
+                    if v == Verdict::Invalid {
                         fates = trials[k].clone();
                         changed = true;
                         advanced = k + 1;
@@ -1166,6 +1177,8 @@ fn shrink<M: Model>(
                 g += advanced;
             }
             if !minimal || (chunk == 1 && !changed) {
+                // The last round tried each call alone: one that ran out of steps proved nothing.
+                minimal &= !undecided;
                 break;
             }
             if !changed {
