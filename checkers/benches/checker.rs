@@ -67,6 +67,28 @@ fn synth_file(name: &str, calls: usize, processes: usize) -> PathBuf {
     path
 }
 
+/// The same 500,000 calls (about 1 M events, 1,000 keys) as JSONL and as Jepsen's EDN, one
+/// op map per line: how fast each reads.
+fn read_file_of(format: &str) -> PathBuf {
+    let path = scratch().join(format!("read-1m.{format}"));
+    if !path.exists() {
+        let h = register_history(&SynthOptions {
+            calls: 500_000,
+            keys: 1000,
+            processes: 50,
+            unknown: 0.03,
+            seed: 42,
+            ..SynthOptions::default()
+        });
+        let text = match format {
+            "edn" => ferret_checkers::testing::edn_text(&h, false),
+            _ => ferret_checkers::testing::jsonl_text(&h),
+        };
+        std::fs::write(&path, text).unwrap();
+    }
+    path
+}
+
 /// One key, 50 processes, 5 % unknown outcomes: (name, calls, with one certainly stale read).
 const ONE_KEY: [(&str, usize, bool); 4] = [
     ("one-key-100k", 100_000, false),
@@ -224,6 +246,27 @@ fn run_case(name: &str) {
                 r.verdict.as_str(),
                 t.elapsed().as_secs_f64(),
                 per_key.join(" "),
+                peak_rss_mib()
+            );
+        }
+        read if read.starts_with("read-1m-") => {
+            let format = read.trim_start_matches("read-1m-");
+            let path = read_file_of(format);
+            let size = std::fs::metadata(&path).unwrap().len();
+            let mut times = Vec::new();
+            let mut calls = 0;
+            for _ in 0..3 {
+                let t = Instant::now();
+                let file = read_calls(&path, None).unwrap();
+                times.push(t.elapsed());
+                calls = file.calls.len();
+            }
+            times.sort();
+            println!(
+                "{read}\t{calls} calls, {:.0} MB of {format}, read into calls: median of 3 {:.3} s (min {:.3} s)\t{:.0}",
+                size as f64 / 1e6,
+                times[1].as_secs_f64(),
+                times[0].as_secs_f64(),
                 peak_rss_mib()
             );
         }
@@ -390,6 +433,8 @@ fn main() {
         cases.push(format!("kv/{kv}"));
         cases.push(format!("default-kv/{kv}"));
     }
+    cases.push("read-1m-jsonl".into());
+    cases.push("read-1m-edn".into());
     cases.extend(SYNTH.iter().map(|s| s.0.to_string()));
     cases.extend(ONE_KEY.iter().map(|s| s.0.to_string()));
     cases.extend(MANY_KEYS.iter().map(|s| s.0.to_string()));
@@ -398,6 +443,9 @@ fn main() {
     for case in cases {
         if !filter.is_empty() && !filter.iter().any(|f| case.contains(f.as_str())) {
             continue;
+        }
+        if let Some(format) = case.strip_prefix("read-1m-") {
+            read_file_of(format);
         }
         if let Some(&(name, calls, procs)) = SYNTH.iter().find(|s| s.0 == case) {
             synth_file(name, calls, procs); // generate outside the measured child

@@ -443,6 +443,7 @@ fn edn_to_value(e: &Edn) -> Value {
 }
 
 /// Tracks line and column while the text is consumed from front to back.
+#[derive(Clone)]
 struct Cursor<'t> {
     text: &'t str,
     pos: usize,
@@ -525,7 +526,39 @@ fn edn_into(b: &mut EventBuilder, text: &str) -> Result<(), ReadError> {
     if closer.is_some() {
         cur.advance_to(cur.pos + 1);
     }
+    // Ops parsed ahead, in parallel: each with the cursor after it, and its fields when the fast
+    // path could take it (else the op is read again below, one at a time, for the exact error).
+    // While one batch is parsed, the next is found: it starts where this one ends, so it is used
+    // only when every op of this one was taken.
+    let mut ahead: std::collections::VecDeque<(Location, Cursor, Option<Fields>)> =
+        Default::default();
+    let mut found_next: Option<Vec<Found>> = None;
     loop {
+        if ahead.is_empty() {
+            let found = found_next
+                .take()
+                .unwrap_or_else(|| scan_ahead(text, &cur, closer));
+            let end = found.last().map(|f| f.2.clone());
+            let (fields, next) = rayon::join(
+                || parse_found(text, &found),
+                || end.map(|c| scan_ahead(text, &c, closer)),
+            );
+            found_next = next;
+            ahead = found
+                .into_iter()
+                .zip(fields)
+                .map(|((loc, _, after), f)| (loc, after, f))
+                .collect();
+        }
+        if let Some((loc, after, fields)) = ahead.pop_front() {
+            if let Some(fields) = fields {
+                b.push(fields, loc)?;
+                cur = after;
+                continue;
+            }
+            ahead.clear();
+            found_next = None;
+        }
         let next = cur.skip_blank();
         if let Some(at) = cur.op_in_comment {
             let (line, column) = line_col(&text.as_bytes()[..at]);
@@ -618,6 +651,107 @@ fn edn_into(b: &mut EventBuilder, text: &str) -> Result<(), ReadError> {
         }
     }
     Ok(())
+}
+
+/// Ops parsed at once, in parallel.
+const AHEAD: usize = 2048;
+
+/// An op found ahead: where it starts (line and column, byte offset) and the cursor after it.
+type Found<'t> = (Location, usize, Cursor<'t>);
+
+/// The next ops from `cur` on, up to [`AHEAD`], found by scanning. Stops before a comment holding
+/// an op, the closing bracket, or a form the scan cannot bound: the one-at-a-time reader takes
+/// those.
+fn scan_ahead<'t>(text: &'t str, cur: &Cursor<'t>, closer: Option<char>) -> Vec<Found<'t>> {
+    let mut scan = cur.clone();
+    let mut found = Vec::new();
+    while found.len() < AHEAD {
+        let next = scan.skip_blank();
+        if scan.op_in_comment.is_some() || next.is_none() || next == closer {
+            break;
+        }
+        let start = scan.pos;
+        let Some(len) = form_end(&text[start..]) else {
+            break;
+        };
+        let loc = scan.location();
+        scan.advance_to(start + len);
+        found.push((loc, start, scan.clone()));
+    }
+    found
+}
+
+/// The found ops' fields, parsed in parallel; `None` for an op with anything unusual about it (a
+/// parse error, `nil`, not an op map, the reader and the scan disagreeing on where it ends),
+/// which the one-at-a-time reader then reads for its exact error or warning.
+fn parse_found(text: &str, found: &[Found]) -> Vec<Option<Fields>> {
+    use rayon::prelude::*;
+    let parse = |(_, start, after): &Found| -> Option<Fields> {
+        let (form, remaining) = clojure_reader::edn::read(&text[*start..]).ok()?;
+        if text.len() - remaining.len() != after.pos {
+            return None;
+        }
+        let value = edn_to_value(&form);
+        if value.is_nil() {
+            return None;
+        }
+        edn_fields(&value).ok()
+    };
+    if found.len() > 64 {
+        found.par_iter().map(parse).collect()
+    } else {
+        found.iter().map(parse).collect()
+    }
+}
+
+/// Where the form at the start of `text` ends, by a scan that skips strings, characters and
+/// comments; `None` when it does not end, nests too deep, or starts with a tag or discard the scan
+/// does not follow.
+fn form_end(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    if matches!(bytes.first(), Some(b'#' | b'^' | b'\\' | b'"')) {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'\\' => i += 1,
+            b';' if depth > 0 => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            // A set opens like a map; any other tag or a discard is left to the reader.
+            b'#' if depth > 0 && bytes.get(i + 1) == Some(&b'{') => {}
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return None;
+                }
+            }
+            b')' | b']' | b'}' => {
+                if depth == 0 {
+                    return None;
+                }
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            b'#' => return None,
+            _ if depth == 0 => return None,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// How deep EDN may nest. The reader recurses once per level; deeper input is an error, never a
@@ -846,6 +980,39 @@ mod tests {
         assert_eq!(h.events.len(), 2);
         assert_eq!(h.warnings.len(), 1);
         assert_eq!(h.warnings[0].line, 3);
+    }
+
+    #[test]
+    fn edn_parsed_ahead_in_parallel_reads_as_one_at_a_time() {
+        use crate::testing::{round_trips, TextFormat};
+        // Thousands of ops: batches parsed in parallel, the next found meanwhile.
+        let h = crate::synth::register_history(&crate::synth::SynthOptions {
+            calls: 6000,
+            keys: 7,
+            ..Default::default()
+        });
+        for format in [TextFormat::EdnLines, TextFormat::EdnVector] {
+            round_trips(&h, format).unwrap();
+        }
+        // Unusual ops deep in a batch — a set value, a record, a comment — read as the
+        // one-at-a-time reader reads them; damage deep in a batch is named at its line.
+        let mut lines: Vec<String> = (0..5000)
+            .map(|i| format!("{{:process {}, :type :invoke, :f :read, :value nil}}\n{{:process {}, :type :ok, :f :read, :value nil}}", i % 9, i % 9))
+            .collect();
+        lines[1500] = "{:process 3, :type :invoke, :f :add, :value #{1 2}}\n{:process 3, :type :ok, :f :add, :value #{1 2}}".into();
+        lines[2500] = "#jepsen.history.Op{:process 4, :type :invoke, :f :read, :value nil} ; a record\n{:process 4, :type :ok, :f :read, :value nil}".into();
+        let text = lines.join("\n") + "\n";
+        let h = read_edn_str(p(), &text).unwrap();
+        assert_eq!(h.events.len(), 10_000);
+        assert_eq!(
+            h.events[3000].value,
+            Value::set(vec![Value::Int(1), Value::Int(2)])
+        );
+        assert_eq!(h.events[5000].process, Process::Client(4));
+        lines[4000] =
+            "{:process 1, :type :invoke, :f :read, :value nil}\n{:process 1 :type}".into();
+        let e = read_edn_str(p(), &(lines.join("\n") + "\n")).unwrap_err();
+        assert_eq!((e.line, e.column), (8002, 1), "{e}");
     }
 
     #[test]
