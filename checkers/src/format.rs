@@ -328,67 +328,113 @@ struct JsonEvent<'a> {
 }
 
 /// Read ferret's JSONL, one event per line, streaming.
-pub fn read_jsonl(path: &Path, reader: impl BufRead) -> Result<History, ReadError> {
+pub fn read_jsonl(path: &Path, reader: impl BufRead + Send) -> Result<History, ReadError> {
     let mut b = EventBuilder::new(path);
     jsonl_into(&mut b, reader)?;
     Ok(b.history)
 }
 
-fn jsonl_into(b: &mut EventBuilder, mut reader: impl BufRead) -> Result<(), ReadError> {
-    let path = b.path;
-    let mut line = String::new();
-    let mut line_no = 0u64;
-    loop {
-        line.clear();
+/// Lines read at once, parsed in parallel.
+const JSONL_BATCH: usize = 4096;
+
+/// Non-empty lines of a JSONL file, in one buffer: (line number, range, ends with a newline).
+#[derive(Default)]
+struct LineBatch {
+    text: String,
+    lines: Vec<(u64, std::ops::Range<usize>, bool)>,
+}
+
+/// The next batch of non-empty lines after line `line_no`; an empty batch at the end.
+fn read_lines(
+    reader: &mut impl BufRead,
+    line_no: &mut u64,
+    path: &Path,
+) -> Result<LineBatch, ReadError> {
+    let mut batch = LineBatch::default();
+    while batch.lines.len() < JSONL_BATCH {
+        let start = batch.text.len();
         let n = reader
-            .read_line(&mut line)
-            .map_err(|e| ReadError::new(path, line_no + 1, 0, format!("cannot read: {e}")))?;
+            .read_line(&mut batch.text)
+            .map_err(|e| ReadError::new(path, *line_no + 1, 0, format!("cannot read: {e}")))?;
         if n == 0 {
             break;
         }
-        line_no += 1;
-        let complete = line.ends_with('\n');
-        let text = line.trim();
-        if text.is_empty() {
+        *line_no += 1;
+        let complete = batch.text.ends_with('\n');
+        let line = &batch.text[start..];
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            batch.text.truncate(start);
             continue;
         }
-        let ev: JsonEvent = match serde_json::from_str(text) {
-            Ok(ev) => ev,
-            Err(e) if !complete => {
-                // A run that crashed mid-write leaves a partial last line: report it, keep the rest.
-                b.warn(
-                    line_no,
-                    format!("last line is truncated and was not checked ({e})"),
-                );
-                break;
-            }
-            Err(e) => {
-                return Err(ReadError::new(
-                    path,
-                    line_no,
-                    e.column() as u64,
-                    format!("expected one JSON object per line: {e}"),
-                ))
-            }
+        let from = start + (line.len() - line.trim_start().len());
+        batch
+            .lines
+            .push((*line_no, from..from + trimmed.len(), complete));
+    }
+    Ok(batch)
+}
+
+/// One JSONL line's fields.
+fn jsonl_fields(text: &str) -> Result<Fields, serde_json::Error> {
+    let ev: JsonEvent = serde_json::from_str(text)?;
+    Ok(Fields {
+        index: ev.index,
+        time: ev.time,
+        process: ev.process.map(|v| v.0),
+        kind: ev.kind.map(Value::from),
+        f: ev.f.map(Value::from),
+        key: ev.key.map(|v| v.0),
+        value: ev.value.map(|v| v.0),
+        error: ev.error.map(|v| v.0),
+        node: ev.node,
+    })
+}
+
+/// Batches of lines are parsed on every core while the next batch is read, then taken in order,
+/// so events, warnings and the first error are those of a line-by-line reader.
+fn jsonl_into(b: &mut EventBuilder, mut reader: impl BufRead + Send) -> Result<(), ReadError> {
+    use rayon::prelude::*;
+    let path = b.path;
+    let mut line_no = 0u64;
+    let mut batch = read_lines(&mut reader, &mut line_no, path)?;
+    while !batch.lines.is_empty() {
+        let parse = |(_, range, _): &(u64, std::ops::Range<usize>, bool)| {
+            jsonl_fields(&batch.text[range.clone()])
         };
-        let fields = Fields {
-            index: ev.index,
-            time: ev.time,
-            process: ev.process.map(|v| v.0),
-            kind: ev.kind.map(Value::from),
-            f: ev.f.map(Value::from),
-            key: ev.key.map(|v| v.0),
-            value: ev.value.map(|v| v.0),
-            error: ev.error.map(|v| v.0),
-            node: ev.node,
-        };
-        b.push(
-            fields,
-            Location {
-                line: line_no,
-                column: 1,
-            },
-        )?;
+        let (parsed, next): (Vec<_>, _) = rayon::join(
+            || batch.lines.par_iter().map(parse).collect(),
+            || read_lines(&mut reader, &mut line_no, path),
+        );
+        for ((no, _, complete), fields) in batch.lines.iter().zip(parsed) {
+            match fields {
+                Ok(fields) => b.push(
+                    fields,
+                    Location {
+                        line: *no,
+                        column: 1,
+                    },
+                )?,
+                Err(e) if !complete => {
+                    // A run that crashed mid-write leaves a partial last line: report it, keep the
+                    // rest.
+                    b.warn(
+                        *no,
+                        format!("last line is truncated and was not checked ({e})"),
+                    );
+                    return Ok(());
+                }
+                Err(e) => {
+                    return Err(ReadError::new(
+                        path,
+                        *no,
+                        e.column() as u64,
+                        format!("expected one JSON object per line: {e}"),
+                    ))
+                }
+            }
+        }
+        batch = next?;
     }
     Ok(())
 }
