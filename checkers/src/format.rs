@@ -762,18 +762,9 @@ fn form_end(text: &str) -> Option<usize> {
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
+            b'"' => i = string_end(bytes, i),
             b'\\' => i += 1,
-            b';' if depth > 0 => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
+            b';' if depth > 0 => i = line_end(bytes, i),
             // A set opens like a map; any other tag or a discard is left to the reader.
             b'#' if depth > 0 && bytes.get(i + 1) == Some(&b'{') => {}
             b'(' | b'[' | b'{' => {
@@ -800,6 +791,23 @@ fn form_end(text: &str) -> Option<usize> {
     None
 }
 
+/// The position of the quote closing the string that opens at `i` (or the end).
+fn string_end(bytes: &[u8], mut i: usize) -> usize {
+    i += 1;
+    while i < bytes.len() && bytes[i] != b'"' {
+        i += if bytes[i] == b'\\' { 2 } else { 1 };
+    }
+    i
+}
+
+/// The position of the line break ending the comment at `i` (or the end).
+fn line_end(bytes: &[u8], i: usize) -> usize {
+    bytes[i..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |n| i + n)
+}
+
 /// How deep EDN may nest. The reader recurses once per level; deeper input is an error, never a
 /// stack overflow. Real ops nest a handful of levels.
 pub const MAX_NESTING: usize = 128;
@@ -812,18 +820,9 @@ fn check_nesting(text: &str) -> Result<(), usize> {
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
+            b'"' => i = string_end(bytes, i),
             b'\\' => i += 1,
-            b';' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
+            b';' => i = line_end(bytes, i),
             b'(' | b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_NESTING {

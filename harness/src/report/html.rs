@@ -330,20 +330,8 @@ fn around_the_failure(e: &Explanation) -> Markup {
     let timed = calls.iter().all(|(c, _)| {
         c.invoke_time.is_some() && (c.complete_index.is_none() || c.complete_time.is_some())
     });
-    let start = |c: &Call| {
-        if timed {
-            c.invoke_time.unwrap_or(0) as f64
-        } else {
-            c.invoke_index as f64
-        }
-    };
-    let end = |c: &Call| {
-        if timed {
-            c.complete_time.map(|t| t as f64)
-        } else {
-            c.complete_index.map(|i| i as f64)
-        }
-    };
+    let start = |c: &Call| call_span(c, timed).0;
+    let end = |c: &Call| call_span(c, timed).1;
     let t0 = calls.iter().map(|(c, _)| start(c)).fold(f64::MAX, f64::min);
     let t1 = calls
         .iter()
@@ -406,6 +394,19 @@ fn around_the_failure(e: &Explanation) -> Markup {
     }
 }
 
+/// A call's invocation and completion on a drawing's axis: nanoseconds when the history has
+/// times, else event positions; no completion for a call that never completed.
+fn call_span(c: &Call, timed: bool) -> (f64, Option<f64>) {
+    if timed {
+        (
+            c.invoke_time.unwrap_or(0) as f64,
+            c.complete_time.map(|t| t as f64),
+        )
+    } else {
+        (c.invoke_index as f64, c.complete_index.map(|i| i as f64))
+    }
+}
+
 /// The states a prefix step may leave: one, or a choice an unknown outcome left.
 fn states(s: Option<&Vec<ferret_checkers::Value>>) -> String {
     match s.map(Vec::as_slice) {
@@ -441,22 +442,13 @@ fn timeline(calls: &[Call], history: &History, invalid: &[&KeyReport]) -> Markup
         .fold((f64::MAX, f64::MIN), |(a, b), t| (a.min(t), b.max(t)));
     let span = (t1 - t0).max(1.0);
     let x = |t: f64| (t - t0) / span * WIDTH;
-    let call_start = |c: &Call| {
-        if timed {
-            c.invoke_time.unwrap_or(0) as f64
-        } else {
-            c.invoke_index as f64
-        }
-    };
+    let call_start = |c: &Call| call_span(c, timed).0;
     // An unknown outcome may take effect any time later; its bar ends where the client gave up
     // (its `info` completion), or after a short stub when it never completed.
     let call_end = |c: &Call| {
-        let done = if timed {
-            c.complete_time.map(|t| t as f64)
-        } else {
-            c.complete_index.map(|i| i as f64)
-        };
-        done.unwrap_or_else(|| (call_start(c) + span / 100.0).min(t1))
+        call_span(c, timed)
+            .1
+            .unwrap_or_else(|| (call_start(c) + span / 100.0).min(t1))
     };
     let nemesis: Vec<&Event> = history.nemesis_events().collect();
     let windows: Vec<(f64, Option<f64>, String)> =
