@@ -51,39 +51,35 @@ const SYNTH: [(&str, usize, usize); 4] = [
     ("synth-1m-p50", 1_000_000, 50),
 ];
 
+/// The synthetic store's history over 1,000 keys, 3 % unknown outcomes, seed 42.
+fn synth_history(calls: usize, processes: usize) -> ferret_checkers::History {
+    register_history(&SynthOptions {
+        calls,
+        keys: 1000,
+        processes,
+        unknown: 0.03,
+        seed: 42,
+        ..SynthOptions::default()
+    })
+}
+
 fn synth_file(name: &str, calls: usize, processes: usize) -> PathBuf {
     let path = scratch().join(format!("{name}.jsonl"));
     if !path.exists() {
-        let h = register_history(&SynthOptions {
-            calls,
-            keys: 1000,
-            processes,
-            unknown: 0.03,
-            seed: 42,
-            ..SynthOptions::default()
-        });
-        write_jsonl(&path, &h);
+        write_jsonl(&path, &synth_history(calls, processes));
     }
     path
 }
 
-/// The same 500,000 calls (about 1 M events, 1,000 keys) as JSONL and as Jepsen's EDN, one
-/// op map per line: how fast each reads.
+/// The same 500,000 calls (about 1 M events) as JSONL and as Jepsen's EDN, one op map per line:
+/// how fast each reads.
 fn read_file_of(format: &str) -> PathBuf {
-    let path = scratch().join(format!("read-1m.{format}"));
+    if format != "edn" {
+        return synth_file("read-1m", 500_000, 50);
+    }
+    let path = scratch().join("read-1m.edn");
     if !path.exists() {
-        let h = register_history(&SynthOptions {
-            calls: 500_000,
-            keys: 1000,
-            processes: 50,
-            unknown: 0.03,
-            seed: 42,
-            ..SynthOptions::default()
-        });
-        let text = match format {
-            "edn" => ferret_checkers::testing::edn_text(&h, false),
-            _ => ferret_checkers::testing::jsonl_text(&h),
-        };
+        let text = ferret_checkers::testing::edn_text(&synth_history(500_000, 50), false);
         std::fs::write(&path, text).unwrap();
     }
     path

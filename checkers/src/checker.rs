@@ -1121,7 +1121,6 @@ fn shrink<M: Model>(
     // Then delta debugging: first drop reads (cheap: fewer constraints, no larger search), then
     // relax writes; chunks halve when nothing goes.
     let mut minimal = true;
-    let mut undecided;
     for reads in [true, false] {
         let mut chunk = (ops.len() / 2).max(1);
         loop {
@@ -1131,7 +1130,7 @@ fn shrink<M: Model>(
                 })
                 .collect();
             let mut changed = false;
-            undecided = false;
+            let mut undecided = false;
             // Groups are tried in order; with threads, the next few at once against the same
             // history, keeping the first that stays invalid and dropping the rest unseen.
             let groups: Vec<&[usize]> = candidates.chunks(chunk).collect();

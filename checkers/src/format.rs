@@ -1,7 +1,7 @@
 //! Reading and writing histories: ferret's JSONL, Jepsen's EDN, Porcupine's etcd log.
 
 use crate::history::{Call, Event, EventType, History, Location, Pairer, Process, Warning};
-use crate::value::{JsonValue, Value};
+use crate::value::Value;
 use clojure_reader::edn::Edn;
 use serde::Deserialize;
 use std::fmt;
@@ -316,14 +316,14 @@ impl<'p> EventBuilder<'p> {
 struct JsonEvent<'a> {
     index: Option<i64>,
     time: Option<i64>,
-    process: Option<JsonValue>,
+    process: Option<Value>,
     #[serde(rename = "type", borrow)]
     kind: Option<&'a str>,
     #[serde(borrow)]
     f: Option<&'a str>,
-    key: Option<JsonValue>,
-    value: Option<JsonValue>,
-    error: Option<JsonValue>,
+    key: Option<Value>,
+    value: Option<Value>,
+    error: Option<Value>,
     node: Option<String>,
 }
 
@@ -381,12 +381,12 @@ fn jsonl_fields(text: &str) -> Result<Fields, serde_json::Error> {
     Ok(Fields {
         index: ev.index,
         time: ev.time,
-        process: ev.process.map(|v| v.0),
+        process: ev.process,
         kind: ev.kind.map(Value::from),
         f: ev.f.map(Value::from),
-        key: ev.key.map(|v| v.0),
-        value: ev.value.map(|v| v.0),
-        error: ev.error.map(|v| v.0),
+        key: ev.key,
+        value: ev.value,
+        error: ev.error,
         node: ev.node,
     })
 }

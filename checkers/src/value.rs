@@ -166,21 +166,13 @@ impl Value {
     }
 }
 
-/// A JSON value read straight into a `Value`, without building a `serde_json::Value` first.
-pub(crate) struct JsonValue(pub Value);
-
 /// How serde_json (with `arbitrary_precision`) hands over a number: a one-entry map under this
 /// key, holding the number's text. Covered by `big_json_integers_stay_exact`.
 const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 
-impl<'de> serde::Deserialize<'de> for JsonValue {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<JsonValue, D::Error> {
-        d.deserialize_any(JsonVisitor).map(JsonValue)
-    }
-}
-
-/// Read back what `Serialize` wrote: JSON has no sets and only string map keys, so those come
-/// back as lists and string keys.
+/// A JSON value read straight into a `Value`, without building a `serde_json::Value` first; what
+/// `Serialize` wrote reads back, except that JSON has no sets and only string map keys, so those
+/// come back as lists and string keys.
 impl<'de> serde::Deserialize<'de> for Value {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
         d.deserialize_any(JsonVisitor)
@@ -225,7 +217,7 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
-        while let Some(JsonValue(v)) = seq.next_element()? {
+        while let Some(v) = seq.next_element()? {
             items.push(v);
         }
         Ok(Value::List(items))
@@ -237,7 +229,7 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
                 let text: std::borrow::Cow<'de, str> = map.next_value()?;
                 return Value::from_number_text(&text).map_err(serde::de::Error::custom);
             }
-            let JsonValue(v) = map.next_value()?;
+            let v = map.next_value()?;
             entries.push((Value::Str(key.into_owned()), v));
         }
         // As `serde_json::Map` (the slow path) keeps them: sorted by key, the last of duplicates.

@@ -183,15 +183,12 @@ pub fn run(args: CheckArgs) -> Result<u8> {
     };
     // The figures beside the verdict (calls and latencies per function, faults), taken before
     // the calls are handed over.
-    let (report, history, ops, faults) = match input {
+    let (report, drawn, ops, faults) = match input {
         Input::Events(history) => {
-            let calls = ferret_checkers::history::pair(&history)
-                .map(|(c, _)| c)
-                .unwrap_or_default();
+            let calls = crate::report::calls_of(&history);
             let ops = results::op_stats(&calls);
-            drop(calls);
             let faults = results::fault_timeline(history.nemesis_events());
-            (check(&history, &opts), Some(history), ops, faults)
+            (check(&history, &opts), Some((history, calls)), ops, faults)
         }
         Input::Calls(file) => {
             let ops = if args.json.is_some() {
@@ -218,7 +215,7 @@ pub fn run(args: CheckArgs) -> Result<u8> {
         std::fs::write(out, text + "\n")
             .with_context(|| format!("cannot write {}", out.display()))?;
     }
-    if let (Some(out), Some(history)) = (&args.html, &history) {
+    if let (Some(out), Some((history, calls))) = (&args.html, &drawn) {
         let name = args.file.display().to_string();
         let facts = vec![
             ("file".to_string(), name.clone()),
@@ -231,7 +228,7 @@ pub fn run(args: CheckArgs) -> Result<u8> {
         ];
         std::fs::write(
             out,
-            crate::report::html::render(&name, &results, history, &facts).html,
+            crate::report::html::render(&name, &results, history, calls, &facts).html,
         )
         .with_context(|| format!("cannot write {}", out.display()))?;
     }

@@ -8,7 +8,6 @@ use super::plots::Plots;
 use super::results::{FaultWindow, Results};
 use base64::Engine as _;
 use ferret_checkers::checker::{describe_call, describe_result, Explanation, KeyReport};
-use ferret_checkers::history::pair;
 use ferret_checkers::{Call, Event, History, Outcome, Process, Report, VerdictName};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use sha2::Digest as _;
@@ -40,16 +39,17 @@ pub struct Page {
     pub plots: Option<Plots>,
 }
 
-/// Render the page. `facts` are shown as given (seed, config, command, versions).
+/// Render the page from the history's events and its calls (`super::calls_of`). `facts` are
+/// shown as given (seed, config, command, versions).
 pub fn render(
     title: &str,
     results: &Results,
     history: &History,
+    calls: &[Call],
     facts: &[(String, String)],
 ) -> Page {
     let report = &results.report;
-    let calls = pair(history).map(|(c, _)| c).unwrap_or_default();
-    let plots = plots(&calls, history, &results.faults);
+    let plots = plots(calls, history, &results.faults);
     let script_hash =
         base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(SCRIPT));
     let csp = format!(
@@ -101,7 +101,7 @@ pub fn render(
                     p.warning { "warning, line " (w.line) ": " (w.message) }
                 }
                 h2 { "Timeline" }
-                (timeline(&calls, history, &invalid))
+                (timeline(calls, history, &invalid))
                 h2 { "Throughput and latency" }
                 @if let Some(p) = &plots {
                     p { "Per function, in " (super::plots::BUCKETS) " slices of the run; faults shaded." }
@@ -232,14 +232,19 @@ fn key_table(report: &Report) -> Markup {
     }
 }
 
+/// A call as a table row; `mark` (a pointer at the call that breaks the rules) highlights it.
 fn call_row(c: &Call, mark: &str) -> Markup {
+    call_row_with(c, !mark.is_empty(), html! { (mark) })
+}
+
+fn call_row_with(c: &Call, highlight: bool, last: Markup) -> Markup {
     html! {
-        tr.(if mark.is_empty() { "" } else { "stuck" }) {
+        tr.(if highlight { "stuck" } else { "" }) {
             td { (c.place()) }
             td { (c.process.to_string()) }
             td { code { (c.f) " " (c.invoke_value.to_string()) } }
             td { code { (describe_result(c)) } }
-            td { (mark) }
+            td { (last) }
         }
     }
 }
@@ -294,21 +299,9 @@ fn explanation(e: &Explanation) -> Markup {
         table.calls.prefix {
             tr { th { "where" } th { "process" } th { "call" } th { "result" } th { "state after" } }
             @for (i, c) in e.prefix_tail.iter().enumerate() {
-                tr {
-                    td { (c.place()) }
-                    td { (c.process.to_string()) }
-                    td { code { (c.f) " " (c.invoke_value.to_string()) } }
-                    td { code { (describe_result(c)) } }
-                    td { code { (states(e.prefix_states.get(i))) } }
-                }
+                (call_row_with(c, false, html! { code { (states(e.prefix_states.get(i))) } }))
             }
-            tr.stuck {
-                td { (e.stuck.place()) }
-                td { (e.stuck.process.to_string()) }
-                td { code { (e.stuck.f) " " (e.stuck.invoke_value.to_string()) } }
-                td { code { (describe_result(&e.stuck)) } }
-                td { "← cannot be placed" }
-            }
+            (call_row(&e.stuck, "← cannot be placed"))
         }
     }
 }

@@ -7,13 +7,21 @@ pub mod plots;
 pub mod results;
 
 use anyhow::{Context, Result};
-use ferret_checkers::History;
+use ferret_checkers::{Call, History};
 use results::Results;
 use std::path::{Path, PathBuf};
 
+/// A history's calls, for the figures and drawings of a report (a history that does not pair
+/// has already failed its check, with the reason).
+pub fn calls_of(history: &History) -> Vec<Call> {
+    ferret_checkers::history::pair(history)
+        .map(|(c, _)| c)
+        .unwrap_or_default()
+}
+
 /// Write a run's pages beside its results.json: junit.xml, report.html, throughput.svg and
-/// latency.svg (the plots only when the history carries times).
-pub fn write_pages(dir: &Path, results: &Results, history: &History) -> Result<()> {
+/// latency.svg (the plots only when the history carries times). `calls` are `calls_of(history)`.
+pub fn write_pages(dir: &Path, results: &Results, history: &History, calls: &[Call]) -> Result<()> {
     let name = results
         .run
         .as_ref()
@@ -42,7 +50,7 @@ pub fn write_pages(dir: &Path, results: &Results, history: &History) -> Result<(
     if let Ok(config) = std::fs::read_to_string(dir.join("config.yaml")) {
         facts.push(("config".to_string(), config));
     }
-    let page = html::render(&name, results, history, &facts);
+    let page = html::render(&name, results, history, calls, &facts);
     write("report.html", &page.html)?;
     if let Some(p) = page.plots {
         write("throughput.svg", &p.throughput)?;
@@ -87,7 +95,7 @@ pub fn run(args: ReportArgs) -> Result<u8> {
     })?;
     let path = dir.join("history.jsonl");
     let (history, _) = ferret_checkers::read_file(&path, Some(ferret_checkers::Format::Jsonl))?;
-    write_pages(dir, &results, &history)?;
+    write_pages(dir, &results, &history, &calls_of(&history))?;
     println!(
         "{}: {}; wrote report.html, junit.xml{} in {}",
         file.display(),

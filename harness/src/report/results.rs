@@ -113,14 +113,17 @@ impl Results {
         }
     }
 
-    /// A history's results: its calls and faults figured from its events.
-    pub fn of_history(report: Report, history: &History, run: Option<RunFacts>) -> Self {
-        let calls = ferret_checkers::history::pair(history)
-            .map(|(c, _)| c)
-            .unwrap_or_default();
+    /// A history's results: the figures from its calls (`super::calls_of`), the faults from its
+    /// events.
+    pub fn of_history(
+        report: Report,
+        history: &History,
+        calls: &[Call],
+        run: Option<RunFacts>,
+    ) -> Self {
         Results::new(
             report,
-            op_stats(&calls),
+            op_stats(calls),
             fault_timeline(history.nemesis_events()),
             run,
         )
@@ -251,7 +254,7 @@ mod tests {
             reproduce: "ferret run store/t/1/config.yaml --seed 7".into(),
             system_version: Some("etcd Version: 3.4.23".into()),
         };
-        let r = Results::of_history(report, &h, Some(run));
+        let r = Results::of_history(report, &h, &super::super::calls_of(&h), Some(run));
         let text = serde_json::to_string_pretty(&r).unwrap();
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["verdict"], "valid", "the report's fields stay at the top");

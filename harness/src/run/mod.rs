@@ -493,11 +493,12 @@ fn check_history(
         reproduce: format!("ferret run {} --seed {seed}", config_file.display()),
         system_version: system_version.map(str::to_string),
     };
-    let results = Results::of_history(report, &history, Some(run));
+    let calls = crate::report::calls_of(&history);
+    let results = Results::of_history(report, &history, &calls, Some(run));
     let file = run_dir.join("results.json");
     std::fs::write(&file, serde_json::to_string_pretty(&results)? + "\n")
         .with_context(|| format!("cannot write {}", file.display()))?;
-    crate::report::write_pages(run_dir, &results, &history)?;
+    crate::report::write_pages(run_dir, &results, &history, &calls)?;
     let report = results.report;
     check::print_summary(&path, Format::Jsonl, &report, false);
     println!(
