@@ -959,11 +959,17 @@ fn shrink<M: Model>(
             Fate::Relaxed
         }
     };
+    // A probe leaves out the relaxed calls the model shows cannot matter: the same verdict from a
+    // smaller search.
     let build = |fates: &[Fate]| -> Vec<SearchCall<M::Op>> {
+        let kept: Vec<bool> = fates.iter().map(|f| *f == Fate::Kept).collect();
+        let relaxed: Vec<bool> = fates.iter().map(|f| *f == Fate::Relaxed).collect();
+        let unneeded = model.unneeded_relaxed(ops, &kept, &relaxed);
         ops.iter()
             .zip(fates)
-            .filter(|(_, f)| **f != Fate::Dropped)
-            .map(|(c, f)| SearchCall {
+            .zip(unneeded)
+            .filter(|((_, f), u)| **f != Fate::Dropped && !u)
+            .map(|((c, f), _)| SearchCall {
                 op: c.op.clone(),
                 invoke: c.invoke,
                 complete: if *f == Fate::Relaxed {
@@ -1119,27 +1125,31 @@ fn shrink<M: Model>(
         }
     }
     // Then delta debugging: first drop reads (cheap: fewer constraints, no larger search), then
-    // relax writes; chunks halve when nothing goes.
-    let mut minimal = true;
+    // relax writes; chunks halve when nothing goes. Relaxing more only makes a history easier to
+    // linearize, so a call whose relaxation alone made it valid stays needed however much else
+    // goes later: it is not tried again, and once every kept call is needed the core is minimal.
+    let mut needed = vec![false; ops.len()];
     for reads in [true, false] {
-        let mut chunk = (ops.len() / 2).max(1);
+        let mut chunk = usize::MAX;
         loop {
             let candidates: Vec<usize> = (0..ops.len())
                 .filter(|&i| {
-                    fates[i] == Fate::Kept && i != first && model.is_read_only(&ops[i].op) == reads
+                    fates[i] == Fate::Kept
+                        && i != first
+                        && !needed[i]
+                        && model.is_read_only(&ops[i].op) == reads
                 })
                 .collect();
+            if candidates.is_empty() || left.get() == 0 {
+                break;
+            }
+            chunk = chunk.min((candidates.len() / 2).max(1));
             let mut changed = false;
-            let mut undecided = false;
             // Groups are tried in order; with threads, the next few at once against the same
             // history, keeping the first that stays invalid and dropping the rest unseen.
             let groups: Vec<&[usize]> = candidates.chunks(chunk).collect();
             let mut g = 0;
-            while g < groups.len() {
-                if left.get() == 0 {
-                    minimal = false;
-                    break;
-                }
+            while g < groups.len() && left.get() > 0 {
                 let window = &groups[g..(g + width).min(groups.len())];
                 let trials: Vec<Vec<Fate>> = window
                     .iter()
@@ -1159,9 +1169,11 @@ fn shrink<M: Model>(
                 };
                 let mut advanced = trials.len();
                 for (k, p) in probes.into_iter().enumerate() {
+                    // A probe that ran out of steps proves nothing: the call is tried again.
                     let v = account(p);
-                    // A probe that ran out of steps proved nothing: a smaller history may exist.
-                    undecided |= matches!(v, Verdict::Unknown(_));
+                    if v == Verdict::Valid && window[k].len() == 1 {
+                        needed[window[k][0]] = true;
+                    }
                     if v == Verdict::Invalid {
                         fates = trials[k].clone();
                         changed = true;
@@ -1175,9 +1187,7 @@ fn shrink<M: Model>(
                 }
                 g += advanced;
             }
-            if !minimal || (chunk == 1 && !changed) {
-                // The last round tried each call alone: one that ran out of steps proved nothing.
-                minimal &= !undecided;
+            if chunk == 1 && !changed {
                 break;
             }
             if !changed {
@@ -1185,6 +1195,7 @@ fn shrink<M: Model>(
             }
         }
     }
+    let minimal = (0..ops.len()).all(|i| fates[i] != Fate::Kept || i == first || needed[i]);
     // Relaxed calls that are read-only constrain nothing: drop them.
     for (i, f) in fates.iter_mut().enumerate() {
         if *f == Fate::Relaxed && model.is_read_only(&ops[i].op) {

@@ -904,14 +904,30 @@ pub fn read_porcupine_etcd(path: &Path, reader: impl BufRead) -> Result<History,
     Ok(b.history)
 }
 
-fn porcupine_etcd_into(b: &mut EventBuilder, reader: impl BufRead) -> Result<(), ReadError> {
+fn porcupine_etcd_into(b: &mut EventBuilder, mut reader: impl BufRead) -> Result<(), ReadError> {
     const MARK: &str = "jepsen.util - ";
+    let mark = memchr::memmem::Finder::new(MARK);
     let path = b.path;
-    for (i, line) in reader.lines().enumerate() {
-        let line_no = i as u64 + 1;
-        let line =
-            line.map_err(|e| ReadError::new(path, line_no, 0, format!("cannot read: {e}")))?;
-        let Some(at) = line.find(MARK) else { continue };
+    let mut buf = String::new();
+    for line_no in 1.. {
+        buf.clear();
+        match reader.read_line(&mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                return Err(ReadError::new(
+                    path,
+                    line_no,
+                    0,
+                    format!("cannot read: {e}"),
+                ))
+            }
+        }
+        let line = buf.strip_suffix('\n').unwrap_or(&buf);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let Some(at) = mark.find(line.as_bytes()) else {
+            continue;
+        };
         let start = at + MARK.len();
         let body = &line[start..];
         // PROCESS :TYPE :F VALUE, whitespace-separated; the value is the rest of the line.
@@ -940,6 +956,8 @@ fn porcupine_etcd_into(b: &mut EventBuilder, reader: impl BufRead) -> Result<(),
         let value_text = rest.trim();
         let value = if value_text.is_empty() {
             Value::Nil
+        } else if let Some(v) = plain_edn(value_text) {
+            v
         } else if check_nesting(value_text).is_err() {
             return Err(ReadError::new(
                 path,
@@ -982,6 +1000,34 @@ fn porcupine_etcd_into(b: &mut EventBuilder, reader: impl BufRead) -> Result<(),
     Ok(())
 }
 
+/// The values these logs hold nearly always, read without building the EDN reader's tree: `nil`,
+/// an integer, or a vector of them; `None` for anything else, which the EDN reader reads.
+fn plain_edn(text: &str) -> Option<Value> {
+    fn scalar(t: &str) -> Option<Value> {
+        if t == "nil" {
+            return Some(Value::Nil);
+        }
+        let digits = t.strip_prefix('-').unwrap_or(t);
+        // A leading zero (octal in Clojure) or anything but digits is left to the reader.
+        if digits.is_empty()
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+            || (digits.len() > 1 && digits.starts_with('0'))
+        {
+            return None;
+        }
+        t.parse().ok().map(Value::Int)
+    }
+    match text.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        Some(inner) => inner
+            .split(|c: char| c.is_ascii_whitespace() || c == ',')
+            .filter(|s| !s.is_empty())
+            .map(scalar)
+            .collect::<Option<Vec<_>>>()
+            .map(Value::List),
+        None => scalar(text),
+    }
+}
+
 /// The first whitespace-separated field of `s`, and what follows it.
 fn next_field(s: &str) -> (&str, &str) {
     let s = s.trim_start();
@@ -994,6 +1040,36 @@ mod tests {
 
     fn p() -> &'static Path {
         Path::new("t.edn")
+    }
+
+    #[test]
+    fn plain_values_read_as_the_edn_reader_reads_them() {
+        for text in [
+            "nil",
+            "0",
+            "-7",
+            "42",
+            "[1 2]",
+            "[1, 2]",
+            "[nil 3]",
+            "[]",
+            "[ -1  0 ]",
+        ] {
+            let want = edn_to_value(&clojure_reader::edn::read_string(text).unwrap());
+            assert_eq!(plain_edn(text), Some(want), "{text}");
+        }
+        // Left to the reader: octal-looking, big, suffixed, nested, keywords.
+        for text in [
+            "007",
+            "1N",
+            "99999999999999999999",
+            "[[1]]",
+            ":ok",
+            "1.5",
+            "[1 :a]",
+        ] {
+            assert_eq!(plain_edn(text), None, "{text}");
+        }
     }
 
     #[test]

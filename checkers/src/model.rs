@@ -18,7 +18,9 @@ use std::hash::Hash;
 /// A sequential specification. Implement it to check your own system's histories.
 pub trait Model: Sync {
     type State: Clone + Eq + Hash + Debug + Send + Sync;
-    type Op: Clone + Debug + Send + Sync;
+    /// Ops that compare equal are interchangeable: the search tries only one of two equal
+    /// unknown-outcome calls at a time.
+    type Op: Clone + Debug + Eq + Hash + Send + Sync;
 
     fn init(&self) -> Self::State;
 

@@ -14,11 +14,23 @@
 //!   reaching one means every definite call is linearized, which is success (the rest may never
 //!   have happened).
 //! - States are interned: the cache holds a small id, not a copy of each state.
+//! - Unknown outcomes are optional and never block a return, so a configuration that has linearized
+//!   the same definite calls into the same state with a subset of the unknown outcomes dominates
+//!   one with more: whatever finishes from the latter finishes from the former. The cache keeps,
+//!   per definite set and state, the sets of unknown outcomes seen, and a configuration whose set
+//!   contains one of them is not explored again. Above all this stops the search from trying an
+//!   unknown-outcome write that changes nothing.
+//! - An unknown outcome followed by a call that leads to the same state without it (a write
+//!   overwriting it unseen) is not tried: the configuration without it dominates.
+//! - Of two equal unknown-outcome ops both invoked, only the earlier is tried: swapping them turns
+//!   any linearization that uses the later first into one that uses the earlier.
 
 use crate::model::Model;
 use ahash::RandomState;
 use indexmap::IndexSet;
-use std::collections::HashSet;
+use smallvec::SmallVec;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 /// One call as the search sees it.
@@ -201,15 +213,8 @@ impl Bits {
     /// A compact, canonical copy: leading all-ones words counted, trailing zero words dropped.
     /// Read off the live set with `extra` added, without copying the whole set first: this runs
     /// for every step the search tries.
-    fn key(&self, extra: usize, state: u32) -> CacheKey {
-        let (extra_word, extra_bit) = (extra / 64, 1u64 << (extra % 64));
-        let word = |i: usize| {
-            if i == extra_word {
-                self.0[i] | extra_bit
-            } else {
-                self.0[i]
-            }
-        };
+    fn key(&self, extra: Option<usize>, state: u32) -> CacheKey {
+        let word = self.word_with(extra);
         let n = self.0.len();
         let lead = (0..n).take_while(|&i| word(i) == u64::MAX).count();
         let end = (lead..n)
@@ -222,19 +227,113 @@ impl Bits {
             words: (lead..end).map(word).collect(),
         }
     }
+
+    /// Word `i` of the set with `extra` added.
+    fn word_with(&self, extra: Option<usize>) -> impl Fn(usize) -> u64 + '_ {
+        let (extra_word, extra_bit) = extra.map_or((usize::MAX, 0), |e| (e / 64, 1u64 << (e % 64)));
+        move |i: usize| {
+            if i == extra_word {
+                self.0[i] | extra_bit
+            } else {
+                self.0[i]
+            }
+        }
+    }
+
+    /// The set's words with `extra` added, trailing zero words dropped.
+    fn words_with(&self, extra: Option<usize>) -> Words {
+        let word = self.word_with(extra);
+        let end = (0..self.0.len())
+            .rev()
+            .find(|&i| word(i) != 0)
+            .map_or(0, |i| i + 1);
+        (0..end).map(word).collect()
+    }
+}
+
+/// Lowe's cache of visited configurations; with unknown outcomes in the history, by dominance.
+enum Cache {
+    /// Every call is definite: a configuration is its linearized set and state.
+    Exact(HashSet<CacheKey, RandomState>),
+    /// Keyed by the linearized definite calls and the state: the sets of linearized unknown
+    /// outcomes seen there, none a subset of another.
+    Dominance(HashMap<CacheKey, SmallVec<[Words; 1]>, RandomState>),
+}
+
+impl Cache {
+    /// Record a configuration; false if it (or, for `Dominance`, one dominating it) was seen.
+    /// The bytes it added.
+    fn insert(&mut self, key: CacheKey, open: Option<Words>) -> Option<usize> {
+        let bytes = key.bytes();
+        match (self, open) {
+            (Cache::Exact(set), _) => set.insert(key).then_some(bytes),
+            (Cache::Dominance(map), open) => {
+                let open = open.unwrap_or_default();
+                let added = words_bytes(&open);
+                match map.entry(key) {
+                    Entry::Vacant(v) => {
+                        v.insert(smallvec::smallvec![open]);
+                        Some(bytes + added)
+                    }
+                    Entry::Occupied(mut o) => {
+                        let seen = o.get_mut();
+                        if seen.iter().any(|s| is_subset(s, &open)) {
+                            return None;
+                        }
+                        seen.retain(|s| !is_subset(&open, s));
+                        seen.push(open);
+                        // A list that left its inline room holds every set on the heap.
+                        Some(
+                            added
+                                + if seen.len() == 2 {
+                                    2 * words_bytes(&seen[0])
+                                } else {
+                                    0
+                                },
+                        )
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether every bit of `a` is in `b` (trailing zero words may be left out of either).
+fn is_subset(a: &[u64], b: &[u64]) -> bool {
+    a.iter()
+        .enumerate()
+        .all(|(i, &w)| w & !b.get(i).copied().unwrap_or(0) == 0)
+}
+
+/// A set's words, held inline while there are few: most keys need no allocation of their own.
+type Words = SmallVec<[u64; 2]>;
+
+/// Heap bytes of a set's words beyond its inline room.
+fn words_bytes(w: &Words) -> usize {
+    if w.spilled() {
+        w.capacity() * 8 + 16
+    } else {
+        std::mem::size_of::<Words>()
+    }
 }
 
 #[derive(PartialEq, Eq, Hash)]
 struct CacheKey {
     lead: u32,
     state: u32,
-    words: Box<[u64]>,
+    words: Words,
 }
 
 impl CacheKey {
     fn bytes(&self) -> usize {
-        // The key, its words, and the hash table's own share of a slot.
-        std::mem::size_of::<CacheKey>() + self.words.len() * 8 + 16
+        // The key, its spilled words, and the hash table's own share of a slot.
+        std::mem::size_of::<CacheKey>()
+            + if self.words.spilled() {
+                self.words.capacity() * 8 + 16
+            } else {
+                0
+            }
+            + 16
     }
 }
 
@@ -262,10 +361,24 @@ struct Search<'a, M: Model> {
     budget: Budget,
     list: EntryList,
     states: IndexSet<M::State, RandomState>,
-    cache: HashSet<CacheKey, RandomState>,
+    cache: Cache,
+    /// Configurations explored (cache entries made).
+    configurations: u64,
     memory: usize,
     frames: Vec<Frame>,
+    /// Every linearized call.
     linearized: Bits,
+    /// The linearized definite calls, by call index: the cache key. Unknown outcomes' bits are
+    /// always set, so a word of the linearized past is all ones and the key leaves it out.
+    definite: Bits,
+    /// Each call's index among the unknown outcomes (`NIL` for a definite call).
+    open_index: Vec<u32>,
+    /// The linearized unknown outcomes, by that index.
+    open: Bits,
+    /// For each unknown outcome, the one invoked before it with an equal op (`NIL` if none).
+    twin_before: Vec<u32>,
+    /// Scratch for the states a call leads to without the unknown outcome just linearized.
+    without: Vec<M::State>,
     /// The longest prefix so far, valid up to `best_valid` (the path may have changed below).
     best: Vec<(u32, u32)>,
     best_valid: usize,
@@ -277,16 +390,55 @@ struct Search<'a, M: Model> {
 
 impl<'a, M: Model> Search<'a, M> {
     fn new(model: &'a M, calls: &'a [SearchCall<M::Op>], budget: Budget) -> Self {
+        let mut opens = 0u32;
+        let open_index: Vec<u32> = calls
+            .iter()
+            .map(|c| {
+                if c.complete.is_some() {
+                    return NIL;
+                }
+                opens += 1;
+                opens - 1
+            })
+            .collect();
+        // Unknown outcomes by invocation, so an op's earlier twin is the last one seen.
+        let mut by_invoke: Vec<usize> =
+            (0..calls.len()).filter(|&i| open_index[i] != NIL).collect();
+        by_invoke.sort_by_key(|&i| calls[i].invoke);
+        let mut last: HashMap<&M::Op, u32, RandomState> = HashMap::default();
+        let mut twin_before = vec![NIL; calls.len()];
+        for i in by_invoke {
+            if let Some(t) = last.insert(&calls[i].op, i as u32) {
+                twin_before[i] = t;
+            }
+        }
+        let mut definite = Bits(vec![0; calls.len() / 64 + 1]);
+        for (i, &k) in open_index.iter().enumerate() {
+            if k != NIL {
+                definite.set(i);
+            }
+        }
+        let cache = if opens == 0 {
+            Cache::Exact(HashSet::with_hasher(RandomState::new()))
+        } else {
+            Cache::Dominance(HashMap::with_hasher(RandomState::new()))
+        };
         Search {
             model,
             calls,
             budget,
             list: EntryList::new(calls),
             states: IndexSet::with_hasher(RandomState::new()),
-            cache: HashSet::with_hasher(RandomState::new()),
+            cache,
+            configurations: 0,
             memory: 0,
             frames: Vec::new(),
             linearized: Bits(vec![0; calls.len() / 64 + 1]),
+            definite,
+            open_index,
+            open: Bits(vec![0; opens as usize / 64 + 1]),
+            twin_before,
+            without: Vec::new(),
             best: Vec::new(),
             best_valid: 0,
             started: Instant::now(),
@@ -313,12 +465,9 @@ impl<'a, M: Model> Search<'a, M> {
         successor: u32,
         forced: bool,
     ) -> bool {
-        let key = self.linearized.key(call, next);
-        let bytes = key.bytes();
-        if !self.cache.insert(key) {
+        if !self.remember(Some(call), next) {
             return false;
         }
-        self.memory += bytes;
         self.frames.push(Frame {
             call: call as u32,
             prev_state: state,
@@ -326,6 +475,10 @@ impl<'a, M: Model> Search<'a, M> {
             forced,
         });
         self.linearized.set(call);
+        match self.open_index[call] {
+            NIL => self.definite.set(call),
+            k => self.open.set(k as usize),
+        }
         self.list.lift(call);
         let depth = self.frames.len();
         if depth > self.best.len() {
@@ -339,11 +492,36 @@ impl<'a, M: Model> Search<'a, M> {
         true
     }
 
+    /// Put the configuration of the linearized calls, plus `call`, in state `state` in the cache;
+    /// false if it, or one that dominates it, was there.
+    fn remember(&mut self, call: Option<usize>, state: u32) -> bool {
+        let (definite, open) = match call.map(|c| self.open_index[c]) {
+            Some(NIL) => (call, None),
+            Some(k) => (None, Some(k as usize)),
+            None => (None, None),
+        };
+        let key = self.definite.key(definite, state);
+        let open = matches!(self.cache, Cache::Dominance(_)).then(|| self.open.words_with(open));
+        match self.cache.insert(key, open) {
+            Some(bytes) => {
+                self.memory += bytes;
+                self.configurations += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Undo the newest frame; the state it left from and the frame itself.
     fn pop(&mut self) -> Option<Frame> {
         let f = self.frames.pop()?;
         self.list.unlift(f.call as usize);
-        self.linearized.clear(f.call as usize);
+        let call = f.call as usize;
+        self.linearized.clear(call);
+        match self.open_index[call] {
+            NIL => self.definite.clear(call),
+            k => self.open.clear(k as usize),
+        }
         self.best_valid = self.best_valid.min(self.frames.len());
         Some(f)
     }
@@ -353,7 +531,7 @@ impl<'a, M: Model> Search<'a, M> {
     fn scan(&mut self, state: u32) -> Scan {
         // A search going nearly straight pays little for a short look; one that has started to
         // wander looks at every call still to come, where a doomed one is worth finding.
-        let lookahead = if self.cache.len() > 4 * self.calls.len() + 1024 {
+        let lookahead = if self.configurations > 4 * self.calls.len() as u64 + 1024 {
             usize::MAX
         } else {
             LOOKAHEAD
@@ -431,6 +609,11 @@ impl<'a, M: Model> Search<'a, M> {
     fn run(mut self) -> Outcome<M::State> {
         let init = self.model.init();
         let mut state = self.intern(init);
+        // The start dominates every configuration that linearized only unknown outcomes, none of
+        // which changed the state.
+        if matches!(self.cache, Cache::Dominance(_)) {
+            self.remember(None, state);
+        }
         let mut entry = self.list.first();
         // Set after a new configuration is entered: look for a fitting read first.
         let mut fresh = true;
@@ -490,21 +673,47 @@ impl<'a, M: Model> Search<'a, M> {
                     None => break Verdict::Invalid,
                 }
             }
+            let twin = self.twin_before[c];
+            if twin != NIL && !self.linearized.get(twin as usize) {
+                entry = node.next;
+                continue;
+            }
             self.successors.clear();
             self.model.step(
                 &self.states[state as usize],
                 &self.calls[c].op,
                 &mut self.successors,
             );
-            let successors = std::mem::take(&mut self.successors);
+            // Taken out while states are interned, and put back: its room is kept for the next step.
+            let mut successors = std::mem::take(&mut self.successors);
             let start = std::mem::take(&mut from_successor) as usize;
-            for (k, s) in successors.into_iter().enumerate().skip(start) {
+            // After an unknown outcome: where this call leads without it.
+            self.without.clear();
+            if let Some(top) = self.frames.last() {
+                if self.open_index[top.call as usize] != NIL {
+                    self.model.step(
+                        &self.states[top.prev_state as usize],
+                        &self.calls[c].op,
+                        &mut self.without,
+                    );
+                }
+            }
+            let mut taken = None;
+            for (k, s) in successors.drain(..).enumerate().skip(start) {
+                if self.without.contains(&s) {
+                    continue;
+                }
                 let next = self.intern(s);
                 if self.descend(c, state, next, k as u32, false) {
-                    state = next;
-                    fresh = true;
-                    continue 'search;
+                    taken = Some(next);
+                    break;
                 }
+            }
+            self.successors = successors;
+            if let Some(next) = taken {
+                state = next;
+                fresh = true;
+                continue 'search;
             }
             entry = node.next;
         };
@@ -522,7 +731,7 @@ impl<'a, M: Model> Search<'a, M> {
         };
         Outcome {
             verdict,
-            configurations: self.cache.len() as u64,
+            configurations: self.configurations,
             steps,
             memory: self.memory,
             elapsed: self.started.elapsed(),

@@ -1000,28 +1000,23 @@ impl<'a> Sweep<'a> {
     }
 }
 
-/// Relaxed writes no kept call observes, which a shrunk history can leave out: with unique
-/// values and no failed compare kept, an unknown-outcome write whose value nothing reads or
-/// compares against changes no verdict (take it out of any linearization and the register holds
-/// the previous value until the next write, which nothing between can notice).
+/// Relaxed writes no kept call observes, which a shrunk history can leave out: with no failed
+/// compare kept, an unknown-outcome write whose value nothing reads or compares against changes
+/// no verdict (take it out of any linearization and the register holds the previous value until
+/// the next write, which nothing between can notice). Values need not be unique.
 pub fn unobserved(
-    initial: &Value,
+    _initial: &Value,
     calls: &[SearchCall<RegisterOp>],
     kept: &[bool],
     relaxed: &[bool],
 ) -> Vec<bool> {
     let none = vec![false; calls.len()];
-    let mut written: HashMap<&Value, usize> = HashMap::new();
-    written.insert(initial, usize::MAX);
     let mut observed: BTreeSet<&Value> = BTreeSet::new();
     for (i, c) in calls.iter().enumerate() {
         if !kept[i] && !relaxed[i] {
             continue;
         }
         match &c.op {
-            RegisterOp::Write(v) | RegisterOp::Cas(_, v) if written.insert(v, i).is_some() => {
-                return none;
-            }
             RegisterOp::CasFailed(_) if kept[i] => return none,
             RegisterOp::Read(v) | RegisterOp::Cas(v, _) if kept[i] => {
                 observed.insert(v);
