@@ -711,13 +711,13 @@ fn explain<M: Model>(
     steps: u64,
     parallel: bool,
 ) -> Explanation {
-    let shrink_with = |stuck: usize, search_steps: u64, core: Option<&[usize]>| {
+    let shrink_with = |stuck: usize, search_steps: u64, hints: Hints| {
         let budget = ShrinkBudget {
             steps,
             search_steps,
             parallel,
         };
-        (steps > 0).then(|| shrink(model, kept, ops, stuck, budget, core))
+        (steps > 0).then(|| shrink(model, kept, ops, stuck, budget, hints))
     };
     match found {
         Found::Search(out) => {
@@ -725,7 +725,14 @@ fn explain<M: Model>(
             let tail_from = out.order.len().saturating_sub(20);
             let prefix_states = replay(model, ops, &out.order, tail_from);
             let state = model.show_state(&out.state);
-            let shrunk = shrink_with(stuck, out.steps, None);
+            let shrunk = shrink_with(
+                stuck,
+                out.steps,
+                Hints {
+                    core: None,
+                    prefix: &out.order,
+                },
+            );
             // One call is named everywhere: the first that cannot fit when shrinking proved it,
             // else the call the search could not place.
             let first = shrunk.as_ref().and_then(|s| s.first.clone());
@@ -781,7 +788,14 @@ fn explain<M: Model>(
                 values.get(&i).map_or_else(|| "?".into(), |v| v.to_string())
             });
             let stuck = contradiction.stuck();
-            let shrunk = shrink_with(stuck, 0, Some(&core));
+            let shrunk = shrink_with(
+                stuck,
+                0,
+                Hints {
+                    core: Some(&core),
+                    prefix: &prefix,
+                },
+            );
             let first = shrunk.as_ref().and_then(|s| s.first.clone());
             let summary = match &first {
                 Some(f) => format!("{}. {words}", first_words(f)),
@@ -904,6 +918,73 @@ struct ShrinkBudget {
     parallel: bool,
 }
 
+/// What the check already knows that saves shrinking probes.
+#[derive(Clone, Copy)]
+struct Hints<'a> {
+    /// The calls a contradiction stands on (sorted), when the model's own procedure found one.
+    core: Option<&'a [usize]>,
+    /// A linearization of a prefix of the history the check found.
+    prefix: &'a [usize],
+}
+
+/// The latest cut (an index into `cuts`) that `prefix` proves valid: every call it orders was
+/// invoked by then and every call that completed by then is in it, in an order the model and real
+/// time allow (checked here, not assumed).
+fn cut_proven_by<M: Model>(
+    model: &M,
+    ops: &[SearchCall<M::Op>],
+    cuts: &[u64],
+    prefix: &[usize],
+) -> Option<usize> {
+    let mut ordered = vec![false; ops.len()];
+    for &i in prefix {
+        ordered[i] = true;
+    }
+    let missing = ops
+        .iter()
+        .zip(&ordered)
+        .filter(|(_, &o)| !o)
+        .filter_map(|(c, _)| c.complete)
+        .min()
+        .unwrap_or(u64::MAX);
+    let at = cuts.partition_point(|&c| c < missing).checked_sub(1)?;
+    let cut = cuts[at];
+    if prefix.iter().any(|&i| ops[i].invoke > cut) {
+        return None;
+    }
+    // Real time: no call may follow one that completed before it was invoked...
+    let mut latest_invoke = 0;
+    for &i in prefix {
+        if ops[i]
+            .complete
+            .is_some_and(|p| p <= cut && p < latest_invoke)
+        {
+            return None;
+        }
+        latest_invoke = latest_invoke.max(ops[i].invoke);
+    }
+    // ...and the model must allow each call in turn.
+    let mut states = vec![model.init()];
+    let mut next = Vec::new();
+    for &i in prefix {
+        let mut after = Vec::new();
+        for s in &states {
+            next.clear();
+            model.step(s, &ops[i].op, &mut next);
+            for t in next.drain(..) {
+                if after.len() < 64 && !after.contains(&t) {
+                    after.push(t);
+                }
+            }
+        }
+        if after.is_empty() {
+            return None;
+        }
+        states = after;
+    }
+    Some(at)
+}
+
 /// A shrink probe's result before it is charged: decided by the model's own procedure at a
 /// fixed cost, or searched, with the steps the search took.
 enum Probe {
@@ -932,8 +1013,9 @@ fn shrink<M: Model>(
     ops: &[SearchCall<M::Op>],
     stuck: usize,
     budget: ShrinkBudget,
-    core: Option<&[usize]>,
+    hints: Hints,
 ) -> Shrunk {
+    let core = hints.core;
     let ShrinkBudget {
         steps,
         search_steps,
@@ -1048,26 +1130,60 @@ fn shrink<M: Model>(
     let (mut lo, mut hi) = (0usize, cuts.len());
     // Which probes proved a cut valid: an unknown one moves the search on but proves nothing.
     let mut proven_valid = vec![false; cuts.len()];
-    // Invariant: the cut at cuts[hi] (or no cut at all, hi == len) is known invalid.
-    // A contradiction's calls all complete by some cut, which is then invalid: search back from
-    // there in growing steps, so a failure near that point costs a few probes, not log n.
-    let hint = core.and_then(|core| core.iter().filter_map(|&i| ops[i].complete).max());
-    if let Some(h) = hint.and_then(|p| cuts.binary_search(&p).ok()) {
-        if probe(&cut_at(cuts[h])) == Verdict::Invalid {
-            hi = h;
-            let mut step = 1;
-            while hi > 0 {
-                let m = hi.saturating_sub(step);
-                match probe(&cut_at(cuts[m])) {
-                    Verdict::Invalid => {
-                        hi = m;
-                        step *= 2;
+    // Invariant: every cut below `lo` is valid or unknown, the cut at cuts[hi] (or no cut at all,
+    // hi == len) is known invalid. The check's own linearizable prefix proves cuts valid for
+    // free, which spares the probes of long valid prefixes, the costliest there are.
+    if let Some(v) = cut_proven_by(model, ops, &cuts, hints.prefix) {
+        proven_valid[v] = true;
+        lo = v + 1;
+    }
+    // Where the failure probably is. A contradiction's calls have all completed by some cut, which
+    // is then invalid: search back from there in growing steps, so a failure near that point
+    // costs a few probes, not log n. Otherwise forward from the prefix the check proved, in
+    // growing steps: the failure is usually soon after it, and short cuts are the cheapest
+    // probes (a long cut loses the later calls that let the search prune, and costs most).
+    let hint = core
+        .and_then(|core| core.iter().filter_map(|&i| ops[i].complete).max())
+        .and_then(|p| cuts.binary_search(&p).ok())
+        .filter(|&h| h >= lo);
+    if let Some(h) = hint {
+        match probe(&cut_at(cuts[h])) {
+            Verdict::Invalid => {
+                hi = h;
+                let mut step = 1;
+                while hi > lo {
+                    let m = hi.saturating_sub(step).max(lo);
+                    match probe(&cut_at(cuts[m])) {
+                        Verdict::Invalid => {
+                            hi = m;
+                            step *= 2;
+                        }
+                        v => {
+                            proven_valid[m] = v == Verdict::Valid;
+                            lo = m + 1;
+                            break;
+                        }
                     }
-                    v => {
-                        proven_valid[m] = v == Verdict::Valid;
-                        lo = m + 1;
-                        break;
-                    }
+                }
+            }
+            v => {
+                proven_valid[h] = v == Verdict::Valid;
+                lo = h + 1;
+            }
+        }
+    } else {
+        let mut step = 1;
+        while lo < hi {
+            let m = (lo + step - 1).min(hi - 1);
+            match probe(&cut_at(cuts[m])) {
+                Verdict::Invalid => {
+                    hi = m;
+                    break;
+                }
+                v => {
+                    proven_valid[m] = v == Verdict::Valid;
+                    lo = m + 1;
+                    step *= 2;
                 }
             }
         }

@@ -294,6 +294,36 @@ impl Model for StringKv {
         }
     }
 
+    /// A relaxed append whose string no kept get contains, or a relaxed put no kept get starts
+    /// with, is seen by nothing: after it, until the next put, every state contains (starts with)
+    /// its string, so no kept get reads any of them; left out, only those unseen states change.
+    fn unneeded_relaxed(
+        &self,
+        calls: &[SearchCall<StringKvOp>],
+        kept: &[bool],
+        relaxed: &[bool],
+    ) -> Vec<bool> {
+        let gets: Vec<&str> = calls
+            .iter()
+            .zip(kept)
+            .filter_map(|(c, &k)| match &c.op {
+                StringKvOp::Get(v) if k => Some(v.as_str()),
+                _ => None,
+            })
+            .collect();
+        calls
+            .iter()
+            .zip(relaxed)
+            .map(|(c, &r)| {
+                r && match &c.op {
+                    StringKvOp::Append(a) => !gets.iter().any(|g| g.contains(a.as_str())),
+                    StringKvOp::Put(p) => !gets.iter().any(|g| g.starts_with(p.as_str())),
+                    StringKvOp::Get(_) => false,
+                }
+            })
+            .collect()
+    }
+
     fn show_state(&self, s: &String) -> Value {
         Value::Str(s.clone())
     }

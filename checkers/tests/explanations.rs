@@ -126,3 +126,135 @@ fn a_report_reads_back_as_it_was_written() {
         "123456789012345678901234567890"
     );
 }
+
+/// Every claim an explanation makes, checked again from outside on every Porcupine etcd log
+/// (and the kv logs' keys): the shrunk history is invalid; a named first call's cut is invalid
+/// and the cut before it valid; a minimal one turns valid when any one more call is relaxed.
+#[test]
+fn every_claim_holds_on_the_porcupine_logs() {
+    use ferret_checkers::{check_calls, read_calls, Call, FailedCas, ModelName, Outcome};
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/porcupine");
+    let mut files: Vec<(std::path::PathBuf, ModelName)> = std::fs::read_dir(data.join("jepsen"))
+        .expect("shared data")
+        .map(|e| (e.unwrap().path(), ModelName::CasRegister))
+        .collect();
+    for kv in ["c01-bad", "c10-bad", "c50-bad"] {
+        files.push((data.join(format!("kv/{kv}.txt")), ModelName::StringKv));
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let opts = |model, shrink_steps| CheckOptions {
+        model: Some(model),
+        failed_cas: FailedCas::Observe,
+        shrink_steps,
+        threads: 1,
+        ..CheckOptions::default()
+    };
+    let verdict = |calls: Vec<Call>, model| {
+        check_calls(calls, Vec::new(), 0, &opts(model, 0))
+            .unwrap()
+            .verdict
+    };
+    let read_only =
+        |c: &Call| c.f == "read" || c.f == "get" || (c.f == "cas" && c.outcome == Outcome::Fail);
+    let relax = |c: &Call| Call {
+        outcome: Outcome::Info,
+        value: ferret_checkers::Value::Nil,
+        complete_pos: None,
+        complete_index: None,
+        complete_time: None,
+        ..c.clone()
+    };
+    let (mut claims, mut firsts, mut minimals) = (0, 0, 0);
+    for (path, model) in files {
+        let calls = read_calls(&path, None).unwrap().calls;
+        let r = check_calls(calls.clone(), Vec::new(), 0, &opts(model, 100_000)).unwrap();
+        for k in r.keys.iter().filter(|k| k.verdict == VerdictName::Invalid) {
+            let name = format!("{} key {}", path.display(), k.key);
+            let shrunk = k.explanation.as_ref().unwrap().shrunk.as_ref().unwrap();
+            let history: Vec<Call> = shrunk
+                .calls
+                .iter()
+                .map(|s| {
+                    if s.relaxed {
+                        relax(&s.call)
+                    } else {
+                        s.call.clone()
+                    }
+                })
+                .collect();
+            assert_eq!(
+                verdict(history.clone(), model),
+                VerdictName::Invalid,
+                "{name}"
+            );
+            claims += 1;
+            if let Some(first) = &shrunk.first {
+                let of_key: Vec<&Call> = calls
+                    .iter()
+                    .filter(|c| {
+                        c.key.as_ref() == Some(&k.key) || (c.key.is_none() && k.key.is_nil())
+                    })
+                    .collect();
+                let cut_at = |cut: u64| -> Vec<Call> {
+                    of_key
+                        .iter()
+                        .filter(|c| c.invoke_pos <= cut)
+                        // Failed calls did not happen, save a failed compare, an observation.
+                        .filter(|c| c.outcome != Outcome::Fail || c.f == "cas")
+                        .filter_map(|c| match c.complete_pos {
+                            Some(p) if p <= cut => Some((*c).clone()),
+                            _ if read_only(c) => None,
+                            _ => Some(relax(c)),
+                        })
+                        .collect()
+                };
+                let at = first.complete_pos.expect("a first call completed");
+                let before = of_key
+                    .iter()
+                    .filter(|c| c.outcome != Outcome::Info)
+                    .filter_map(|c| c.complete_pos)
+                    .filter(|&p| p < at)
+                    .max()
+                    .unwrap_or(0);
+                assert_eq!(
+                    verdict(cut_at(at), model),
+                    VerdictName::Invalid,
+                    "{name}: cut after the first call"
+                );
+                assert_eq!(
+                    verdict(cut_at(before), model),
+                    VerdictName::Valid,
+                    "{name}: cut before the first call"
+                );
+                firsts += 1;
+            }
+            if shrunk.minimal {
+                for (i, s) in shrunk.calls.iter().enumerate() {
+                    if s.relaxed || shrunk.first.as_ref() == Some(&s.call) {
+                        continue;
+                    }
+                    let mut less = history.clone();
+                    if read_only(&s.call) {
+                        less.remove(i);
+                    } else {
+                        less[i] = relax(&s.call);
+                    }
+                    if less.is_empty() {
+                        continue;
+                    }
+                    assert_eq!(
+                        verdict(less, model),
+                        VerdictName::Valid,
+                        "{name}: minimal, yet call {i} can go"
+                    );
+                }
+                minimals += 1;
+            }
+        }
+    }
+    eprintln!("{claims} shrunk histories, {firsts} first calls, {minimals} minimal: all hold");
+    assert!(
+        claims >= 90 && firsts >= 80 && minimals >= 70,
+        "{claims} {firsts} {minimals}"
+    );
+}

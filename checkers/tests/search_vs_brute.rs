@@ -56,6 +56,37 @@ fn agree<M: Model>(model: &M, calls: &[SearchCall<M::Op>]) -> Result<(), TestCas
     Ok(())
 }
 
+/// Leaving out the relaxed calls the model calls unneeded (here: every unknown outcome is
+/// relaxed, every definite call kept) must not change the verdict.
+fn unneeded_agree<M: Model>(model: &M, calls: &[SearchCall<M::Op>]) -> Result<(), TestCaseError> {
+    let kept: Vec<bool> = calls.iter().map(|c| c.complete.is_some()).collect();
+    let relaxed: Vec<bool> = kept.iter().map(|k| !k).collect();
+    let unneeded = model.unneeded_relaxed(calls, &kept, &relaxed);
+    let rest: Vec<_> = calls
+        .iter()
+        .zip(&unneeded)
+        .filter(|(_, &u)| !u)
+        .map(|(c, _)| c.clone())
+        .collect();
+    prop_assert_eq!(
+        brute::linearizable(model, calls),
+        brute::linearizable(model, &rest),
+        "leaving out {:?} changed the verdict of {:?}",
+        unneeded,
+        calls
+    );
+    Ok(())
+}
+
+fn kv_op() -> impl Strategy<Value = StringKvOp> {
+    prop_oneof![
+        prop::sample::select(vec!["", "a", "b", "ab", "ba", "aa"])
+            .prop_map(|s| StringKvOp::Get(s.into())),
+        prop::sample::select(vec!["a", "b"]).prop_map(|s| StringKvOp::Put(s.into())),
+        prop::sample::select(vec!["a", "b"]).prop_map(|s| StringKvOp::Append(s.into())),
+    ]
+}
+
 fn small_value() -> impl Strategy<Value = Value> {
     prop_oneof![Just(Value::Nil), (0i64..3).prop_map(Value::Int)]
 }
@@ -111,12 +142,18 @@ proptest! {
     }
 
     #[test]
-    fn string_kv(shapes in shapes(7), ops in prop::collection::vec(prop_oneof![
-        prop::sample::select(vec!["", "a", "b", "ab", "ba", "aa"]).prop_map(|s| StringKvOp::Get(s.into())),
-        prop::sample::select(vec!["a", "b"]).prop_map(|s| StringKvOp::Put(s.into())),
-        prop::sample::select(vec!["a", "b"]).prop_map(|s| StringKvOp::Append(s.into())),
-    ], 7)) {
+    fn string_kv(shapes in shapes(7), ops in prop::collection::vec(kv_op(), 7)) {
         agree(&StringKv, &calls(ops, &shapes))?;
+    }
+
+    #[test]
+    fn string_kv_unneeded_relaxed(shapes in shapes_unknown(7, 0.5), ops in prop::collection::vec(kv_op(), 7)) {
+        unneeded_agree(&StringKv, &calls(ops, &shapes))?;
+    }
+
+    #[test]
+    fn cas_register_unneeded_relaxed(shapes in shapes_unknown(8, 0.5), ops in prop::collection::vec(register_op(true), 8)) {
+        unneeded_agree(&CasRegister::default(), &calls(ops, &shapes))?;
     }
 
     #[test]
