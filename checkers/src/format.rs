@@ -207,6 +207,7 @@ struct EventBuilder<'p> {
     count: u64,
 }
 
+#[derive(Debug, PartialEq)]
 struct Fields {
     index: Option<i64>,
     time: Option<i64>,
@@ -733,6 +734,9 @@ fn scan_ahead<'t>(text: &'t str, cur: &Cursor<'t>, closer: Option<char>) -> Vec<
 fn parse_found(text: &str, found: &[Found]) -> Vec<Option<Fields>> {
     use rayon::prelude::*;
     let parse = |(_, start, after): &Found| -> Option<Fields> {
+        if let Some(fields) = plain_op(&text[*start..after.pos]) {
+            return Some(fields);
+        }
         let (form, remaining) = clojure_reader::edn::read(&text[*start..]).ok()?;
         if text.len() - remaining.len() != after.pos {
             return None;
@@ -747,6 +751,120 @@ fn parse_found(text: &str, found: &[Found]) -> Vec<Option<Fields>> {
         found.par_iter().map(parse).collect()
     } else {
         found.iter().map(parse).collect()
+    }
+}
+
+/// An op map as Jepsen writes nearly all of them, read without building the EDN reader's tree:
+/// keyword keys; values nil, booleans, integers, keywords, strings without escapes, and vectors
+/// or lists of those. `None` for anything else (a set, a map, a float, an escape, a comment, a
+/// repeated key...), which the EDN reader then reads, so what it accepts and its errors are as
+/// before; for what it takes, the very fields the reader's path gives (tested).
+fn plain_op(form: &str) -> Option<Fields> {
+    let mut p = Plain {
+        b: form.as_bytes(),
+        i: 0,
+    };
+    p.blank();
+    p.eat(b'{')?;
+    let mut entries: Vec<(Value, Value)> = Vec::with_capacity(8);
+    loop {
+        p.blank();
+        if p.eat(b'}').is_some() {
+            break;
+        }
+        if p.b.get(p.i) != Some(&b':') {
+            return None;
+        }
+        let key = p.value(0)?;
+        p.blank();
+        let value = p.value(0)?;
+        if entries.iter().any(|(k, _)| *k == key) {
+            return None;
+        }
+        entries.push((key, value));
+    }
+    p.blank();
+    if p.i != p.b.len() || entries.is_empty() {
+        return None;
+    }
+    edn_fields(&Value::Map(entries)).ok()
+}
+
+struct Plain<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Plain<'_> {
+    fn blank(&mut self) {
+        while self
+            .b
+            .get(self.i)
+            .is_some_and(|c| c.is_ascii_whitespace() || *c == b',')
+        {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.b.get(self.i) == Some(&c)).then(|| self.i += 1)
+    }
+
+    fn value(&mut self, depth: usize) -> Option<Value> {
+        match *self.b.get(self.i)? {
+            open @ (b'[' | b'(') => {
+                let close = if open == b'[' { b']' } else { b')' };
+                self.i += 1;
+                let mut items = Vec::new();
+                loop {
+                    self.blank();
+                    if self.eat(close).is_some() {
+                        return Some(Value::List(items));
+                    }
+                    if depth >= 4 {
+                        return None;
+                    }
+                    items.push(self.value(depth + 1)?);
+                }
+            }
+            b'"' => {
+                let start = self.i + 1;
+                let len = self.b[start..].iter().position(|&c| c == b'"')?;
+                let body = &self.b[start..start + len];
+                if body.contains(&b'\\') {
+                    return None;
+                }
+                self.i = start + len + 1;
+                Some(Value::Str(std::str::from_utf8(body).ok()?.to_string()))
+            }
+            _ => {
+                let start = self.i;
+                while self
+                    .b
+                    .get(self.i)
+                    .is_some_and(|c| !c.is_ascii_whitespace() && !b",[](){}\";#\\".contains(c))
+                {
+                    self.i += 1;
+                }
+                let token = std::str::from_utf8(&self.b[start..self.i]).ok()?;
+                if let Some(name) = token.strip_prefix(':') {
+                    let ok = name.bytes().next().is_some_and(|c| c.is_ascii_alphabetic())
+                        && name
+                            .bytes()
+                            .all(|c| c.is_ascii_alphanumeric() || b"-_?!*+.<>=/".contains(&c));
+                    return ok.then(|| Value::Str(name.to_string()));
+                }
+                match token {
+                    "nil" => Some(Value::Nil),
+                    "true" => Some(Value::Bool(true)),
+                    "false" => Some(Value::Bool(false)),
+                    _ => match plain_edn(token)? {
+                        v @ Value::Int(_) => Some(v),
+                        _ => None,
+                    },
+                }
+            }
+        }
     }
 }
 
@@ -1040,6 +1158,97 @@ mod tests {
 
     fn p() -> &'static Path {
         Path::new("t.edn")
+    }
+
+    /// The reader's path for one op form: what the fast path must agree with.
+    fn slow_op(form: &str) -> Option<Fields> {
+        let (e, rest) = clojure_reader::edn::read(form).ok()?;
+        if !rest.trim().is_empty() {
+            return None;
+        }
+        edn_fields(&edn_to_value(&e)).ok()
+    }
+
+    #[test]
+    fn plain_ops_read_as_the_edn_reader_reads_them() {
+        use rand::{RngExt, SeedableRng};
+        let atoms = [
+            "nil",
+            "true",
+            "false",
+            "0",
+            "-3",
+            "42",
+            "9223372036854775807",
+            "99999999999999999999",
+            "007",
+            "1.5",
+            "1N",
+            ":ok",
+            ":jepsen.history/op",
+            ":a-b?",
+            ":1",
+            "sym",
+            "\"x y\"",
+            "\"caf\u{e9}\"",
+            "\"a\\\"b\"",
+            "\"\"",
+            "#{1 2}",
+            "{:a 1}",
+            "[1 [2 [3 nil]]]",
+            "(:r 1)",
+            "[:append 3 [1 2]]",
+            "[]",
+            "#inst \"2020\"",
+            "\\c",
+        ];
+        let keys = [
+            ":process", ":type", ":f", ":key", ":value", ":index", ":time", ":node", ":error",
+            ":extra", "\"str\"", "1",
+        ];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let (mut fast, mut total) = (0, 0);
+        for _ in 0..20_000 {
+            let n = rng.random_range(0..7);
+            let mut form = String::from(if rng.random_bool(0.05) { " {" } else { "{" });
+            // Mostly distinct keys, as ops have; now and then a repeat or a key that is no keyword.
+            let mut order: Vec<&str> = keys[..9].to_vec();
+            for i in (1..order.len()).rev() {
+                order.swap(i, rng.random_range(0..=i));
+            }
+            for k in 0..n {
+                let key = if rng.random_bool(0.95) {
+                    order[k]
+                } else {
+                    keys[rng.random_range(0..keys.len())]
+                };
+                let value = if rng.random_bool(0.7) {
+                    atoms[rng.random_range(0..8)]
+                } else {
+                    atoms[rng.random_range(0..atoms.len())]
+                };
+                let sep = [", ", " ", ",", "\n  "][rng.random_range(0..4)];
+                if k > 0 {
+                    form.push_str(sep);
+                }
+                form.push_str(&format!("{key} {value}"));
+            }
+            form.push('}');
+            total += 1;
+            if let Some(f) = plain_op(&form) {
+                fast += 1;
+                assert_eq!(Some(f), slow_op(&form), "{form}");
+            }
+        }
+        // Most of these simple forms must take the fast path, or it proves nothing.
+        assert!(
+            fast * 4 > total,
+            "only {fast} of {total} took the fast path"
+        );
+        // A whole op as Jepsen writes it.
+        let op = "{:type :ok, :f :txn, :value [[:append 3 1] [:r 4 [1 2]]], :time 5, :process 0, :index 9}";
+        assert!(plain_op(op).is_some());
+        assert_eq!(plain_op(op), slow_op(op));
     }
 
     #[test]
