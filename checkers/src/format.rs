@@ -1216,9 +1216,9 @@ mod tests {
             for i in (1..order.len()).rev() {
                 order.swap(i, rng.random_range(0..=i));
             }
-            for k in 0..n {
+            for (k, &distinct) in order.iter().take(n).enumerate() {
                 let key = if rng.random_bool(0.95) {
-                    order[k]
+                    distinct
                 } else {
                     keys[rng.random_range(0..keys.len())]
                 };
