@@ -10,7 +10,7 @@ use crate::unique::{Decision, Refutation};
 use crate::value::Value;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -987,6 +987,7 @@ fn cut_proven_by<M: Model>(
 
 /// A shrink probe's result before it is charged: decided by the model's own procedure at a
 /// fixed cost, or searched, with the steps the search took.
+#[derive(Clone)]
 enum Probe {
     Decided(Verdict, u64),
     Searched(Verdict, u64),
@@ -1043,30 +1044,39 @@ fn shrink<M: Model>(
     };
     // A probe leaves out the relaxed calls the model shows cannot matter: the same verdict from a
     // smaller search.
-    let build = |fates: &[Fate]| -> Vec<SearchCall<M::Op>> {
+    // With the calls, what identifies the probe's history: each call kept, and whether relaxed.
+    let build = |fates: &[Fate]| -> (Vec<SearchCall<M::Op>>, Vec<u32>) {
         let kept: Vec<bool> = fates.iter().map(|f| *f == Fate::Kept).collect();
         let relaxed: Vec<bool> = fates.iter().map(|f| *f == Fate::Relaxed).collect();
         let unneeded = model.unneeded_relaxed(ops, &kept, &relaxed);
-        ops.iter()
-            .zip(fates)
-            .zip(unneeded)
-            .filter(|((_, f), u)| **f != Fate::Dropped && !u)
-            .map(|((c, f), _)| SearchCall {
-                op: c.op.clone(),
-                invoke: c.invoke,
-                complete: if *f == Fate::Relaxed {
-                    None
-                } else {
-                    c.complete
-                },
+        let chosen: Vec<u32> = (0..ops.len())
+            .filter(|&i| fates[i] != Fate::Dropped && !unneeded[i])
+            .map(|i| 2 * i as u32 + relaxed[i] as u32)
+            .collect();
+        let calls = chosen
+            .iter()
+            .map(|&k| {
+                let c = &ops[k as usize / 2];
+                SearchCall {
+                    op: c.op.clone(),
+                    invoke: c.invoke,
+                    complete: if k % 2 == 1 { None } else { c.complete },
+                }
             })
-            .collect()
+            .collect();
+        (calls, chosen)
     };
+    // Different trials can leave the same history once unneeded calls are left out: a decided
+    // probe is not searched again. It is charged as when it ran, so results stay the same.
+    let seen: std::sync::Mutex<HashMap<Vec<u32>, Probe>> = Default::default();
     // A probe's verdict and the steps it took, searching at most `cap` steps. A decision by the
     // model's own procedure costs a step per 32 calls (about its time against the search's).
     let run_probe = |fates: &[Fate], cap: u64| -> Probe {
-        let calls = build(fates);
-        match model.decide(&calls) {
+        let (calls, id) = build(fates);
+        if let Some(p) = seen.lock().ok().and_then(|s| s.get(&id).cloned()) {
+            return p;
+        }
+        let probe = match model.decide(&calls) {
             Some(Decision::Valid { .. }) => Probe::Decided(Verdict::Valid, decided_cost(&calls)),
             Some(Decision::Invalid(_)) => Probe::Decided(Verdict::Invalid, decided_cost(&calls)),
             None => {
@@ -1078,7 +1088,16 @@ fn shrink<M: Model>(
                 let out = search::check(model, &calls, budget);
                 Probe::Searched(out.verdict, out.steps)
             }
+        };
+        if matches!(
+            probe,
+            Probe::Decided(..) | Probe::Searched(Verdict::Valid | Verdict::Invalid, _)
+        ) {
+            if let Ok(mut s) = seen.lock() {
+                s.insert(id, probe.clone());
+            }
         }
+        probe
     };
     // Charge a probe as if probes ran one after another, each given what was left: so probes run
     // ahead in parallel give the very verdicts, and spend the very steps, of a sequential run.
