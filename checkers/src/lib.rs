@@ -1,6 +1,7 @@
 //! ferret's offline checkers: history formats, sequential reference models, and a WGL-style
 //! linearizability search. Pure and synchronous: no async runtime, no network.
 
+pub mod append;
 pub mod brute;
 pub mod checker;
 pub mod format;

@@ -294,6 +294,17 @@ impl Model for StringKv {
         }
     }
 
+    /// Only the linearizations of `append::decide` are used (replayed before they are given).
+    /// Its refutations agree with brute force too, but the calls one names can be more than the
+    /// search confirms in its small budget (many appends of unknown outcome before a put), and an
+    /// unconfirmed refutation would leave a shrunk counterexample the check itself cannot decide.
+    fn decide(&self, calls: &[SearchCall<StringKvOp>]) -> Option<Decision> {
+        match crate::append::decide(calls)? {
+            valid @ Decision::Valid { .. } => Some(valid),
+            Decision::Invalid(_) => None,
+        }
+    }
+
     /// A relaxed append whose string no kept get contains, or a relaxed put no kept get starts
     /// with, is seen by nothing: after it, until the next put, every state contains (starts with)
     /// its string, so no kept get reads any of them; left out, only those unseen states change.

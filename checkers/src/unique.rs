@@ -47,7 +47,7 @@ pub struct Refutation {
 }
 
 impl Refutation {
-    fn new(
+    pub(crate) fn new(
         calls: &[SearchCall<RegisterOp>],
         contradiction: Contradiction,
         core: Vec<usize>,
@@ -110,6 +110,9 @@ pub enum Contradiction {
         done: Option<usize>,
         begun: usize,
     },
+    /// Two gets of an append-only string returned strings no one timeline makes: after one put
+    /// they differ at some append, or they hold one append after different strings.
+    Diverged { read: usize, read2: usize },
 }
 
 impl Contradiction {
@@ -122,6 +125,7 @@ impl Contradiction {
             Contradiction::Order { begun2, .. } => *begun2,
             Contradiction::ChainOrder { begun, .. } => *begun,
             Contradiction::FailedCompare { cas, .. } => *cas,
+            Contradiction::Diverged { read2, .. } => *read2,
         }
     }
 
@@ -154,6 +158,7 @@ impl Contradiction {
                 .into_iter()
                 .flatten()
                 .collect(),
+            Contradiction::Diverged { read, read2 } => vec![*read, *read2],
         };
         v.sort_unstable();
         v.dedup();
@@ -244,6 +249,16 @@ impl Contradiction {
                 held(d),
                 call(*begun),
                 held(d),
+            ),
+            Contradiction::Diverged { read, read2 } => format!(
+                "{} returned {} and {} returned {}: no one history of the string makes both, as \
+                 each append takes effect once, and after a put the string only grows (they \
+                 differ at some append after the same put, or hold one append after different \
+                 strings)",
+                call(*read),
+                value(*read),
+                call(*read2),
+                value(*read2),
             ),
         }
     }
