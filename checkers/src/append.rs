@@ -230,19 +230,7 @@ pub fn decide(calls: &[SearchCall<StringKvOp>]) -> Option<Decision> {
             }
         }
     }
-    for g in core.clone() {
-        if let Some((base, seq)) = &parsed[g] {
-            if *base >= 0 {
-                core.push(*base as usize);
-            }
-            for a in seq {
-                core.extend_from_slice(&copies[a]);
-            }
-        }
-    }
-    core.sort_unstable();
-    core.dedup();
-    r.core = core;
+    r.core = with_strings(&parsed, &copies, core);
     for v in r.values.values_mut() {
         *v = text(v);
     }
@@ -310,13 +298,24 @@ fn diverged_core(
     read: usize,
     read2: usize,
 ) -> Vec<usize> {
-    let mut core = vec![read, read2];
-    for (base, seq) in [read, read2].iter().filter_map(|&g| parsed[g].as_ref()) {
-        if *base >= 0 {
-            core.push(*base as usize);
-        }
-        for a in seq {
-            core.extend_from_slice(&copies[a]);
+    with_strings(parsed, copies, vec![read, read2])
+}
+
+/// `core` with, for each get in it, the put and the appends (every call writing them) its string
+/// is made of; sorted, without repeats.
+fn with_strings(
+    parsed: &[Option<(i64, Vec<usize>)>],
+    copies: &HashMap<usize, Vec<usize>>,
+    mut core: Vec<usize>,
+) -> Vec<usize> {
+    for g in core.clone() {
+        if let Some((base, seq)) = &parsed[g] {
+            if *base >= 0 {
+                core.push(*base as usize);
+            }
+            for a in seq {
+                core.extend_from_slice(&copies[a]);
+            }
         }
     }
     core.sort_unstable();
