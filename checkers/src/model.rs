@@ -45,6 +45,11 @@ pub trait Model: Sync {
         false
     }
 
+    /// False when `needs_rescue` is false for `op` in every state: the search then never asks.
+    fn may_need_rescue(&self, _op: &Self::Op) -> bool {
+        true
+    }
+
     /// Whether `writer` might make `op` applicable again after `needs_rescue` said it could not be
     /// (a put of a prefix of the get's string; a write of the read's value). `true` is always safe.
     fn rescues(&self, _writer: &Self::Op, _op: &Self::Op) -> bool {
@@ -170,6 +175,10 @@ impl Model for CasRegister {
         matches!(op, RegisterOp::Read(_) | RegisterOp::CasFailed(_))
     }
 
+    fn may_need_rescue(&self, op: &RegisterOp) -> bool {
+        matches!(op, RegisterOp::Read(_) | RegisterOp::Cas(..))
+    }
+
     fn needs_rescue(&self, s: &Value, op: &RegisterOp) -> bool {
         match op {
             RegisterOp::Read(v) | RegisterOp::Cas(v, _) => v != s,
@@ -281,6 +290,10 @@ impl Model for StringKv {
 
     /// Appends only extend the string: a get whose string does not start with the state can only
     /// fit after a put.
+    fn may_need_rescue(&self, op: &StringKvOp) -> bool {
+        matches!(op, StringKvOp::Get(_))
+    }
+
     fn needs_rescue(&self, s: &String, op: &StringKvOp) -> bool {
         matches!(op, StringKvOp::Get(v) if !v.starts_with(s.as_str()))
     }
@@ -489,6 +502,10 @@ impl Model for SetModel {
     }
 
     /// Sets only grow: a read missing an element already added can never fit.
+    fn may_need_rescue(&self, op: &SetOp) -> bool {
+        matches!(op, SetOp::Read(_))
+    }
+
     fn needs_rescue(&self, s: &Self::State, op: &SetOp) -> bool {
         matches!(op, SetOp::Read(v) if !s.is_subset(v))
     }
@@ -670,6 +687,59 @@ mod tests {
         let mut v = Vec::new();
         m.step(s, op, &mut v);
         v
+    }
+
+    /// The search looks beyond the frontier only at calls that `may_need_rescue`: no op outside
+    /// them may ever need rescue.
+    #[test]
+    fn may_need_rescue_covers_needs_rescue() {
+        let values = [Value::Nil, Value::Int(0), Value::Int(1)];
+        let reg = CasRegister::default();
+        for s in &values {
+            for a in &values {
+                for b in &values {
+                    for op in [
+                        RegisterOp::Read(a.clone()),
+                        RegisterOp::Write(a.clone()),
+                        RegisterOp::Cas(a.clone(), b.clone()),
+                        RegisterOp::CasFailed(a.clone()),
+                    ] {
+                        assert!(
+                            !reg.needs_rescue(s, &op) || reg.may_need_rescue(&op),
+                            "{op:?}"
+                        );
+                    }
+                }
+            }
+        }
+        let strings = ["", "a", "ab", "b"];
+        for s in strings {
+            for v in strings {
+                for op in [
+                    StringKvOp::Get(v.into()),
+                    StringKvOp::Put(v.into()),
+                    StringKvOp::Append(v.into()),
+                ] {
+                    assert!(
+                        !StringKv.needs_rescue(&s.to_string(), &op)
+                            || StringKv.may_need_rescue(&op),
+                        "{op:?}"
+                    );
+                }
+            }
+        }
+        let sets: Vec<std::collections::BTreeSet<Value>> = vec![
+            Default::default(),
+            [Value::Int(0)].into(),
+            [Value::Int(0), Value::Int(1)].into(),
+        ];
+        for s in &sets {
+            for r in &sets {
+                for op in [SetOp::Add(Value::Int(1)), SetOp::Read(r.clone())] {
+                    assert!(!SetModel.needs_rescue(s, &op) || SetModel.may_need_rescue(&op));
+                }
+            }
+        }
     }
 
     #[test]

@@ -386,6 +386,8 @@ struct Search<'a, M: Model> {
     successors: Vec<M::State>,
     /// For each call, the calls that might rescue it (`Model::rescues`), computed when first needed.
     rescuers: Vec<Option<Box<[u32]>>>,
+    /// The definite calls that may ever need rescue: all a full look beyond the frontier checks.
+    watch: Vec<u32>,
 }
 
 impl<'a, M: Model> Search<'a, M> {
@@ -444,6 +446,10 @@ impl<'a, M: Model> Search<'a, M> {
             started: Instant::now(),
             successors: Vec::new(),
             rescuers: vec![None; calls.len()],
+            watch: (0..calls.len())
+                .filter(|&i| calls[i].complete.is_some() && model.may_need_rescue(&calls[i].op))
+                .map(|i| i as u32)
+                .collect(),
         }
     }
 
@@ -531,11 +537,7 @@ impl<'a, M: Model> Search<'a, M> {
     fn scan(&mut self, state: u32) -> Scan {
         // A search going nearly straight pays little for a short look; one that has started to
         // wander looks at every call still to come, where a doomed one is worth finding.
-        let lookahead = if self.configurations > 4 * self.calls.len() as u64 + 1024 {
-            usize::MAX
-        } else {
-            LOOKAHEAD
-        };
+        let full = self.configurations > 4 * self.calls.len() as u64 + 1024;
         let mut n = self.list.first();
         let mut in_frontier = true;
         let mut looked = 0;
@@ -548,6 +550,10 @@ impl<'a, M: Model> Search<'a, M> {
                     break;
                 }
                 in_frontier = false;
+                if full {
+                    // Past the frontier only a doomed call matters: look at those that can be.
+                    break;
+                }
                 continue;
             }
             if self.calls[c].complete.is_none() {
@@ -564,12 +570,25 @@ impl<'a, M: Model> Search<'a, M> {
             }
             if !in_frontier {
                 looked += 1;
-                if looked > lookahead {
+                if looked > LOOKAHEAD {
                     break;
                 }
             }
             if self.model.needs_rescue(s, op) && !self.rescue_pending(c) {
                 return Scan::Dead;
+            }
+        }
+        if full {
+            for k in 0..self.watch.len() {
+                let c = self.watch[k] as usize;
+                if !self.linearized.get(c)
+                    && self
+                        .model
+                        .needs_rescue(&self.states[state as usize], &self.calls[c].op)
+                    && !self.rescue_pending(c)
+                {
+                    return Scan::Dead;
+                }
             }
         }
         Scan::Neither
