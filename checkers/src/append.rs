@@ -1,16 +1,17 @@
-//! String-kv histories whose put and appended strings are unique, decided as registers.
+//! String-kv histories whose put strings are unique, decided as registers.
 //!
-//! Between two puts the state only grows, so when every put and append writes a string no other
-//! call writes, each get's string reads as one put (or the initial empty string) followed by
-//! appends in one order: a version. The versions after one put form a chain. An append is then a
+//! Between two puts the state only grows, so when every put writes a string no other put writes,
+//! each get's string that parses one way only reads as one put (or the initial empty string)
+//! followed by appends in one order: a version. The versions after one put form a chain. An append is then a
 //! cas from the version before it to the version it makes, a put a write of its version, a get a
 //! read of one, and an append no get shows a write of a value nobody reads. That is a register
-//! history with unique values, which `unique::decide` settles in polynomial time. Whatever this
-//! cannot read one way only (a string that parses two ways, versions that do not chain) goes to
-//! the search, and a linearization found is replayed against the string model before it is given.
+//! history with unique values, which `unique::decide` settles in polynomial time. An append string
+//! written by several calls (a retry) is tried each way its places could be taken. Whatever this
+//! cannot read one way only (a string that parses two ways, too many ways) goes to the search,
+//! and a linearization found is replayed against the string model before it is given.
 
-use crate::model::{RegisterOp, StringKvOp};
-use crate::search::SearchCall;
+use crate::model::{RegisterOp, StringKv, StringKvOp};
+use crate::search::{self, SearchCall};
 use crate::unique::{self, Contradiction, Decision, Refutation};
 use crate::value::Value;
 use std::collections::HashMap;
@@ -24,8 +25,9 @@ fn version(base: i64, len: usize) -> Value {
     Value::List(vec![Value::Int(base), Value::Int(len as i64)])
 }
 
-/// Decide a string-kv history whose put and append strings are unique; `None` when they are not,
-/// when a get's string does not read one way only, or when the register procedure leaves it open.
+/// Decide a string-kv history whose put strings are unique; `None` when they are not, when a get's
+/// string does not read one way only, when its repeated appends could be placed too many ways or a
+/// refutation would speak for one way of several, or when the register procedure leaves it open.
 pub fn decide(calls: &[SearchCall<StringKvOp>]) -> Option<Decision> {
     let mut puts: HashMap<&str, usize> = HashMap::new();
     let mut appends: HashMap<&str, usize> = HashMap::new();
@@ -59,7 +61,6 @@ pub fn decide(calls: &[SearchCall<StringKvOp>]) -> Option<Decision> {
     let (put_lengths, append_lengths) = (lengths(&puts), lengths(&appends));
     // Each get as (base, appends in order); the chain of appends after each base, and the get
     // that showed it.
-    let mut read: Vec<Option<(i64, usize)>> = vec![None; calls.len()];
     let mut parsed: Vec<Option<(i64, Vec<usize>)>> = vec![None; calls.len()];
     let mut chains: HashMap<i64, (Vec<usize>, usize)> = HashMap::new();
     // Gets in order of invocation, so the later of two that disagree is the one named stuck.
@@ -86,7 +87,7 @@ pub fn decide(calls: &[SearchCall<StringKvOp>]) -> Option<Decision> {
             Some((chain, owner)) => {
                 let n = chain.len().min(seq.len());
                 if chain[..n] != seq[..n] {
-                    let core = diverged_core(&parsed, &copies, *owner, i);
+                    let core = with_strings(&parsed, &copies, vec![*owner, i]);
                     return Some(refuted(
                         calls,
                         Contradiction::Diverged {
@@ -101,7 +102,6 @@ pub fn decide(calls: &[SearchCall<StringKvOp>]) -> Option<Decision> {
                 }
             }
         }
-        read[i] = Some((base, seq.len()));
     }
     // Where each append string was seen: once for a string one call writes (else the gets
     // disagree), at most as often as calls write it otherwise.
@@ -125,7 +125,7 @@ pub fn decide(calls: &[SearchCall<StringKvOp>]) -> Option<Decision> {
             } else {
                 (*owner, owner0)
             };
-            let core = diverged_core(&parsed, &copies, first, second);
+            let core = with_strings(&parsed, &copies, vec![first, second]);
             return Some(refuted(
                 calls,
                 Contradiction::Diverged {
@@ -165,10 +165,10 @@ pub fn decide(calls: &[SearchCall<StringKvOp>]) -> Option<Decision> {
                         // Seen by no get: it leaves a state nobody reads.
                         None => RegisterOp::Write(version(-2 - i as i64, 0)),
                     },
-                    StringKvOp::Get(_) => {
-                        let (base, len) = read[i].unwrap_or((INITIAL, 0));
-                        RegisterOp::Read(version(base, len))
-                    }
+                    StringKvOp::Get(_) => match &parsed[i] {
+                        Some((base, seq)) => RegisterOp::Read(version(*base, seq.len())),
+                        None => RegisterOp::Read(version(INITIAL, 0)),
+                    },
                 },
                 invoke: c.invoke,
                 complete: c.complete,
@@ -208,7 +208,9 @@ pub fn decide(calls: &[SearchCall<StringKvOp>]) -> Option<Decision> {
     let mut refutation = None;
     for placed in &ways {
         match unique::decide(&version(INITIAL, 0), &translate(placed)) {
-            Some(Decision::Valid { order }) if replays(calls, &order) => {
+            Some(Decision::Valid { order })
+                if search::linearizes(&StringKv, calls, &order, u64::MAX) =>
+            {
                 return Some(Decision::Valid { order })
             }
             Some(Decision::Invalid(r)) if only => refutation = Some(r),
@@ -290,19 +292,9 @@ fn refuted(
     })
 }
 
-/// The calls two disagreeing gets stand on: the gets, the appends each returned and the puts
-/// their strings start with. Not linearizable on their own, for the same reason.
-fn diverged_core(
-    parsed: &[Option<(i64, Vec<usize>)>],
-    copies: &HashMap<usize, Vec<usize>>,
-    read: usize,
-    read2: usize,
-) -> Vec<usize> {
-    with_strings(parsed, copies, vec![read, read2])
-}
-
 /// `core` with, for each get in it, the put and the appends (every call writing them) its string
-/// is made of; sorted, without repeats.
+/// is made of; sorted, without repeats. For two disagreeing gets, the calls they stand on: not
+/// linearizable on their own, for the same reason.
 fn with_strings(
     parsed: &[Option<(i64, Vec<usize>)>],
     copies: &HashMap<usize, Vec<usize>>,
@@ -371,32 +363,4 @@ fn parse(
         }
     }
     Some(found)
-}
-
-/// Replay `order` against the string model: every definite call placed once, each get reading
-/// the string then held, and no call placed before one that completed before it began.
-fn replays(calls: &[SearchCall<StringKvOp>], order: &[usize]) -> bool {
-    let mut seen = vec![false; calls.len()];
-    let mut state = String::new();
-    let mut latest_invoke = 0;
-    for &i in order {
-        if i >= calls.len() || std::mem::replace(&mut seen[i], true) {
-            return false;
-        }
-        let c = &calls[i];
-        if c.complete.is_some_and(|p| p < latest_invoke) {
-            return false;
-        }
-        latest_invoke = latest_invoke.max(c.invoke);
-        match &c.op {
-            StringKvOp::Get(v) if *v != state => return false,
-            StringKvOp::Get(_) => {}
-            StringKvOp::Put(p) => state = p.clone(),
-            StringKvOp::Append(a) => state.push_str(a),
-        }
-    }
-    calls
-        .iter()
-        .zip(&seen)
-        .all(|(c, &s)| s || c.complete.is_none())
 }

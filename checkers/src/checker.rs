@@ -10,7 +10,7 @@ use crate::unique::{Decision, Refutation};
 use crate::value::Value;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -835,24 +835,11 @@ fn replay<M: Model>(
     order: &[usize],
     from: usize,
 ) -> Vec<Vec<Value>> {
-    // A choice left by unknown outcomes is kept up to this many states.
-    const MOST: usize = 64;
     let mut states = vec![model.init()];
-    let mut next = Vec::new();
     let mut shown = Vec::with_capacity(order.len().saturating_sub(from));
     for (n, &i) in order.iter().enumerate() {
-        let mut seen = HashSet::new();
-        let mut after = Vec::new();
-        for s in &states {
-            next.clear();
-            model.step(s, &ops[i].op, &mut next);
-            for t in next.drain(..) {
-                if after.len() < MOST && seen.insert(t.clone()) {
-                    after.push(t);
-                }
-            }
-        }
-        states = after;
+        // A choice left by unknown outcomes is kept up to 64 states.
+        states = search::step_all(model, &states, &ops[i].op, 64);
         if n >= from {
             shown.push(states.iter().take(8).map(|s| model.show_state(s)).collect());
         }
@@ -931,9 +918,9 @@ struct Hints<'a> {
     prefix: &'a [usize],
 }
 
-/// The latest cut (an index into `cuts`) that `prefix` proves valid: every call it orders was
-/// invoked by then and every call that completed by then is in it, in an order the model and real
-/// time allow (checked here, not assumed).
+/// The latest cut (an index into `cuts`) that `prefix` proves valid: the one just before the
+/// first completion it does not hold, if it linearizes the history cut there (checked, not
+/// assumed).
 fn cut_proven_by<M: Model>(
     model: &M,
     ops: &[SearchCall<M::Op>],
@@ -952,41 +939,7 @@ fn cut_proven_by<M: Model>(
         .min()
         .unwrap_or(u64::MAX);
     let at = cuts.partition_point(|&c| c < missing).checked_sub(1)?;
-    let cut = cuts[at];
-    if prefix.iter().any(|&i| ops[i].invoke > cut) {
-        return None;
-    }
-    // Real time: no call may follow one that completed before it was invoked...
-    let mut latest_invoke = 0;
-    for &i in prefix {
-        if ops[i]
-            .complete
-            .is_some_and(|p| p <= cut && p < latest_invoke)
-        {
-            return None;
-        }
-        latest_invoke = latest_invoke.max(ops[i].invoke);
-    }
-    // ...and the model must allow each call in turn.
-    let mut states = vec![model.init()];
-    let mut next = Vec::new();
-    for &i in prefix {
-        let mut after = Vec::new();
-        for s in &states {
-            next.clear();
-            model.step(s, &ops[i].op, &mut next);
-            for t in next.drain(..) {
-                if after.len() < 64 && !after.contains(&t) {
-                    after.push(t);
-                }
-            }
-        }
-        if after.is_empty() {
-            return None;
-        }
-        states = after;
-    }
-    Some(at)
+    search::linearizes(model, ops, prefix, cuts[at]).then_some(at)
 }
 
 /// A shrink probe's result before it is charged: decided by the model's own procedure at a
@@ -1047,8 +1000,8 @@ fn shrink<M: Model>(
         }
     };
     // A probe leaves out the relaxed calls the model shows cannot matter: the same verdict from a
-    // smaller search.
-    // With the calls, what identifies the probe's history: each call kept, and whether relaxed.
+    // smaller search. With its calls comes what identifies its history: each call kept (twice
+    // its index), and whether relaxed (plus one).
     let build = |fates: &[Fate]| -> (Vec<SearchCall<M::Op>>, Vec<u32>) {
         let kept: Vec<bool> = fates.iter().map(|f| *f == Fate::Kept).collect();
         let relaxed: Vec<bool> = fates.iter().map(|f| *f == Fate::Relaxed).collect();

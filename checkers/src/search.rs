@@ -269,7 +269,7 @@ impl Cache {
             (Cache::Exact(set), _) => set.insert(key).then_some(bytes),
             (Cache::Dominance(map), open) => {
                 let open = open.unwrap_or_default();
-                let added = words_bytes(&open);
+                let added = std::mem::size_of::<Words>() + heap_bytes(&open);
                 match map.entry(key) {
                     Entry::Vacant(v) => {
                         v.insert(smallvec::smallvec![open]);
@@ -282,15 +282,7 @@ impl Cache {
                         }
                         seen.retain(|s| !is_subset(&open, s));
                         seen.push(open);
-                        // A list that left its inline room holds every set on the heap.
-                        Some(
-                            added
-                                + if seen.len() == 2 {
-                                    2 * words_bytes(&seen[0])
-                                } else {
-                                    0
-                                },
-                        )
+                        Some(added)
                     }
                 }
             }
@@ -309,11 +301,11 @@ fn is_subset(a: &[u64], b: &[u64]) -> bool {
 type Words = SmallVec<[u64; 2]>;
 
 /// Heap bytes of a set's words beyond its inline room.
-fn words_bytes(w: &Words) -> usize {
+fn heap_bytes(w: &Words) -> usize {
     if w.spilled() {
         w.capacity() * 8 + 16
     } else {
-        std::mem::size_of::<Words>()
+        0
     }
 }
 
@@ -327,13 +319,7 @@ struct CacheKey {
 impl CacheKey {
     fn bytes(&self) -> usize {
         // The key, its spilled words, and the hash table's own share of a slot.
-        std::mem::size_of::<CacheKey>()
-            + if self.words.spilled() {
-                self.words.capacity() * 8 + 16
-            } else {
-                0
-            }
-            + 16
+        std::mem::size_of::<CacheKey>() + heap_bytes(&self.words) + 16
     }
 }
 
@@ -344,6 +330,63 @@ struct Frame {
     successor: u32,
     /// Taken because a read fitted: on backtrack, the configuration below is abandoned too.
     forced: bool,
+}
+
+/// The states `op` may lead to from any of `states`, without repeats, at most `most` of them: a
+/// choice unknown outcomes leave, followed through an order.
+pub(crate) fn step_all<M: Model>(
+    model: &M,
+    states: &[M::State],
+    op: &M::Op,
+    most: usize,
+) -> Vec<M::State> {
+    let mut next = Vec::new();
+    let mut after: Vec<M::State> = Vec::new();
+    for s in states {
+        next.clear();
+        model.step(s, op, &mut next);
+        for t in next.drain(..) {
+            if after.len() < most && !after.contains(&t) {
+                after.push(t);
+            }
+        }
+    }
+    after
+}
+
+/// Whether `order` linearizes the history cut just after position `cut` (`u64::MAX`: not cut):
+/// each call placed once and invoked by the cut, every call that completed by then placed, none
+/// placed after one that completed before it began, and the model allowing each in turn.
+pub(crate) fn linearizes<M: Model>(
+    model: &M,
+    calls: &[SearchCall<M::Op>],
+    order: &[usize],
+    cut: u64,
+) -> bool {
+    let completed = |c: &SearchCall<M::Op>| c.complete.filter(|&p| p <= cut);
+    let mut placed = vec![false; calls.len()];
+    let mut latest_invoke = 0;
+    let mut states = vec![model.init()];
+    for &i in order {
+        let Some(c) = calls.get(i) else {
+            return false;
+        };
+        if std::mem::replace(&mut placed[i], true)
+            || c.invoke > cut
+            || completed(c).is_some_and(|p| p < latest_invoke)
+        {
+            return false;
+        }
+        latest_invoke = latest_invoke.max(c.invoke);
+        states = step_all(model, &states, &c.op, 64);
+        if states.is_empty() {
+            return false;
+        }
+    }
+    calls
+        .iter()
+        .zip(&placed)
+        .all(|(c, &p)| p || completed(c).is_none())
 }
 
 /// Check one history (usually one key's calls) against `model`.
@@ -366,8 +409,6 @@ struct Search<'a, M: Model> {
     configurations: u64,
     memory: usize,
     frames: Vec<Frame>,
-    /// Every linearized call.
-    linearized: Bits,
     /// The linearized definite calls, by call index: the cache key. Unknown outcomes' bits are
     /// always set, so a word of the linearized past is all ones and the key leaves it out.
     definite: Bits,
@@ -435,7 +476,6 @@ impl<'a, M: Model> Search<'a, M> {
             configurations: 0,
             memory: 0,
             frames: Vec::new(),
-            linearized: Bits(vec![0; calls.len() / 64 + 1]),
             definite,
             open_index,
             open: Bits(vec![0; opens as usize / 64 + 1]),
@@ -480,7 +520,6 @@ impl<'a, M: Model> Search<'a, M> {
             successor,
             forced,
         });
-        self.linearized.set(call);
         match self.open_index[call] {
             NIL => self.definite.set(call),
             k => self.open.set(k as usize),
@@ -496,6 +535,13 @@ impl<'a, M: Model> Search<'a, M> {
             self.best_valid = depth;
         }
         true
+    }
+
+    fn is_linearized(&self, call: usize) -> bool {
+        match self.open_index[call] {
+            NIL => self.definite.get(call),
+            k => self.open.get(k as usize),
+        }
     }
 
     /// Put the configuration of the linearized calls, plus `call`, in state `state` in the cache;
@@ -523,7 +569,6 @@ impl<'a, M: Model> Search<'a, M> {
         let f = self.frames.pop()?;
         self.list.unlift(f.call as usize);
         let call = f.call as usize;
-        self.linearized.clear(call);
         match self.open_index[call] {
             NIL => self.definite.clear(call),
             k => self.open.clear(k as usize),
@@ -581,7 +626,7 @@ impl<'a, M: Model> Search<'a, M> {
         if full {
             for k in 0..self.watch.len() {
                 let c = self.watch[k] as usize;
-                if !self.linearized.get(c)
+                if !self.is_linearized(c)
                     && self
                         .model
                         .needs_rescue(&self.states[state as usize], &self.calls[c].op)
@@ -606,7 +651,7 @@ impl<'a, M: Model> Search<'a, M> {
             self.rescuers[c] = Some(list);
         }
         let list = self.rescuers[c].as_deref().unwrap_or(&[]);
-        list.iter().any(|&w| !self.linearized.get(w as usize))
+        list.iter().any(|&w| !self.is_linearized(w as usize))
     }
 
     fn out_of_budget(&self) -> Option<String> {
@@ -693,7 +738,7 @@ impl<'a, M: Model> Search<'a, M> {
                 }
             }
             let twin = self.twin_before[c];
-            if twin != NIL && !self.linearized.get(twin as usize) {
+            if twin != NIL && !self.is_linearized(twin as usize) {
                 entry = node.next;
                 continue;
             }

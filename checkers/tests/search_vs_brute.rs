@@ -1,6 +1,8 @@
 //! The search against the brute-force checker, on many random small histories for every model:
 //! concurrent calls, unknown outcomes, values from a small domain so both verdicts are common.
 
+mod common;
+
 use ferret_checkers::brute;
 use ferret_checkers::model::*;
 use ferret_checkers::search::{self, Budget, SearchCall, Verdict};
@@ -59,15 +61,7 @@ fn agree<M: Model>(model: &M, calls: &[SearchCall<M::Op>]) -> Result<(), TestCas
 /// Leaving out the relaxed calls the model calls unneeded (here: every unknown outcome is
 /// relaxed, every definite call kept) must not change the verdict.
 fn unneeded_agree<M: Model>(model: &M, calls: &[SearchCall<M::Op>]) -> Result<(), TestCaseError> {
-    let kept: Vec<bool> = calls.iter().map(|c| c.complete.is_some()).collect();
-    let relaxed: Vec<bool> = kept.iter().map(|k| !k).collect();
-    let unneeded = model.unneeded_relaxed(calls, &kept, &relaxed);
-    let rest: Vec<_> = calls
-        .iter()
-        .zip(&unneeded)
-        .filter(|(_, &u)| !u)
-        .map(|(c, _)| c.clone())
-        .collect();
+    let (rest, unneeded) = common::without_unneeded(model, calls);
     prop_assert_eq!(
         brute::linearizable(model, calls),
         brute::linearizable(model, &rest),

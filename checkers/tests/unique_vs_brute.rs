@@ -2,6 +2,8 @@
 //! random small register histories with concurrency and unknown outcomes: it must never disagree,
 //! must decide nearly all of them, and must leave histories whose values repeat to the search.
 
+mod common;
+
 use ferret_checkers::brute;
 use ferret_checkers::model::{CasRegister, ModelOptions, RegisterOp, StringKv, StringKvOp};
 use ferret_checkers::search::{self, Budget, SearchCall, Verdict};
@@ -67,6 +69,40 @@ fn model(cas: bool) -> CasRegister {
     }
 }
 
+/// One decision held against the truth: never the other verdict, and the calls a refutation
+/// names not linearizable on their own (as `named_linearizable` judges them). `Some(valid)` when
+/// it decided.
+fn holds<O: Clone + std::fmt::Debug>(
+    case: usize,
+    calls: &[SearchCall<O>],
+    truth: bool,
+    decision: Option<Decision>,
+    named_linearizable: impl Fn(&[SearchCall<O>]) -> bool,
+) -> Option<bool> {
+    match decision? {
+        Decision::Valid { .. } => {
+            assert!(truth, "case {case}: says valid, truth invalid: {calls:?}");
+            Some(true)
+        }
+        Decision::Invalid(Refutation {
+            contradiction,
+            core,
+            ..
+        }) => {
+            assert!(
+                !truth,
+                "case {case}: says invalid ({contradiction:?}), truth valid: {calls:?}"
+            );
+            let core: Vec<_> = core.iter().map(|&i| calls[i].clone()).collect();
+            assert!(
+                !named_linearizable(&core),
+                "case {case}: the named calls {contradiction:?} are linearizable: {calls:?}"
+            );
+            Some(false)
+        }
+    }
+}
+
 /// Check `cases` random histories; returns how many the unique check decided.
 fn agree(seed: u64, cases: usize, max_calls: usize, cas: bool) -> usize {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -84,33 +120,19 @@ fn agree(seed: u64, cases: usize, max_calls: usize, cas: bool) -> usize {
                 Verdict::Unknown(why) => panic!("search undecided: {why}"),
             }
         };
-        match decide(&Value::Nil, &calls) {
-            Some(Decision::Valid { .. }) => {
-                assert!(
-                    truth,
-                    "case {case}: unique says valid, truth invalid: {calls:?}"
-                );
-                decided += 1;
-            }
-            Some(Decision::Invalid(Refutation {
-                contradiction,
-                core,
-                ..
-            })) => {
-                assert!(
-                    !truth,
-                    "case {case}: unique says invalid ({contradiction:?}), truth valid: {calls:?}"
-                );
-                // The calls it names are themselves not linearizable.
-                let core: Vec<_> = core.iter().map(|&i| calls[i].clone()).collect();
-                assert_eq!(
-                    search::check(&m, &core, Budget::default()).verdict,
-                    Verdict::Invalid,
-                    "case {case}: the named calls {contradiction:?} are linearizable: {calls:?}"
-                );
-                decided += 1;
-            }
-            None => {}
+        let named_linearizable = |core: &[SearchCall<RegisterOp>]| {
+            search::check(&m, core, Budget::default()).verdict != Verdict::Invalid
+        };
+        if holds(
+            case,
+            &calls,
+            truth,
+            decide(&Value::Nil, &calls),
+            named_linearizable,
+        )
+        .is_some()
+        {
+            decided += 1;
         }
     }
     decided
@@ -205,20 +227,12 @@ fn unobserved_relaxed_writes_never_change_a_verdict() {
         } else {
             history(&mut rng, n, true)
         };
-        let kept: Vec<bool> = calls.iter().map(|c| c.complete.is_some()).collect();
-        let relaxed: Vec<bool> = kept.iter().map(|k| !k).collect();
-        let unneeded = ferret_checkers::unique::unobserved(&Value::Nil, &calls, &kept, &relaxed);
+        let m = model(true);
+        let (rest, unneeded) = common::without_unneeded(&m, &calls);
         if !unneeded.contains(&true) {
             continue;
         }
         dropped += 1;
-        let rest: Vec<_> = calls
-            .iter()
-            .zip(&unneeded)
-            .filter(|(_, &u)| !u)
-            .map(|(c, _)| c.clone())
-            .collect();
-        let m = model(true);
         assert_eq!(
             brute::linearizable(&m, &calls),
             brute::linearizable(&m, &rest),
@@ -289,38 +303,22 @@ fn kv_history(rng: &mut ChaCha8Rng, n: usize) -> Vec<SearchCall<StringKvOp>> {
 #[test]
 fn string_kv_appends_agree_with_brute_force() {
     let mut rng = ChaCha8Rng::seed_from_u64(6);
-    let (mut decided, mut valid, mut invalid) = (0, 0, 0);
+    let (mut valid, mut invalid) = (0, 0);
     let cases = 20_000;
     for case in 0..cases {
         let n = rng.random_range(1..=8);
         let calls = kv_history(&mut rng, n);
         let truth = brute::linearizable(&StringKv, &calls);
-        match ferret_checkers::append::decide(&calls) {
-            Some(Decision::Valid { .. }) => {
-                assert!(truth, "case {case}: says valid, truth invalid: {calls:?}");
-                decided += 1;
-                valid += 1;
-            }
-            Some(Decision::Invalid(Refutation {
-                contradiction,
-                core,
-                ..
-            })) => {
-                assert!(
-                    !truth,
-                    "case {case}: says invalid ({contradiction:?}), truth valid: {calls:?}"
-                );
-                let core: Vec<_> = core.iter().map(|&i| calls[i].clone()).collect();
-                assert!(
-                    !brute::linearizable(&StringKv, &core),
-                    "case {case}: the named calls {contradiction:?} are linearizable: {calls:?}"
-                );
-                decided += 1;
-                invalid += 1;
-            }
+        let decision = ferret_checkers::append::decide(&calls);
+        match holds(case, &calls, truth, decision, |core| {
+            brute::linearizable(&StringKv, core)
+        }) {
+            Some(true) => valid += 1,
+            Some(false) => invalid += 1,
             None => {}
         }
     }
+    let decided = valid + invalid;
     eprintln!("string-kv: decided {decided} of {cases} ({valid} valid, {invalid} invalid)");
     assert!(
         decided * 10 >= cases * 8,

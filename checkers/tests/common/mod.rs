@@ -1,3 +1,8 @@
+// Each test binary uses what it needs of this.
+#![allow(dead_code)]
+
+use ferret_checkers::search::SearchCall;
+use ferret_checkers::Model;
 use std::path::PathBuf;
 
 /// `../shared/data` beside the repository (or `$FERRET_DATA`). Missing data is a failure, not a
@@ -12,4 +17,22 @@ pub fn data_dir() -> PathBuf {
         dir.display()
     );
     dir
+}
+
+/// The calls left when those the model calls unneeded are left out, every unknown outcome taken
+/// as relaxed and every definite call as kept; and which were left out.
+pub fn without_unneeded<M: Model>(
+    model: &M,
+    calls: &[SearchCall<M::Op>],
+) -> (Vec<SearchCall<M::Op>>, Vec<bool>) {
+    let kept: Vec<bool> = calls.iter().map(|c| c.complete.is_some()).collect();
+    let relaxed: Vec<bool> = kept.iter().map(|k| !k).collect();
+    let unneeded = model.unneeded_relaxed(calls, &kept, &relaxed);
+    let rest = calls
+        .iter()
+        .zip(&unneeded)
+        .filter(|(_, &u)| !u)
+        .map(|(c, _)| c.clone())
+        .collect();
+    (rest, unneeded)
 }
