@@ -858,10 +858,7 @@ impl Plain<'_> {
                     "nil" => Some(Value::Nil),
                     "true" => Some(Value::Bool(true)),
                     "false" => Some(Value::Bool(false)),
-                    _ => match plain_edn(token)? {
-                        v @ Value::Int(_) => Some(v),
-                        _ => None,
-                    },
+                    _ => plain_int(token).map(Value::Int),
                 }
             }
         }
@@ -1121,29 +1118,30 @@ fn porcupine_etcd_into(b: &mut EventBuilder, mut reader: impl BufRead) -> Result
 /// The values these logs hold nearly always, read without building the EDN reader's tree: `nil`,
 /// an integer, or a vector of them; `None` for anything else, which the EDN reader reads.
 fn plain_edn(text: &str) -> Option<Value> {
-    fn scalar(t: &str) -> Option<Value> {
-        if t == "nil" {
-            return Some(Value::Nil);
-        }
-        let digits = t.strip_prefix('-').unwrap_or(t);
-        // A leading zero (octal in Clojure) or anything but digits is left to the reader.
-        if digits.is_empty()
-            || !digits.bytes().all(|b| b.is_ascii_digit())
-            || (digits.len() > 1 && digits.starts_with('0'))
-        {
-            return None;
-        }
-        t.parse().ok().map(Value::Int)
+    let scalar = |v: &Value| matches!(v, Value::Nil | Value::Int(_));
+    let mut p = Plain {
+        b: text.as_bytes(),
+        i: 0,
+    };
+    let v = p.value(0)?;
+    let plain = match &v {
+        Value::List(items) => text.starts_with('[') && items.iter().all(scalar),
+        v => scalar(v),
+    };
+    (plain && p.i == text.len()).then_some(v)
+}
+
+/// An integer as EDN writes it plainly; a leading zero (octal in Clojure), a suffix or anything
+/// but digits is left to the reader.
+fn plain_int(t: &str) -> Option<i64> {
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    if digits.is_empty()
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || (digits.len() > 1 && digits.starts_with('0'))
+    {
+        return None;
     }
-    match text.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-        Some(inner) => inner
-            .split(|c: char| c.is_ascii_whitespace() || c == ',')
-            .filter(|s| !s.is_empty())
-            .map(scalar)
-            .collect::<Option<Vec<_>>>()
-            .map(Value::List),
-        None => scalar(text),
-    }
+    t.parse().ok()
 }
 
 /// The first whitespace-separated field of `s`, and what follows it.
