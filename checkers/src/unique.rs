@@ -47,7 +47,7 @@ pub struct Refutation {
 }
 
 impl Refutation {
-    pub(crate) fn new(
+    fn new(
         calls: &[SearchCall<RegisterOp>],
         contradiction: Contradiction,
         core: Vec<usize>,
