@@ -898,6 +898,9 @@ fn decided_cost<O>(calls: &[SearchCall<O>]) -> u64 {
 /// Search steps of the original search from which shrink probes run ahead on other threads.
 const PARALLEL_PROBES_FROM: u64 = 20_000;
 
+/// Candidates at most, for delta debugging to go to single calls once a round of groups fails.
+const SINGLES_FROM: usize = 32;
+
 /// What one key's shrinking may spend.
 #[derive(Clone, Copy)]
 struct ShrinkBudget {
@@ -918,28 +921,47 @@ struct Hints<'a> {
     prefix: &'a [usize],
 }
 
-/// The latest cut (an index into `cuts`) that `prefix` proves valid: the one just before the
-/// first completion it does not hold, if it linearizes the history cut there (checked, not
-/// assumed).
+/// The latest cut (an index into `cuts`) that a leading part of `prefix` proves valid. For the
+/// history cut at p, the prefix's first k calls linearize it when they hold every call completed
+/// by p and only calls invoked by p, k reaching the last completed one: calls still open at p may
+/// or may not take effect. Checked by replay, not assumed.
 fn cut_proven_by<M: Model>(
     model: &M,
     ops: &[SearchCall<M::Op>],
     cuts: &[u64],
     prefix: &[usize],
 ) -> Option<usize> {
-    let mut ordered = vec![false; ops.len()];
-    for &i in prefix {
-        ordered[i] = true;
+    let mut place = vec![usize::MAX; ops.len()];
+    for (k, &i) in prefix.iter().enumerate() {
+        place[i] = k;
     }
-    let missing = ops
+    // The latest invocation among the prefix's first k + 1 calls.
+    let latest: Vec<u64> = prefix
         .iter()
-        .zip(&ordered)
-        .filter(|(_, &o)| !o)
-        .filter_map(|(c, _)| c.complete)
-        .min()
-        .unwrap_or(u64::MAX);
-    let at = cuts.partition_point(|&c| c < missing).checked_sub(1)?;
-    search::linearizes(model, ops, prefix, cuts[at]).then_some(at)
+        .scan(0, |m, &i| {
+            *m = ops[i].invoke.max(*m);
+            Some(*m)
+        })
+        .collect();
+    let mut by_completion: Vec<(u64, usize)> = ops
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.complete.map(|p| (p, i)))
+        .collect();
+    by_completion.sort_unstable();
+    let mut reach = 0;
+    let mut best = None;
+    for (at, &(p, i)) in by_completion.iter().enumerate() {
+        if place[i] == usize::MAX || cuts.get(at) != Some(&p) {
+            break;
+        }
+        reach = reach.max(place[i] + 1);
+        if latest[reach - 1] <= p {
+            best = Some((at, reach));
+        }
+    }
+    let (at, k) = best?;
+    search::linearizes(model, ops, &prefix[..k], cuts[at]).then_some(at)
 }
 
 /// A shrink probe's result before it is charged: decided by the model's own procedure at a
@@ -1282,8 +1304,15 @@ fn shrink<M: Model>(
             if chunk == 1 && !changed {
                 break;
             }
+            // Few candidates left and none of their groups could go: most are needed, and proving
+            // each needed takes one probe of its own anyway, so the halvings between would be
+            // wasted probes.
             if !changed {
-                chunk = (chunk / 2).max(1);
+                chunk = if candidates.len() <= SINGLES_FROM {
+                    1
+                } else {
+                    (chunk / 2).max(1)
+                };
             }
         }
     }

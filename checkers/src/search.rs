@@ -221,10 +221,14 @@ impl Bits {
             .rev()
             .find(|&i| word(i) != 0)
             .map_or(lead, |i| i + 1);
+        let mut words = Words::from_slice(&self.0[lead..end]);
+        if let Some(e) = extra.filter(|e| (lead..end).contains(&(e / 64))) {
+            words[e / 64 - lead] |= 1 << (e % 64);
+        }
         CacheKey {
             lead: lead as u32,
             state,
-            words: (lead..end).map(word).collect(),
+            words,
         }
     }
 
@@ -247,7 +251,11 @@ impl Bits {
             .rev()
             .find(|&i| word(i) != 0)
             .map_or(0, |i| i + 1);
-        (0..end).map(word).collect()
+        let mut words = Words::from_slice(&self.0[..end]);
+        if let Some(e) = extra.filter(|e| e / 64 < end) {
+            words[e / 64] |= 1 << (e % 64);
+        }
+        words
     }
 }
 
@@ -461,17 +469,20 @@ impl<'a, M: Model> Search<'a, M> {
                 definite.set(i);
             }
         }
+        // Room for a search that goes nearly straight, so a small one never regrows its tables.
+        let room = (4 * calls.len()).clamp(16, 4096);
+        let hasher = RandomState::new();
         let cache = if opens == 0 {
-            Cache::Exact(HashSet::with_hasher(RandomState::new()))
+            Cache::Exact(HashSet::with_capacity_and_hasher(room, hasher.clone()))
         } else {
-            Cache::Dominance(HashMap::with_hasher(RandomState::new()))
+            Cache::Dominance(HashMap::with_capacity_and_hasher(room, hasher.clone()))
         };
         Search {
             model,
             calls,
             budget,
             list: EntryList::new(calls),
-            states: IndexSet::with_hasher(RandomState::new()),
+            states: IndexSet::with_capacity_and_hasher(16, hasher),
             cache,
             configurations: 0,
             memory: 0,
