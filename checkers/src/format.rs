@@ -64,9 +64,10 @@ impl Format {
 
     /// Recognise a format from the first bytes of a file.
     pub fn detect(head: &[u8]) -> Option<Format> {
-        let text = String::from_utf8_lossy(head);
-        for line in text.lines() {
-            let line = line.trim_start();
+        // Line by line: only the first line that says something is needed, not the whole head.
+        for line in head.split(|&b| b == b'\n') {
+            let line = String::from_utf8_lossy(line);
+            let line = line.trim();
             if line.is_empty() || line.starts_with(';') {
                 continue;
             }
@@ -131,10 +132,11 @@ fn read_into(b: &mut EventBuilder, format: Option<Format>) -> Result<Format, Rea
     let format = match format {
         Some(f) => f,
         None => {
-            let mut head = vec![0u8; 64 * 1024];
-            let n = read_up_to(&mut file, &mut head)
+            let mut head = Vec::with_capacity(64 * 1024);
+            (&mut file)
+                .take(64 * 1024)
+                .read_to_end(&mut head)
                 .map_err(|e| ReadError::new(path, 0, 0, format!("cannot read: {e}")))?;
-            head.truncate(n);
             if head.iter().all(u8::is_ascii_whitespace) {
                 return Err(ReadError::new(
                     path,
@@ -174,17 +176,6 @@ fn read_into(b: &mut EventBuilder, format: Option<Format>) -> Result<Format, Rea
         Format::PorcupineEtcd => porcupine_etcd_into(b, BufReader::new(file))?,
     };
     Ok(format)
-}
-
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    Ok(n)
 }
 
 fn line_col(prefix: &[u8]) -> (u64, u64) {
@@ -338,6 +329,10 @@ pub fn read_jsonl(path: &Path, reader: impl BufRead + Send) -> Result<History, R
 /// Lines read at once, parsed in parallel.
 const JSONL_BATCH: usize = 4096;
 
+/// Ops in a batch from which they are parsed on every core: below it, waking other threads costs
+/// more than the parsing.
+const PARALLEL_FROM: usize = 64;
+
 /// Non-empty lines of a JSONL file, in one buffer: (line number, range, ends with a newline).
 #[derive(Default)]
 struct LineBatch {
@@ -403,10 +398,20 @@ fn jsonl_into(b: &mut EventBuilder, mut reader: impl BufRead + Send) -> Result<(
         let parse = |(_, range, _): &(u64, std::ops::Range<usize>, bool)| {
             jsonl_fields(&batch.text[range.clone()])
         };
-        let (parsed, next): (Vec<_>, _) = rayon::join(
-            || batch.lines.par_iter().map(parse).collect(),
-            || read_lines(&mut reader, &mut line_no, path),
-        );
+        // A batch short of JSONL_BATCH is the last; a small one costs less than a hand-off.
+        let (parsed, next): (Vec<_>, _) = if batch.lines.len() < JSONL_BATCH {
+            let parsed = if batch.lines.len() >= PARALLEL_FROM {
+                batch.lines.par_iter().map(parse).collect()
+            } else {
+                batch.lines.iter().map(parse).collect()
+            };
+            (parsed, Ok(LineBatch::default()))
+        } else {
+            rayon::join(
+                || batch.lines.par_iter().map(parse).collect(),
+                || read_lines(&mut reader, &mut line_no, path),
+            )
+        };
         for ((no, _, complete), fields) in batch.lines.iter().zip(parsed) {
             match fields {
                 Ok(fields) => b.push(
@@ -504,11 +509,9 @@ struct Cursor<'t> {
 impl<'t> Cursor<'t> {
     fn advance_to(&mut self, pos: usize) {
         let bytes = &self.text.as_bytes()[self.pos..pos];
-        for (i, &b) in bytes.iter().enumerate() {
-            if b == b'\n' {
-                self.line += 1;
-                self.line_start = self.pos + i + 1;
-            }
+        if let Some(last) = memchr::memrchr(b'\n', bytes) {
+            self.line += memchr::memchr_iter(b'\n', bytes).count() as u64;
+            self.line_start = self.pos + last + 1;
         }
         self.pos = pos;
     }
@@ -585,11 +588,18 @@ fn edn_into(b: &mut EventBuilder, text: &str) -> Result<(), ReadError> {
             let found = found_next
                 .take()
                 .unwrap_or_else(|| scan_ahead(text, &cur, closer));
-            let end = found.last().map(|f| f.2.clone());
-            let (fields, next) = rayon::join(
-                || parse_found(text, &found),
-                || end.map(|c| scan_ahead(text, &c, closer)),
-            );
+            // A batch short of AHEAD is the last: nothing to find while it is parsed.
+            let end = found
+                .last()
+                .filter(|_| found.len() == AHEAD)
+                .map(|f| f.2.clone());
+            let (fields, next) = match end {
+                Some(end) => rayon::join(
+                    || parse_found(text, &found),
+                    || Some(scan_ahead(text, &end, closer)),
+                ),
+                None => (parse_found(text, &found), None),
+            };
             found_next = next;
             ahead = found
                 .into_iter()
@@ -747,7 +757,7 @@ fn parse_found(text: &str, found: &[Found]) -> Vec<Option<Fields>> {
         }
         edn_fields(&value).ok()
     };
-    if found.len() > 64 {
+    if found.len() >= PARALLEL_FROM {
         found.par_iter().map(parse).collect()
     } else {
         found.iter().map(parse).collect()
@@ -761,41 +771,69 @@ fn parse_found(text: &str, found: &[Found]) -> Vec<Option<Fields>> {
 /// before; for what it takes, the very fields the reader's path gives (tested).
 fn plain_op(form: &str) -> Option<Fields> {
     let mut p = Plain {
+        s: form,
         b: form.as_bytes(),
         i: 0,
     };
     p.blank();
     p.eat(b'{')?;
-    let mut entries: Vec<(Value, Value)> = Vec::with_capacity(8);
+    // Straight into the fields, as `edn_fields` takes them from the map, without the map.
+    let mut fields = Fields {
+        index: None,
+        time: None,
+        process: None,
+        kind: None,
+        f: None,
+        key: None,
+        value: None,
+        error: None,
+        node: None,
+    };
+    let mut names: smallvec::SmallVec<[&str; 12]> = smallvec::SmallVec::new();
+    let int = |v: Value| match v {
+        Value::Nil => Some(None),
+        Value::Int(i) => Some(Some(i)),
+        _ => None,
+    };
     loop {
         p.blank();
         if p.eat(b'}').is_some() {
             break;
         }
-        if p.b.get(p.i) != Some(&b':') {
+        let name = p.keyword()?;
+        if names.contains(&name) {
             return None;
         }
-        let key = p.value(0)?;
+        names.push(name);
         p.blank();
         let value = p.value(0)?;
-        if entries.iter().any(|(k, _)| *k == key) {
-            return None;
+        match name {
+            "index" => fields.index = int(value)?,
+            "time" => fields.time = int(value)?,
+            "process" => fields.process = Some(value),
+            "type" => fields.kind = Some(value),
+            "f" => fields.f = Some(value),
+            "key" => fields.key = Some(value),
+            "value" => fields.value = Some(value),
+            "error" => fields.error = Some(value),
+            "node" => fields.node = value.as_str().map(String::from),
+            _ => {}
         }
-        entries.push((key, value));
     }
     p.blank();
-    if p.i != p.b.len() || entries.is_empty() {
+    if p.i != p.b.len() || names.is_empty() {
         return None;
     }
-    edn_fields(&Value::Map(entries)).ok()
+    Some(fields)
 }
 
 struct Plain<'a> {
+    s: &'a str,
     b: &'a [u8],
     i: usize,
 }
 
-impl Plain<'_> {
+impl<'a> Plain<'a> {
     fn blank(&mut self) {
         while self
             .b
@@ -808,6 +846,32 @@ impl Plain<'_> {
 
     fn eat(&mut self, c: u8) -> Option<()> {
         (self.b.get(self.i) == Some(&c)).then(|| self.i += 1)
+    }
+
+    /// The run of bytes up to the next delimiter.
+    fn token(&mut self) -> Option<&'a str> {
+        let start = self.i;
+        while self
+            .b
+            .get(self.i)
+            .is_some_and(|c| !c.is_ascii_whitespace() && !b",[](){}\";#\\".contains(c))
+        {
+            self.i += 1;
+        }
+        self.s.get(start..self.i)
+    }
+
+    /// A keyword's name, without its colon.
+    fn keyword(&mut self) -> Option<&'a str> {
+        if self.b.get(self.i) != Some(&b':') {
+            return None;
+        }
+        let name = self.token()?.strip_prefix(':')?;
+        let ok = name.bytes().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && name
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b"-_?!*+.<>=/".contains(&c));
+        ok.then_some(name)
     }
 
     fn value(&mut self, depth: usize) -> Option<Value> {
@@ -835,25 +899,11 @@ impl Plain<'_> {
                     return None;
                 }
                 self.i = start + len + 1;
-                Some(Value::Str(std::str::from_utf8(body).ok()?.to_string()))
+                Some(Value::Str(self.s.get(start..start + len)?.to_string()))
             }
+            b':' => self.keyword().map(|name| Value::Str(name.to_string())),
             _ => {
-                let start = self.i;
-                while self
-                    .b
-                    .get(self.i)
-                    .is_some_and(|c| !c.is_ascii_whitespace() && !b",[](){}\";#\\".contains(c))
-                {
-                    self.i += 1;
-                }
-                let token = std::str::from_utf8(&self.b[start..self.i]).ok()?;
-                if let Some(name) = token.strip_prefix(':') {
-                    let ok = name.bytes().next().is_some_and(|c| c.is_ascii_alphabetic())
-                        && name
-                            .bytes()
-                            .all(|c| c.is_ascii_alphanumeric() || b"-_?!*+.<>=/".contains(&c));
-                    return ok.then(|| Value::Str(name.to_string()));
-                }
+                let token = self.token()?;
                 match token {
                     "nil" => Some(Value::Nil),
                     "true" => Some(Value::Bool(true)),
@@ -1120,6 +1170,7 @@ fn porcupine_etcd_into(b: &mut EventBuilder, mut reader: impl BufRead) -> Result
 fn plain_edn(text: &str) -> Option<Value> {
     let scalar = |v: &Value| matches!(v, Value::Nil | Value::Int(_));
     let mut p = Plain {
+        s: text,
         b: text.as_bytes(),
         i: 0,
     };

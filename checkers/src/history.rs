@@ -218,7 +218,8 @@ pub fn pair(history: &History) -> Result<(Vec<Call>, Vec<Warning>), PairError> {
 /// a history of ten million calls never has to be held as events too.
 #[derive(Default)]
 pub struct Pairer {
-    open: HashMap<Process, usize>,
+    /// Each process's open call; ahash, since this runs for every event of a history.
+    open: HashMap<Process, usize, ahash::RandomState>,
     calls: Vec<Call>,
     warnings: Vec<Warning>,
     /// Events seen so far (each event's position in the history).
