@@ -434,7 +434,9 @@ struct Search<'a, M: Model> {
     started: Instant,
     successors: Vec<M::State>,
     /// For each call, the calls that might rescue it (`Model::rescues`), computed when first needed.
-    rescuers: Vec<Option<Box<[u32]>>>,
+    rescuers: Vec<u32>,
+    /// Where each call's rescuers stand in `rescuers` (start, end); `usize::MAX`: not yet known.
+    rescuer_span: Vec<(usize, usize)>,
     /// The definite calls that may ever need rescue: all a full look beyond the frontier checks.
     watch: Vec<u32>,
 }
@@ -470,7 +472,7 @@ impl<'a, M: Model> Search<'a, M> {
             }
         }
         // Room for a search that goes nearly straight, so a small one never regrows its tables.
-        let room = (4 * calls.len()).clamp(16, 4096);
+        let room = (2 * calls.len()).clamp(16, 4096);
         let hasher = RandomState::new();
         let cache = if opens == 0 {
             Cache::Exact(HashSet::with_capacity_and_hasher(room, hasher.clone()))
@@ -486,17 +488,18 @@ impl<'a, M: Model> Search<'a, M> {
             cache,
             configurations: 0,
             memory: 0,
-            frames: Vec::new(),
+            frames: Vec::with_capacity(calls.len()),
             definite,
             open_index,
             open: Bits(vec![0; opens as usize / 64 + 1]),
             twin_before,
             without: Vec::new(),
-            best: Vec::new(),
+            best: Vec::with_capacity(calls.len()),
             best_valid: 0,
             started: Instant::now(),
             successors: Vec::new(),
-            rescuers: vec![None; calls.len()],
+            rescuers: Vec::new(),
+            rescuer_span: vec![(usize::MAX, 0); calls.len()],
             watch: (0..calls.len())
                 .filter(|&i| calls[i].complete.is_some() && model.may_need_rescue(&calls[i].op))
                 .map(|i| i as u32)
@@ -652,17 +655,21 @@ impl<'a, M: Model> Search<'a, M> {
 
     /// Whether some call that might rescue `c` is not yet linearized.
     fn rescue_pending(&mut self, c: usize) -> bool {
-        if self.rescuers[c].is_none() {
+        if self.rescuer_span[c].0 == usize::MAX {
             let op = &self.calls[c].op;
-            let list: Box<[u32]> = (0..self.calls.len())
-                .filter(|&w| w != c && self.model.rescues(&self.calls[w].op, op))
-                .map(|w| w as u32)
-                .collect();
-            self.memory += list.len() * 4 + 16;
-            self.rescuers[c] = Some(list);
+            let start = self.rescuers.len();
+            for w in 0..self.calls.len() {
+                if w != c && self.model.rescues(&self.calls[w].op, op) {
+                    self.rescuers.push(w as u32);
+                }
+            }
+            self.memory += (self.rescuers.len() - start) * 4 + 8;
+            self.rescuer_span[c] = (start, self.rescuers.len());
         }
-        let list = self.rescuers[c].as_deref().unwrap_or(&[]);
-        list.iter().any(|&w| !self.is_linearized(w as usize))
+        let (start, end) = self.rescuer_span[c];
+        self.rescuers[start..end]
+            .iter()
+            .any(|&w| !self.is_linearized(w as usize))
     }
 
     fn out_of_budget(&self) -> Option<String> {
