@@ -571,9 +571,12 @@ pub(crate) fn check_keys<M: Model>(
     // First every verdict, then the explanations, with the shrink budget shared out evenly
     // among the invalid keys: the same shares on every run.
     let sequential = opts.threads == 1;
+    // One key: no other key to run beside it, and handing it to a pool thread costs more than
+    // its check on small histories. Its shrink probes may still run on other threads.
+    let one_at_a_time = sequential || work.len() == 1;
     let run = || {
         let judge_one = |(key, _, ops): &KeyWork<M::Op>| judge(model, key, ops, opts);
-        let judged: Vec<Judged<M>> = if sequential {
+        let judged: Vec<Judged<M>> = if one_at_a_time {
             work.iter().map(judge_one).collect()
         } else {
             work.par_iter().map(judge_one).collect()
@@ -590,7 +593,7 @@ pub(crate) fn check_keys<M: Model>(
             }
             report
         };
-        if sequential {
+        if one_at_a_time {
             judged
                 .into_iter()
                 .zip(work.iter())

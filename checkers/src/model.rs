@@ -127,6 +127,18 @@ pub enum RegisterOp {
     CasFailed(Value),
 }
 
+/// Equality of register values, the usual ones (integers, nil) compared inline: the search asks
+/// for every call it tries.
+#[inline(always)]
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Nil, Value::Nil) => true,
+        (Value::Int(_), Value::Nil) | (Value::Nil, Value::Int(_)) => false,
+        _ => a == b,
+    }
+}
+
 /// True for a cas that completed and reported that its compare failed (`ok` with value `false`).
 pub fn is_failed_compare(call: &Call) -> bool {
     call.f == "cas" && call.outcome == Outcome::Ok && call.value == Value::Bool(false)
@@ -161,12 +173,12 @@ impl Model for CasRegister {
 
     fn step(&self, s: &Value, op: &RegisterOp, next: &mut Vec<Value>) {
         match op {
-            RegisterOp::Read(v) if v == s => next.push(s.clone()),
+            RegisterOp::Read(v) if same(v, s) => next.push(s.clone()),
             RegisterOp::Read(_) => {}
             RegisterOp::Write(v) => next.push(v.clone()),
-            RegisterOp::Cas(from, to) if from == s => next.push(to.clone()),
+            RegisterOp::Cas(from, to) if same(from, s) => next.push(to.clone()),
             RegisterOp::Cas(..) => {}
-            RegisterOp::CasFailed(from) if from != s => next.push(s.clone()),
+            RegisterOp::CasFailed(from) if !same(from, s) => next.push(s.clone()),
             RegisterOp::CasFailed(_) => {}
         }
     }
@@ -181,7 +193,7 @@ impl Model for CasRegister {
 
     fn needs_rescue(&self, s: &Value, op: &RegisterOp) -> bool {
         match op {
-            RegisterOp::Read(v) | RegisterOp::Cas(v, _) => v != s,
+            RegisterOp::Read(v) | RegisterOp::Cas(v, _) => !same(v, s),
             // Any write of another value makes it fit again; no cheap proof that none will come.
             RegisterOp::Write(_) | RegisterOp::CasFailed(_) => false,
         }
@@ -193,7 +205,7 @@ impl Model for CasRegister {
             RegisterOp::Write(_) | RegisterOp::CasFailed(_) => return true,
         };
         match writer {
-            RegisterOp::Write(x) | RegisterOp::Cas(_, x) => x == needed,
+            RegisterOp::Write(x) | RegisterOp::Cas(_, x) => same(x, needed),
             RegisterOp::Read(_) | RegisterOp::CasFailed(_) => false,
         }
     }

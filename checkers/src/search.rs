@@ -508,10 +508,10 @@ impl<'a, M: Model> Search<'a, M> {
     }
 
     fn intern(&mut self, s: M::State) -> u32 {
-        let bytes = self.model.state_bytes(&s) + std::mem::size_of::<M::State>() + 16;
         let (id, new) = self.states.insert_full(s);
         if new {
-            self.memory += bytes;
+            self.memory +=
+                self.model.state_bytes(&self.states[id]) + std::mem::size_of::<M::State>() + 16;
         }
         id as u32
     }
@@ -771,7 +771,7 @@ impl<'a, M: Model> Search<'a, M> {
             let start = std::mem::take(&mut from_successor) as usize;
             // After an unknown outcome: where this call leads without it.
             self.without.clear();
-            if let Some(top) = self.frames.last() {
+            if let Some(top) = self.frames.last().filter(|_| successors.len() > start) {
                 if self.open_index[top.call as usize] != NIL {
                     self.model.step(
                         &self.states[top.prev_state as usize],

@@ -374,7 +374,23 @@ impl Clusters {
         initial: &Value,
         calls: &[SearchCall<RegisterOp>],
     ) -> Option<Result<Clusters, (Contradiction, Vec<usize>)>> {
-        let mut index: HashMap<&Value, usize> = HashMap::new();
+        // Most histories that come here repeat a written value (shrink probes of the search's
+        // keys): find that first, before building anything.
+        let writes = calls
+            .iter()
+            .filter(|c| matches!(c.op, RegisterOp::Write(_) | RegisterOp::Cas(..)))
+            .count();
+        let mut index: HashMap<&Value, usize, ahash::RandomState> =
+            HashMap::with_capacity_and_hasher(writes + 1, ahash::RandomState::new());
+        index.insert(initial, 0);
+        for call in calls {
+            if let RegisterOp::Write(v) | RegisterOp::Cas(_, v) = &call.op {
+                if index.insert(v, 0).is_some() {
+                    return None;
+                }
+            }
+        }
+        index.clear();
         let mut c = vec![Cluster {
             value: initial.clone(),
             writer: None,
