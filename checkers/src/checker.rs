@@ -1050,7 +1050,7 @@ fn shrink<M: Model>(
     };
     // Different trials can leave the same history once unneeded calls are left out: a decided
     // probe is not searched again. It is charged as when it ran, so results stay the same.
-    let seen: std::sync::Mutex<HashMap<Vec<u32>, Probe>> = Default::default();
+    let seen: std::sync::Mutex<HashMap<Vec<u32>, Probe, ahash::RandomState>> = Default::default();
     // A probe's verdict and the steps it took, searching at most `cap` steps. A decision by the
     // model's own procedure costs a step per 32 calls (about its time against the search's).
     let run_probe = |fates: &[Fate], cap: u64| -> Probe {
@@ -1246,6 +1246,10 @@ fn shrink<M: Model>(
     // linearize, so a call whose relaxation alone made it valid stays needed however much else
     // goes later: it is not tried again, and once every kept call is needed the core is minimal.
     let mut needed = vec![false; ops.len()];
+    // The calls each valid trial relaxed (or dropped: a relaxed read is a dropped one). Relaxing
+    // more only makes a history easier, so any later trial relaxing all of one is valid too: a
+    // group's last call, after the rest of the group went, is needed without a probe.
+    let mut shown_valid: Vec<Vec<bool>> = Vec::new();
     for reads in [true, false] {
         let mut chunk = usize::MAX;
         loop {
@@ -1279,17 +1283,35 @@ fn shrink<M: Model>(
                     })
                     .collect();
                 let cap = left.get();
+                // A trial relaxing all that an earlier valid one relaxed is valid too, unprobed.
+                let implied = |t: &[Fate]| {
+                    shown_valid.iter().any(|r: &Vec<bool>| {
+                        r.iter()
+                            .zip(t)
+                            .all(|(&relaxed, &f)| !relaxed || f != Fate::Kept)
+                    })
+                };
+                let one = |t: &Vec<Fate>| {
+                    if implied(t) {
+                        Probe::Decided(Verdict::Valid, 0)
+                    } else {
+                        run_probe(t, cap)
+                    }
+                };
                 let probes: Vec<Probe> = if trials.len() > 1 {
-                    trials.par_iter().map(|t| run_probe(t, cap)).collect()
+                    trials.par_iter().map(one).collect()
                 } else {
-                    trials.iter().map(|t| run_probe(t, cap)).collect()
+                    trials.iter().map(one).collect()
                 };
                 let mut advanced = trials.len();
                 for (k, p) in probes.into_iter().enumerate() {
                     // A probe that ran out of steps proves nothing: the call is tried again.
                     let v = account(p);
-                    if v == Verdict::Valid && window[k].len() == 1 {
-                        needed[window[k][0]] = true;
+                    if v == Verdict::Valid {
+                        if window[k].len() == 1 {
+                            needed[window[k][0]] = true;
+                        }
+                        shown_valid.push(trials[k].iter().map(|&f| f != Fate::Kept).collect());
                     }
                     if v == Verdict::Invalid {
                         fates = trials[k].clone();
