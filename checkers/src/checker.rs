@@ -924,14 +924,15 @@ struct Hints<'a> {
     prefix: &'a [usize],
 }
 
-/// The latest cut (an index into `cuts`) that a leading part of `prefix` proves valid. For the
+/// The latest cut (an index into `completions`, each completion with its call in history order)
+/// that a leading part of `prefix` proves valid. For the
 /// history cut at p, the prefix's first k calls linearize it when they hold every call completed
 /// by p and only calls invoked by p, k reaching the last completed one: calls still open at p may
 /// or may not take effect. Checked by replay, not assumed.
 fn cut_proven_by<M: Model>(
     model: &M,
     ops: &[SearchCall<M::Op>],
-    cuts: &[u64],
+    completions: &[(u64, usize)],
     prefix: &[usize],
 ) -> Option<usize> {
     let mut place = vec![usize::MAX; ops.len()];
@@ -946,16 +947,10 @@ fn cut_proven_by<M: Model>(
             Some(*m)
         })
         .collect();
-    let mut by_completion: Vec<(u64, usize)> = ops
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| c.complete.map(|p| (p, i)))
-        .collect();
-    by_completion.sort_unstable();
     let mut reach = 0;
     let mut best = None;
-    for (at, &(p, i)) in by_completion.iter().enumerate() {
-        if place[i] == usize::MAX || cuts.get(at) != Some(&p) {
+    for (at, &(p, i)) in completions.iter().enumerate() {
+        if place[i] == usize::MAX {
             break;
         }
         reach = reach.max(place[i] + 1);
@@ -964,7 +959,7 @@ fn cut_proven_by<M: Model>(
         }
     }
     let (at, k) = best?;
-    search::linearizes(model, ops, &prefix[..k], cuts[at]).then_some(at)
+    search::linearizes(model, ops, &prefix[..k], completions[at].0).then_some(at)
 }
 
 /// A shrink probe's result before it is charged: decided by the model's own procedure at a
@@ -1126,15 +1121,21 @@ fn shrink<M: Model>(
             })
             .collect()
     };
-    let mut cuts: Vec<u64> = ops.iter().filter_map(|c| c.complete).collect();
-    cuts.sort_unstable();
+    // Each completion with its call, in history order: the cuts.
+    let mut completions: Vec<(u64, usize)> = ops
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.complete.map(|p| (p, i)))
+        .collect();
+    completions.sort_unstable();
+    let cuts: Vec<u64> = completions.iter().map(|&(p, _)| p).collect();
     let (mut lo, mut hi) = (0usize, cuts.len());
     // Which probes proved a cut valid: an unknown one moves the search on but proves nothing.
     let mut proven_valid = vec![false; cuts.len()];
     // Invariant: every cut below `lo` is valid or unknown, the cut at cuts[hi] (or no cut at all,
     // hi == len) is known invalid. The check's own linearizable prefix proves cuts valid for
     // free, which spares the probes of long valid prefixes, the costliest there are.
-    if let Some(v) = cut_proven_by(model, ops, &cuts, hints.prefix) {
+    if let Some(v) = cut_proven_by(model, ops, &completions, hints.prefix) {
         proven_valid[v] = true;
         lo = v + 1;
     }
@@ -1210,10 +1211,7 @@ fn shrink<M: Model>(
     };
     // The call completing at the earliest invalid cut is the first whose result cannot fit; it
     // is kept through the delta debugging below, as is the search's stuck call otherwise.
-    let first = cuts
-        .get(hi)
-        .and_then(|&p| ops.iter().position(|c| c.complete == Some(p)))
-        .unwrap_or(stuck);
+    let first = completions.get(hi).map_or(stuck, |&(_, i)| i);
     // A contradiction's own calls are a far smaller start, when they are invalid on their own with
     // every other write relaxed.
     if let Some(core) = core {

@@ -770,11 +770,7 @@ fn parse_found(text: &str, found: &[Found]) -> Vec<Option<Fields>> {
 /// repeated key...), which the EDN reader then reads, so what it accepts and its errors are as
 /// before; for what it takes, the very fields the reader's path gives (tested).
 fn plain_op(form: &str) -> Option<Fields> {
-    let mut p = Plain {
-        s: form,
-        b: form.as_bytes(),
-        i: 0,
-    };
+    let mut p = Plain { s: form, i: 0 };
     p.blank();
     p.eat(b'{')?;
     // Straight into the fields, as `edn_fields` takes them from the map, without the map.
@@ -821,7 +817,7 @@ fn plain_op(form: &str) -> Option<Fields> {
         }
     }
     p.blank();
-    if p.i != p.b.len() || names.is_empty() {
+    if p.i != p.s.len() || names.is_empty() {
         return None;
     }
     Some(fields)
@@ -829,14 +825,17 @@ fn plain_op(form: &str) -> Option<Fields> {
 
 struct Plain<'a> {
     s: &'a str,
-    b: &'a [u8],
     i: usize,
 }
 
 impl<'a> Plain<'a> {
+    fn bytes(&self) -> &'a [u8] {
+        self.s.as_bytes()
+    }
+
     fn blank(&mut self) {
         while self
-            .b
+            .bytes()
             .get(self.i)
             .is_some_and(|c| c.is_ascii_whitespace() || *c == b',')
         {
@@ -845,14 +844,14 @@ impl<'a> Plain<'a> {
     }
 
     fn eat(&mut self, c: u8) -> Option<()> {
-        (self.b.get(self.i) == Some(&c)).then(|| self.i += 1)
+        (self.bytes().get(self.i) == Some(&c)).then(|| self.i += 1)
     }
 
     /// The run of bytes up to the next delimiter.
     fn token(&mut self) -> Option<&'a str> {
         let start = self.i;
         while self
-            .b
+            .bytes()
             .get(self.i)
             .is_some_and(|c| !c.is_ascii_whitespace() && !b",[](){}\";#\\".contains(c))
         {
@@ -863,7 +862,7 @@ impl<'a> Plain<'a> {
 
     /// A keyword's name, without its colon.
     fn keyword(&mut self) -> Option<&'a str> {
-        if self.b.get(self.i) != Some(&b':') {
+        if self.bytes().get(self.i) != Some(&b':') {
             return None;
         }
         let name = self.token()?.strip_prefix(':')?;
@@ -875,7 +874,7 @@ impl<'a> Plain<'a> {
     }
 
     fn value(&mut self, depth: usize) -> Option<Value> {
-        match *self.b.get(self.i)? {
+        match *self.bytes().get(self.i)? {
             open @ (b'[' | b'(') => {
                 let close = if open == b'[' { b']' } else { b')' };
                 self.i += 1;
@@ -893,8 +892,8 @@ impl<'a> Plain<'a> {
             }
             b'"' => {
                 let start = self.i + 1;
-                let len = self.b[start..].iter().position(|&c| c == b'"')?;
-                let body = &self.b[start..start + len];
+                let len = self.bytes()[start..].iter().position(|&c| c == b'"')?;
+                let body = &self.bytes()[start..start + len];
                 if body.contains(&b'\\') {
                     return None;
                 }
@@ -1169,11 +1168,7 @@ fn porcupine_etcd_into(b: &mut EventBuilder, mut reader: impl BufRead) -> Result
 /// an integer, or a vector of them; `None` for anything else, which the EDN reader reads.
 fn plain_edn(text: &str) -> Option<Value> {
     let scalar = |v: &Value| matches!(v, Value::Nil | Value::Int(_));
-    let mut p = Plain {
-        s: text,
-        b: text.as_bytes(),
-        i: 0,
-    };
+    let mut p = Plain { s: text, i: 0 };
     let v = p.value(0)?;
     let plain = match &v {
         Value::List(items) => text.starts_with('[') && items.iter().all(scalar),

@@ -376,21 +376,17 @@ impl Clusters {
     ) -> Option<Result<Clusters, (Contradiction, Vec<usize>)>> {
         // Most histories that come here repeat a written value (shrink probes of the search's
         // keys): find that first, before building anything.
-        let writes = calls
-            .iter()
-            .filter(|c| matches!(c.op, RegisterOp::Write(_) | RegisterOp::Cas(..)))
-            .count();
+        // Each written value's cluster is numbered in call order, after the initial value's 0.
         let mut index: HashMap<&Value, usize, ahash::RandomState> =
-            HashMap::with_capacity_and_hasher(writes + 1, ahash::RandomState::new());
+            HashMap::with_capacity_and_hasher(calls.len() + 1, ahash::RandomState::new());
         index.insert(initial, 0);
         for call in calls {
             if let RegisterOp::Write(v) | RegisterOp::Cas(_, v) = &call.op {
-                if index.insert(v, 0).is_some() {
+                if index.insert(v, index.len()).is_some() {
                     return None;
                 }
             }
         }
-        index.clear();
         let mut c = vec![Cluster {
             value: initial.clone(),
             writer: None,
@@ -402,16 +398,13 @@ impl Clusters {
             a_read: None,
             block: 0,
         }];
-        index.insert(initial, 0);
         let mut own = vec![None; calls.len()];
         for (i, call) in calls.iter().enumerate() {
             let v = match &call.op {
                 RegisterOp::Write(v) | RegisterOp::Cas(_, v) => v,
                 _ => continue,
             };
-            if index.insert(v, c.len()).is_some() {
-                return None;
-            }
+            debug_assert_eq!(index.get(v), Some(&c.len()));
             own[i] = Some(c.len());
             c.push(Cluster {
                 value: v.clone(),
