@@ -5,7 +5,10 @@
 //! figures to read, never assertions.
 
 use ferret_checkers::checker::describe_call;
-use ferret_checkers::synth::{register_events, register_history, with_stale_read, SynthOptions};
+use ferret_checkers::synth::{
+    register_events, register_history, set_history, set_with_stale_read, with_stale_read,
+    SynthOptions,
+};
 use ferret_checkers::{
     check, check_calls, read_calls, read_file, CheckOptions, JsonlWriter, ModelName, Report,
     VerdictName,
@@ -86,28 +89,38 @@ fn read_file_of(format: &str) -> PathBuf {
 }
 
 /// One key, 50 processes, 5 % unknown outcomes: (name, calls, with one certainly stale read).
-const ONE_KEY: [(&str, usize, bool); 4] = [
-    ("one-key-100k", 100_000, false),
-    ("one-key-100k-stale", 100_000, true),
-    ("one-key-1m", 1_000_000, false),
-    ("one-key-1m-stale", 1_000_000, true),
+const ONE_KEY: [(&str, usize, bool, ModelName); 6] = [
+    ("one-key-100k", 100_000, false, ModelName::CasRegister),
+    ("one-key-100k-stale", 100_000, true, ModelName::CasRegister),
+    ("one-key-1m", 1_000_000, false, ModelName::CasRegister),
+    ("one-key-1m-stale", 1_000_000, true, ModelName::CasRegister),
+    ("one-key-set-100k", 100_000, false, ModelName::Set),
+    ("one-key-set-100k-stale", 100_000, true, ModelName::Set),
 ];
 
-fn one_key_file(name: &str, calls: usize, stale: bool) -> PathBuf {
+/// A set history's reads, as a fraction of its calls: each returns the whole set.
+const SET_READS: f64 = 0.001;
+
+fn one_key_file(name: &str, calls: usize, stale: bool, model: ModelName) -> PathBuf {
     let path = scratch().join(format!("{name}.jsonl"));
     if !path.exists() {
-        let h = register_history(&SynthOptions {
+        let opts = SynthOptions {
             calls,
             keys: 1,
             processes: 50,
             unknown: 0.05,
             seed: 42,
             ..SynthOptions::default()
-        });
-        let h = if stale {
-            with_stale_read(&h).expect("two ordered writes").0
+        };
+        let h = if model == ModelName::Set {
+            set_history(&opts, SET_READS)
         } else {
-            h
+            register_history(&opts)
+        };
+        let h = match (stale, model) {
+            (false, _) => h,
+            (true, ModelName::Set) => set_with_stale_read(&h).expect("a read after an add").0,
+            (true, _) => with_stale_read(&h).expect("two ordered writes").0,
         };
         write_jsonl(&path, &h);
     }
@@ -348,8 +361,8 @@ fn run_case(name: &str) {
             }
         }
         one if one.starts_with("one-key") => {
-            let &(_, calls, stale) = ONE_KEY.iter().find(|s| s.0 == one).expect("case name");
-            let path = one_key_file(one, calls, stale);
+            let &(_, calls, stale, model) = ONE_KEY.iter().find(|s| s.0 == one).expect("case name");
+            let path = one_key_file(one, calls, stale, model);
             let t = Instant::now();
             let (h, _) = read_file(&path, None).unwrap();
             let read = t.elapsed();
@@ -357,7 +370,7 @@ fn run_case(name: &str) {
             let r = check(
                 &h,
                 &CheckOptions {
-                    model: Some(ModelName::CasRegister),
+                    model: Some(model),
                     ..CheckOptions::default()
                 },
             )
@@ -384,8 +397,13 @@ fn run_case(name: &str) {
                 })
                 .unwrap_or_default();
             println!(
-                "{one}\t{} events, 1 key, 50 processes, 5% unknown{}: {} by {} in {:.3} s (read {:.3} s, check {:.3} s){named}\t{:.0}",
+                "{one}\t{} events, 1 key ({}), 50 processes, 5% unknown{}: {} by {} in {:.3} s (read {:.3} s, check {:.3} s){named}\t{:.0}",
                 h.events.len(),
+                if model == ModelName::Set {
+                    "a set, 0.1% reads of it all"
+                } else {
+                    "a cas register"
+                },
                 if stale { ", one stale read" } else { "" },
                 r.verdict.as_str(),
                 k.method.as_str(),
@@ -456,8 +474,8 @@ fn main() {
         if let Some(&(name, calls, procs)) = SYNTH.iter().find(|s| s.0 == case) {
             synth_file(name, calls, procs); // generate outside the measured child
         }
-        if let Some(&(name, calls, stale)) = ONE_KEY.iter().find(|s| s.0 == case) {
-            one_key_file(name, calls, stale);
+        if let Some(&(name, calls, stale, model)) = ONE_KEY.iter().find(|s| s.0 == case) {
+            one_key_file(name, calls, stale, model);
         }
         if let Some(&(name, calls, keys, stale)) = MANY_KEYS.iter().find(|s| s.0 == case) {
             many_keys_file(name, calls, keys, stale);

@@ -792,7 +792,9 @@ fn explain<M: Model>(
             state,
         }) => {
             let words = contradiction.render(&|i| describe_call(kept[i]), &|i| {
-                values.get(&i).map_or_else(|| "?".into(), |v| v.to_string())
+                values
+                    .get(&i)
+                    .map_or_else(|| "?".into(), |v| format!("{v:.SHOWN_ITEMS$}"))
             });
             let stuck = contradiction.stuck();
             let shrunk = shrink_with(
@@ -864,11 +866,14 @@ fn first_words(f: &Call) -> String {
 }
 
 /// A call as a person reads it: `cas [1 2] by process 3 (line 7)`.
+/// Items of a collection value shown in words about a call; the reports hold them all.
+pub const SHOWN_ITEMS: usize = 16;
+
 pub fn describe_call(c: &Call) -> String {
     let request = if c.invoke_value.is_nil() {
         String::new()
     } else {
-        format!(" {}", c.invoke_value)
+        format!(" {:.SHOWN_ITEMS$}", c.invoke_value)
     };
     let node = c
         .node
@@ -887,7 +892,7 @@ pub fn describe_call(c: &Call) -> String {
 pub fn describe_result(c: &Call) -> String {
     match c.outcome {
         Outcome::Ok if crate::model::is_failed_compare(c) => "false (its compare failed)".into(),
-        Outcome::Ok => c.value.to_string(),
+        Outcome::Ok => format!("{:.SHOWN_ITEMS$}", c.value),
         Outcome::Fail => "fail".into(),
         Outcome::Info => "an unknown outcome".into(),
     }

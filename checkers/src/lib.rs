@@ -10,6 +10,7 @@ pub mod lease;
 pub mod lockset;
 pub mod model;
 pub mod search;
+pub mod set;
 pub mod synth;
 #[doc(hidden)]
 pub mod testing;

@@ -467,11 +467,13 @@ pub enum SetOp {
 }
 
 impl Model for SetModel {
-    type State = BTreeSet<Value>;
+    /// Persistent, so that a step clones in constant time and adds in logarithmic: a long
+    /// history's replay would otherwise copy the whole set at every add.
+    type State = imbl::OrdSet<Value>;
     type Op = SetOp;
 
     fn init(&self) -> Self::State {
-        BTreeSet::new()
+        imbl::OrdSet::new()
     }
 
     fn op(&self, call: &Call) -> Result<Option<SetOp>, String> {
@@ -497,7 +499,9 @@ impl Model for SetModel {
                 n.insert(x.clone());
                 next.push(n);
             }
-            SetOp::Read(v) if v == s => next.push(s.clone()),
+            SetOp::Read(v) if v.len() == s.len() && s.iter().all(|x| v.contains(x)) => {
+                next.push(s.clone())
+            }
             SetOp::Read(_) => {}
         }
     }
@@ -512,11 +516,24 @@ impl Model for SetModel {
     }
 
     fn needs_rescue(&self, s: &Self::State, op: &SetOp) -> bool {
-        matches!(op, SetOp::Read(v) if !s.is_subset(v))
+        matches!(op, SetOp::Read(v) if s.len() > v.len() || !s.iter().all(|x| v.contains(x)))
     }
 
     fn rescues(&self, _writer: &SetOp, _op: &SetOp) -> bool {
         false
+    }
+
+    fn decide(&self, calls: &[SearchCall<SetOp>]) -> Option<Decision> {
+        crate::set::decide(calls)
+    }
+
+    fn unneeded_relaxed(
+        &self,
+        calls: &[SearchCall<SetOp>],
+        kept: &[bool],
+        relaxed: &[bool],
+    ) -> Vec<bool> {
+        crate::set::unseen(calls, kept, relaxed)
     }
 
     fn show_state(&self, s: &Self::State) -> Value {
@@ -740,8 +757,9 @@ mod tests {
         ];
         for s in &sets {
             for r in &sets {
+                let state: imbl::OrdSet<Value> = s.iter().cloned().collect();
                 for op in [SetOp::Add(Value::Int(1)), SetOp::Read(r.clone())] {
-                    assert!(!SetModel.needs_rescue(s, &op) || SetModel.may_need_rescue(&op));
+                    assert!(!SetModel.needs_rescue(&state, &op) || SetModel.may_need_rescue(&op));
                 }
             }
         }

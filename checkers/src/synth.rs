@@ -67,10 +67,139 @@ pub fn register_history(opts: &SynthOptions) -> History {
 }
 
 /// Generate the same history event by event, for histories too big to hold.
-pub fn register_events(opts: &SynthOptions, mut emit: impl FnMut(Event)) {
+pub fn register_events(opts: &SynthOptions, emit: impl FnMut(Event)) {
+    let registers = vec![(Value::Nil, Value::Nil); opts.keys.max(1)];
+    let next_value = vec![0i64; opts.keys.max(1)];
+    simulate(opts, &mut Registers(registers, next_value), emit);
+}
+
+/// Generate a grow-only set history over `keys` sets: adds of fresh integers and, a `reads`
+/// fraction of the time, reads of the whole set. An unknown-outcome add takes effect half the
+/// time; a stale read (`stale_reads`) misses the latest element added.
+pub fn set_history(opts: &SynthOptions, reads: f64) -> History {
+    let mut events = Vec::with_capacity(opts.calls * 2);
+    let mut sets = Sets {
+        sets: vec![Default::default(); opts.keys.max(1)],
+        next: 0,
+        reads,
+    };
+    simulate(opts, &mut sets, |e| events.push(e));
+    History {
+        events,
+        warnings: Vec::new(),
+    }
+}
+
+/// What the simulated store holds, and how calls on it are chosen and take effect.
+trait Store {
+    /// The function and invocation value of a call on `key`.
+    fn invoke(&mut self, rng: &mut ChaCha8Rng, key: usize) -> (&'static str, Value);
+    /// The call taking effect (or, for an unknown outcome that does not happen, only its reply).
+    fn apply(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        p: &Pending,
+        happens: bool,
+        stale: f64,
+    ) -> (EventType, Value);
+}
+
+/// Each key's current and previous value, and the last value written to it.
+struct Registers(Vec<(Value, Value)>, Vec<i64>);
+
+impl Store for Registers {
+    fn invoke(&mut self, rng: &mut ChaCha8Rng, key: usize) -> (&'static str, Value) {
+        let roll: f64 = rng.random();
+        if roll < 0.5 {
+            ("read", Value::Nil)
+        } else if roll < 0.8 {
+            self.1[key] += 1;
+            ("write", Value::Int(self.1[key]))
+        } else {
+            self.1[key] += 1;
+            // Compare against what is current now: often still current when it applies.
+            let from = self.0[key].0.clone();
+            ("cas", Value::List(vec![from, Value::Int(self.1[key])]))
+        }
+    }
+
+    fn apply(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        p: &Pending,
+        happens: bool,
+        stale: f64,
+    ) -> (EventType, Value) {
+        let reg = &mut self.0[p.key];
+        match (p.f, p.value.as_list()) {
+            ("read", _) => {
+                let stale = rng.random_bool(stale.clamp(0.0, 1.0));
+                let v = if stale { reg.1.clone() } else { reg.0.clone() };
+                (EventType::Ok, v)
+            }
+            ("cas", Some([from, to])) => {
+                if happens && reg.0 == *from {
+                    reg.1 = std::mem::replace(&mut reg.0, to.clone());
+                    (EventType::Ok, p.value.clone())
+                } else {
+                    // A compare that failed is an observation, as ferret's clients record it.
+                    (EventType::Ok, Value::Bool(false))
+                }
+            }
+            _ => {
+                if happens {
+                    reg.1 = std::mem::replace(&mut reg.0, p.value.clone());
+                }
+                (EventType::Ok, p.value.clone())
+            }
+        }
+    }
+}
+
+/// Each key's set, in order of addition; the next element to add.
+struct Sets {
+    sets: Vec<Vec<i64>>,
+    next: i64,
+    reads: f64,
+}
+
+impl Store for Sets {
+    fn invoke(&mut self, rng: &mut ChaCha8Rng, _key: usize) -> (&'static str, Value) {
+        if rng.random_bool(self.reads.clamp(0.0, 1.0)) {
+            ("read", Value::Nil)
+        } else {
+            self.next += 1;
+            ("add", Value::Int(self.next))
+        }
+    }
+
+    fn apply(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        p: &Pending,
+        happens: bool,
+        stale: f64,
+    ) -> (EventType, Value) {
+        let set = &mut self.sets[p.key];
+        if p.f == "read" {
+            let stale = rng.random_bool(stale.clamp(0.0, 1.0));
+            let seen = &set[..set.len() - usize::from(stale && !set.is_empty())];
+            let mut v: Vec<Value> = seen.iter().map(|&x| Value::Int(x)).collect();
+            v.sort_unstable();
+            return (EventType::Ok, Value::Set(v));
+        }
+        if let (true, Value::Int(x)) = (happens, &p.value) {
+            set.push(*x);
+        }
+        (EventType::Ok, p.value.clone())
+    }
+}
+
+/// Run processes against `store`: each call invokes, takes effect at one moment, and completes
+/// (or, for an unknown outcome, maybe never replies, and its process is retired).
+fn simulate(opts: &SynthOptions, store: &mut impl Store, mut emit: impl FnMut(Event)) {
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
-    let mut registers: Vec<(Value, Value)> = vec![(Value::Nil, Value::Nil); opts.keys.max(1)];
-    let mut next_value = vec![0i64; opts.keys.max(1)];
+    let keys = opts.keys.max(1);
     let mut heap: BinaryHeap<Reverse<(u64, Step, usize)>> = BinaryHeap::new();
     let mut slots: Vec<Option<Pending>> = vec![None; opts.processes.max(1)];
     let mut process_of_slot: Vec<i64> = (0..slots.len() as i64).collect();
@@ -102,19 +231,8 @@ pub fn register_events(opts: &SynthOptions, mut emit: impl FnMut(Event)) {
                     continue;
                 }
                 invoked += 1;
-                let key = rng.random_range(0..registers.len());
-                let roll: f64 = rng.random();
-                let (f, value) = if roll < 0.5 {
-                    ("read", Value::Nil)
-                } else if roll < 0.8 {
-                    next_value[key] += 1;
-                    ("write", Value::Int(next_value[key]))
-                } else {
-                    next_value[key] += 1;
-                    // Compare against what is current now: often still current when it applies.
-                    let from = registers[key].0.clone();
-                    ("cas", Value::List(vec![from, Value::Int(next_value[key])]))
-                };
+                let key = rng.random_range(0..keys);
+                let (f, value) = store.invoke(&mut rng, key);
                 let p = Pending {
                     process: process_of_slot[slot],
                     f,
@@ -132,34 +250,9 @@ pub fn register_events(opts: &SynthOptions, mut emit: impl FnMut(Event)) {
                 let Some(p) = slots[slot].as_mut() else {
                     continue;
                 };
-                let reg = &mut registers[p.key];
                 // An unknown outcome takes effect half the time.
                 let happens = !p.unknown || rng.random_bool(0.5);
-                p.result = Some(match p.f {
-                    "read" => {
-                        let stale = rng.random_bool(opts.stale_reads.clamp(0.0, 1.0));
-                        let v = if stale { reg.1.clone() } else { reg.0.clone() };
-                        (EventType::Ok, v)
-                    }
-                    "write" => {
-                        if happens {
-                            reg.1 = std::mem::replace(&mut reg.0, p.value.clone());
-                        }
-                        (EventType::Ok, p.value.clone())
-                    }
-                    _ => {
-                        let Some([from, to]) = p.value.as_list() else {
-                            unreachable!()
-                        };
-                        if happens && reg.0 == *from {
-                            reg.1 = std::mem::replace(&mut reg.0, to.clone());
-                            (EventType::Ok, p.value.clone())
-                        } else {
-                            // A compare that failed is an observation, as ferret's clients record it.
-                            (EventType::Ok, Value::Bool(false))
-                        }
-                    }
-                });
+                p.result = Some(store.apply(&mut rng, p, happens, opts.stale_reads));
                 heap.push(Reverse((
                     t + rng.random_range(1..50_000),
                     Step::Complete,
@@ -259,4 +352,51 @@ pub fn with_stale_read(history: &History) -> Option<(History, usize)> {
         },
         mid + 1,
     ))
+}
+
+/// A copy of a set history with one read made stale beyond doubt: the first read invoked after
+/// the middle that holds an element whose add was acknowledged before the read began loses that
+/// element (the latest such). `None` when no read qualifies. Returns the history and the index
+/// of the read's completion.
+pub fn set_with_stale_read(history: &History) -> Option<(History, usize)> {
+    let events = &history.events;
+    let mid = events.len() / 2;
+    let mut open: std::collections::HashMap<&Process, usize> = Default::default();
+    // Elements whose add was acknowledged, with the position of the acknowledgement.
+    let mut acked: std::collections::HashMap<&Value, usize> = Default::default();
+    for (pos, e) in events.iter().enumerate() {
+        match e.kind {
+            EventType::Invoke => {
+                open.insert(&e.process, pos);
+            }
+            EventType::Ok if e.f == "add" => {
+                open.remove(&e.process);
+                acked.insert(&e.value, pos);
+            }
+            EventType::Ok if e.f == "read" => {
+                let Some(inv) = open.remove(&e.process) else {
+                    continue;
+                };
+                let Value::Set(items) = &e.value else {
+                    continue;
+                };
+                let latest = items
+                    .iter()
+                    .filter_map(|x| acked.get(x).map(|&p| (p, x)))
+                    .filter(|&(p, _)| p < inv)
+                    .max();
+                if let (true, Some((_, x))) = (inv > mid, latest) {
+                    let mut out = history.clone();
+                    if let Value::Set(items) = &mut out.events[pos].value {
+                        items.retain(|y| y != x);
+                    }
+                    return Some((out, pos));
+                }
+            }
+            _ => {
+                open.remove(&e.process);
+            }
+        }
+    }
+    None
 }

@@ -113,6 +113,43 @@ pub enum Contradiction {
     /// Two gets of an append-only string returned strings no one timeline makes: after one put
     /// they differ at some append, or they hold one append after different strings.
     Diverged { read: usize, read2: usize },
+    /// A read of a grow-only set holds an element no call adds.
+    NeverAdded { read: usize, element: Value },
+    /// Two reads of a grow-only set, neither holding all the other does: `read` holds `only`,
+    /// which `read2` misses, and `read2` holds `only2`, which `read` misses.
+    Incomparable {
+        read: usize,
+        read2: usize,
+        only: Value,
+        only2: Value,
+    },
+    /// `add` completed before `read` began, yet the read misses its element.
+    MissedAdd {
+        add: usize,
+        read: usize,
+        element: Value,
+    },
+    /// `read`, holding `element`, completed before `read2` began, yet `read2` misses it.
+    Shrank {
+        read: usize,
+        read2: usize,
+        element: Value,
+    },
+    /// `read` holds `element`, yet it completed before `add`, its only add, began.
+    ReadBeforeAdd {
+        read: usize,
+        add: usize,
+        element: Value,
+    },
+    /// `add` (of `element`) completed before `add2` (of `element2`) began, yet `read` holds
+    /// `element2` and misses `element`.
+    AddOrder {
+        add: usize,
+        add2: usize,
+        read: usize,
+        element: Value,
+        element2: Value,
+    },
 }
 
 impl Contradiction {
@@ -126,6 +163,12 @@ impl Contradiction {
             Contradiction::ChainOrder { begun, .. } => *begun,
             Contradiction::FailedCompare { cas, .. } => *cas,
             Contradiction::Diverged { read2, .. } => *read2,
+            Contradiction::NeverAdded { read, .. } => *read,
+            Contradiction::Incomparable { read2, .. } => *read2,
+            Contradiction::MissedAdd { read, .. } => *read,
+            Contradiction::Shrank { read2, .. } => *read2,
+            Contradiction::ReadBeforeAdd { read, .. } => *read,
+            Contradiction::AddOrder { read, .. } => *read,
         }
     }
 
@@ -158,7 +201,15 @@ impl Contradiction {
                 .into_iter()
                 .flatten()
                 .collect(),
-            Contradiction::Diverged { read, read2 } => vec![*read, *read2],
+            Contradiction::Diverged { read, read2 }
+            | Contradiction::Incomparable { read, read2, .. }
+            | Contradiction::Shrank { read, read2, .. } => vec![*read, *read2],
+            Contradiction::NeverAdded { read, .. } => vec![*read],
+            Contradiction::MissedAdd { add, read, .. }
+            | Contradiction::ReadBeforeAdd { read, add, .. } => vec![*add, *read],
+            Contradiction::AddOrder {
+                add, add2, read, ..
+            } => vec![*add, *add2, *read],
         };
         v.sort_unstable();
         v.dedup();
@@ -260,6 +311,54 @@ impl Contradiction {
                 call(*read2),
                 value(*read2),
             ),
+            Contradiction::NeverAdded { read, element } => {
+                format!("{} holds {element}, which no call adds", call(*read))
+            }
+            Contradiction::Incomparable {
+                read,
+                read2,
+                only,
+                only2,
+            } => format!(
+                "{} holds {only} but not {only2}, and {} holds {only2} but not {only}. Elements \
+                 are only added, so of two reads one holds all the other does",
+                call(*read),
+                call(*read2),
+            ),
+            Contradiction::MissedAdd { add, read, element } => format!(
+                "{} completed before {} began, yet the read misses {element}. Elements are only \
+                 added, so a read that begins after an add completed holds its element",
+                call(*add),
+                call(*read),
+            ),
+            Contradiction::Shrank {
+                read,
+                read2,
+                element,
+            } => format!(
+                "{}, which holds {element}, completed before {} began, yet the later read misses \
+                 {element}. Elements are only added, never removed",
+                call(*read),
+                call(*read2),
+            ),
+            Contradiction::ReadBeforeAdd { read, add, element } => format!(
+                "{} holds {element}, yet it completed before {}, the only add of {element}, began",
+                call(*read),
+                call(*add),
+            ),
+            Contradiction::AddOrder {
+                add,
+                add2,
+                read,
+                element,
+                element2,
+            } => format!(
+                "{} completed before {} began, so {element} was in the set before {element2}; yet \
+                 {} holds {element2} and not {element}",
+                call(*add),
+                call(*add2),
+                call(*read),
+            ),
         }
     }
 }
@@ -359,11 +458,11 @@ struct Clusters {
     blocks: Vec<Vec<usize>>,
 }
 
-fn inv(c: &SearchCall<RegisterOp>) -> i64 {
+fn inv<O>(c: &SearchCall<O>) -> i64 {
     c.invoke as i64
 }
 
-fn resp(c: &SearchCall<RegisterOp>) -> i64 {
+fn resp<O>(c: &SearchCall<O>) -> i64 {
     c.complete.map_or(NEVER, |p| p as i64)
 }
 
@@ -1070,21 +1169,29 @@ pub fn unobserved(
         .collect()
 }
 
-/// Replay `order` against a register: every definite call placed once, each op allowed in turn,
-/// and no call placed before one that completed before it began.
+/// Replay `order` against a register: each op allowed in turn, and the order a linearization
+/// (`fits_real_time`).
 fn replays(initial: &Value, calls: &[SearchCall<RegisterOp>], order: &[usize]) -> bool {
-    let mut seen = vec![false; calls.len()];
     let mut state = initial;
     for &i in order {
-        if std::mem::replace(&mut seen[i], true) {
-            return false;
-        }
         match &calls[i].op {
             RegisterOp::Read(v) if v != state => return false,
             RegisterOp::Cas(a, _) if a != state => return false,
             RegisterOp::CasFailed(a) if a == state => return false,
             RegisterOp::Write(v) | RegisterOp::Cas(_, v) => state = v,
             _ => {}
+        }
+    }
+    fits_real_time(calls, order)
+}
+
+/// Whether `order` places every definite call once (unknown-outcome ones at most once), and no
+/// call before one that completed before it began.
+pub(crate) fn fits_real_time<O>(calls: &[SearchCall<O>], order: &[usize]) -> bool {
+    let mut seen = vec![false; calls.len()];
+    for &i in order {
+        if i >= calls.len() || std::mem::replace(&mut seen[i], true) {
+            return false;
         }
     }
     if calls
@@ -1094,7 +1201,7 @@ fn replays(initial: &Value, calls: &[SearchCall<RegisterOp>], order: &[usize]) -
     {
         return false;
     }
-    // Real time: each placed call began before every later-placed call completed.
+    // Each placed call began before every later-placed call completed.
     let mut earliest_completion_after = i64::MAX;
     for &i in order.iter().rev() {
         if inv(&calls[i]) > earliest_completion_after {

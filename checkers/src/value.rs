@@ -294,12 +294,18 @@ impl Serialize for Value {
 /// EDN-like rendering, for explanations a person reads.
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A precision shows at most that many items of a collection, for words about calls
+        // whose values hold thousands (a set's read).
         fn items(f: &mut fmt::Formatter<'_>, items: &[Value]) -> fmt::Result {
-            for (i, item) in items.iter().enumerate() {
+            let shown = f.precision().unwrap_or(usize::MAX).min(items.len());
+            for (i, item) in items[..shown].iter().enumerate() {
                 if i > 0 {
                     f.write_str(" ")?;
                 }
                 write!(f, "{item}")?;
+            }
+            if shown < items.len() {
+                write!(f, " … {} more", items.len() - shown)?;
             }
             Ok(())
         }

@@ -260,3 +260,50 @@ fn every_claim_holds_on_the_porcupine_logs() {
         "{claims} {firsts} {minimals}"
     );
 }
+
+/// A long set history with one read made stale is decided by the unique-values procedure, which
+/// names the read and the acknowledged add it misses, and shrinking proves that read the first
+/// call that cannot fit; without the stale read the same history is valid.
+#[test]
+fn a_stale_set_read_is_named_with_the_add_it_misses() {
+    use ferret_checkers::synth::{set_history, set_with_stale_read, SynthOptions};
+    use ferret_checkers::{Method, ModelName};
+    let h = set_history(
+        &SynthOptions {
+            calls: 5_000,
+            keys: 1,
+            processes: 20,
+            unknown: 0.05,
+            seed: 3,
+            ..SynthOptions::default()
+        },
+        0.01,
+    );
+    let opts = CheckOptions {
+        model: Some(ModelName::Set),
+        ..CheckOptions::default()
+    };
+    let r = check(&h, &opts).unwrap();
+    assert_eq!(r.verdict, VerdictName::Valid);
+    assert_eq!(r.keys[0].method, Method::UniqueValues);
+    let (stale, at) = set_with_stale_read(&h).expect("a read after an acknowledged add");
+    let r = check(&stale, &opts).unwrap();
+    assert_eq!(r.verdict, VerdictName::Invalid);
+    let k = &r.keys[0];
+    assert_eq!(k.method, Method::UniqueValues);
+    let e = k.explanation.as_ref().unwrap();
+    assert_eq!(e.stuck.f, "read");
+    assert!(e.summary.contains("yet the read misses"), "{}", e.summary);
+    let shrunk = e.shrunk.as_ref().unwrap();
+    let first = shrunk.first.as_ref().expect("proven first call");
+    assert_eq!(first.f, "read");
+    assert_eq!(first.complete_index, Some(at as u64), "{}", e.summary);
+    // The kept calls are the read and the add it misses; the adds it holds are relaxed.
+    let kept: Vec<&str> = shrunk
+        .calls
+        .iter()
+        .filter(|c| !c.relaxed)
+        .map(|c| c.call.f.as_str())
+        .collect();
+    assert_eq!(kept, ["add", "read"], "{}", e.summary);
+}

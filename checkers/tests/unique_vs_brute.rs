@@ -5,12 +5,15 @@
 mod common;
 
 use ferret_checkers::brute;
-use ferret_checkers::model::{CasRegister, ModelOptions, RegisterOp, StringKv, StringKvOp};
+use ferret_checkers::model::{
+    CasRegister, ModelOptions, RegisterOp, SetModel, SetOp, StringKv, StringKvOp,
+};
 use ferret_checkers::search::{self, Budget, SearchCall, Verdict};
 use ferret_checkers::unique::{decide, Decision, Refutation};
 use ferret_checkers::Value;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeSet;
 
 /// A random history of `n` calls: writes and cas of fresh values, reads and failed compares of
 /// values that were (or, rarely, never were) written; positions distinct, some outcomes unknown.
@@ -328,4 +331,170 @@ fn string_kv_appends_agree_with_brute_force() {
         valid > 1000 && invalid > 1000,
         "{valid} valid, {invalid} invalid"
     );
+}
+
+/// A random grow-only set history from a simulated store: each call takes effect at a random
+/// point within its interval (an unknown-outcome add takes effect, or not at all), reads return
+/// what was added before their point, and some reads are then spoilt — an element dropped, one
+/// added later or never added slipped in. Adds repeat an element when `repeat` is set.
+fn set_history(rng: &mut ChaCha8Rng, n: usize, repeat: bool) -> Vec<SearchCall<SetOp>> {
+    let mut slots: Vec<u64> = (0..2 * n as u64).collect();
+    for i in (1..slots.len()).rev() {
+        let j = rng.random_range(0..=i);
+        slots.swap(i, j);
+    }
+    // (call, point, added element if it took effect)
+    let mut calls = Vec::new();
+    let mut points: Vec<(f64, usize)> = Vec::new();
+    let mut next = 0i64;
+    for k in 0..n {
+        let (a, b) = (slots[2 * k], slots[2 * k + 1]);
+        let (invoke, complete) = (a.min(b), a.max(b));
+        let point = invoke as f64 + rng.random_range(0.01..0.99) * (complete - invoke) as f64;
+        if rng.random_bool(0.45) {
+            let x = if repeat && next > 0 && rng.random_bool(0.3) {
+                rng.random_range(0..next)
+            } else {
+                next += 1;
+                next - 1
+            };
+            let unknown = rng.random_bool(0.25);
+            if !unknown || rng.random_bool(0.5) {
+                points.push((point, k));
+            }
+            calls.push(SearchCall {
+                op: SetOp::Add(Value::Int(x)),
+                invoke,
+                complete: (!unknown).then_some(complete),
+            });
+        } else {
+            points.push((point, k));
+            calls.push(SearchCall {
+                op: SetOp::Read(BTreeSet::new()),
+                invoke,
+                complete: Some(complete),
+            });
+        }
+    }
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut state = BTreeSet::new();
+    for &(_, k) in &points {
+        match &mut calls[k].op {
+            SetOp::Add(x) => {
+                state.insert(x.clone());
+            }
+            SetOp::Read(s) => {
+                *s = state.clone();
+                if rng.random_bool(0.15) {
+                    match rng.random_range(0..3) {
+                        0 if !s.is_empty() => {
+                            let drop = s.iter().nth(rng.random_range(0..s.len())).cloned();
+                            s.remove(&drop.unwrap_or_default());
+                        }
+                        1 => {
+                            s.insert(Value::Int(rng.random_range(0..next.max(1))));
+                        }
+                        _ => {
+                            s.insert(Value::Int(1000));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    calls
+}
+
+/// The set decision against the brute-force checker (up to 8 calls) and the search (up to 40):
+/// never a different verdict, the calls a refutation names not linearizable on their own, and
+/// every history with unique adds decided.
+fn sets_agree(seed: u64, cases: usize, max_calls: usize) -> (usize, usize) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut valid, mut invalid) = (0, 0);
+    for case in 0..cases {
+        let n = rng.random_range(1..=max_calls);
+        let calls = set_history(&mut rng, n, false);
+        let truth = if n <= 8 {
+            brute::linearizable(&SetModel, &calls)
+        } else {
+            match search::check(&SetModel, &calls, Budget::default()).verdict {
+                Verdict::Valid => true,
+                Verdict::Invalid => false,
+                Verdict::Unknown(why) => panic!("search undecided: {why}"),
+            }
+        };
+        let decision = ferret_checkers::set::decide(&calls);
+        assert!(decision.is_some(), "case {case}: undecided: {calls:?}");
+        match holds(case, &calls, truth, decision, |core| {
+            search::check(&SetModel, core, Budget::default()).verdict != Verdict::Invalid
+        }) {
+            Some(true) => valid += 1,
+            Some(false) => invalid += 1,
+            None => {}
+        }
+    }
+    (valid, invalid)
+}
+
+#[test]
+fn sets_agree_with_brute_force() {
+    let (valid, invalid) = sets_agree(7, 20_000, 8);
+    eprintln!("sets: {valid} valid, {invalid} invalid of 20000");
+    assert!(
+        valid > 3000 && invalid > 3000,
+        "{valid} valid, {invalid} invalid"
+    );
+}
+
+#[test]
+fn larger_sets_agree_with_the_search() {
+    let (valid, invalid) = sets_agree(8, 2000, 40);
+    eprintln!("sets, up to 40 calls: {valid} valid, {invalid} invalid of 2000");
+    assert!(
+        valid > 300 && invalid > 300,
+        "{valid} valid, {invalid} invalid"
+    );
+}
+
+/// An element added twice goes to the search, never decided here: the brute force shows which
+/// verdict such histories have, and the set decision must leave them all.
+#[test]
+fn repeated_adds_go_to_the_search() {
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let mut repeated = 0;
+    for _ in 0..5000 {
+        let n = rng.random_range(2..=8);
+        let calls = set_history(&mut rng, n, true);
+        let mut seen = BTreeSet::new();
+        let repeats = calls
+            .iter()
+            .any(|c| matches!(&c.op, SetOp::Add(x) if !seen.insert(x.clone())));
+        if repeats {
+            repeated += 1;
+            assert!(ferret_checkers::set::decide(&calls).is_none(), "{calls:?}");
+        }
+    }
+    assert!(repeated > 500, "only {repeated} histories repeated an add");
+}
+
+#[test]
+fn unseen_relaxed_adds_never_change_a_verdict() {
+    let mut rng = ChaCha8Rng::seed_from_u64(10);
+    let mut dropped = 0;
+    for case in 0..20_000 {
+        let n = rng.random_range(1..=8);
+        let calls = set_history(&mut rng, n, case % 2 == 0);
+        let (rest, unneeded) = common::without_unneeded(&SetModel, &calls);
+        if !unneeded.contains(&true) {
+            continue;
+        }
+        dropped += 1;
+        assert_eq!(
+            brute::linearizable(&SetModel, &calls),
+            brute::linearizable(&SetModel, &rest),
+            "case {case}: leaving out {unneeded:?} changed the verdict of {calls:?}"
+        );
+    }
+    eprintln!("set histories with unseen relaxed adds: {dropped} of 20000");
+    assert!(dropped > 1000, "only {dropped} histories left anything out");
 }

@@ -5,13 +5,16 @@ use crate::exit;
 use crate::report::results::{self, Results};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use ferret_checkers::checker::{describe_call, describe_result};
+use ferret_checkers::checker::{describe_call, describe_result, SHOWN_ITEMS};
 use ferret_checkers::{
     check, check_calls, format::parse_value, read_calls, read_file, Budget, CheckError,
     CheckOptions, FailedCas, Format, History, Independent, ModelName, ModelOptions, PairedFile,
     Report, VerdictName,
 };
 use std::path::PathBuf;
+
+/// Relaxed calls of a shrunk counterexample printed, when there are many more.
+const SHOWN_RELAXED: usize = 10;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum FormatArg {
@@ -312,12 +315,25 @@ pub fn print_summary(file: &std::path::Path, format: Format, report: &Report, ve
                     s.relaxed,
                     s.dropped
                 );
+                // Every kept call; relaxed ones (a set read's thousands of adds) up to a few.
+                let relaxed_shown = if s.relaxed > 2 * SHOWN_RELAXED {
+                    SHOWN_RELAXED
+                } else {
+                    s.relaxed
+                };
+                let mut relaxed_seen = 0;
                 for sc in &s.calls {
                     let c = &sc.call;
+                    if sc.relaxed {
+                        relaxed_seen += 1;
+                        if relaxed_seen > relaxed_shown {
+                            continue;
+                        }
+                    }
                     let request = if c.invoke_value.is_nil() {
                         String::new()
                     } else {
-                        format!(" {}", c.invoke_value)
+                        format!(" {:.SHOWN_ITEMS$}", c.invoke_value)
                     };
                     let result = if sc.relaxed {
                         "? (relaxed: may or may not have taken effect)".to_string()
@@ -336,6 +352,13 @@ pub fn print_summary(file: &std::path::Path, format: Format, report: &Report, ve
                         } else {
                             ""
                         }
+                    );
+                }
+                if relaxed_seen > relaxed_shown {
+                    println!(
+                        "        … and {} more relaxed calls (all of them in the JSON and HTML \
+                         reports)",
+                        relaxed_seen - relaxed_shown
                     );
                 }
             }
