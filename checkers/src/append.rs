@@ -286,6 +286,7 @@ fn refuted(
     Decision::Invalid(Refutation {
         contradiction,
         core,
+        support: Vec::new(),
         values,
         prefix: Vec::new(),
         state: Value::Str(String::new()),

@@ -42,7 +42,7 @@ pub fn decide(calls: &[SearchCall<SetOp>]) -> Option<Decision> {
                 read: r,
                 element: x.clone(),
             };
-            return Some(refuted(calls, c, Vec::new()));
+            return certified(calls, &adder, c, Vec::new());
         }
     }
     // The chain of distinct sets, smallest first, each with its reads (in order of invocation);
@@ -72,7 +72,7 @@ pub fn decide(calls: &[SearchCall<SetOp>]) -> Option<Decision> {
                 only: a.difference(b).next()?.clone(),
                 only2: b.difference(a).next()?.clone(),
             };
-            return Some(refuted(calls, c, Vec::new()));
+            return certified(calls, &adder, c, Vec::new());
         }
         levels.push((s, vec![r]));
     }
@@ -128,7 +128,7 @@ pub fn decide(calls: &[SearchCall<SetOp>]) -> Option<Decision> {
                 .next()?
                 .1;
             let c = order_contradiction(calls, &levels, &block, setter, o)?;
-            return Some(refuted(calls, c, order));
+            return certified(calls, &adder, c, order);
         }
         for &(_, o) in group {
             let k = usize::from(matches!(calls[o].op, SetOp::Read(_)));
@@ -201,8 +201,83 @@ fn order_contradiction(
     })
 }
 
-/// A refutation with its core: the calls named, and the adds of everything the named reads hold,
-/// so each read can be satisfied and the contradiction is what remains.
+/// The refutation of `contradiction` when what it says holds of the calls as they are, checked
+/// afresh from their ops and positions: each claim alone rules out every linearization. `None`
+/// (the search decides) should it not.
+fn certified(
+    calls: &[SearchCall<SetOp>],
+    adder: &HashMap<&Value, usize>,
+    contradiction: Contradiction,
+    prefix: Vec<usize>,
+) -> Option<Decision> {
+    let holds = |r: usize, x: &Value| read_set(calls, r).is_some_and(|s| s.contains(x));
+    let read = |r: usize| read_set(calls, r).is_some() && calls[r].complete.is_some();
+    let before = |a: usize, b: usize| calls[a].complete.is_some_and(|p| p < calls[b].invoke);
+    let adds = |a: usize, x: &Value| element(calls, a) == Some(x) && adder.get(x) == Some(&a);
+    let ok = match &contradiction {
+        Contradiction::NeverAdded { read: r, element } => {
+            read(*r) && holds(*r, element) && !adder.contains_key(element)
+        }
+        Contradiction::Incomparable {
+            read: r,
+            read2,
+            only,
+            only2,
+        } => {
+            read(*r)
+                && read(*read2)
+                && holds(*r, only)
+                && !holds(*read2, only)
+                && holds(*read2, only2)
+                && !holds(*r, only2)
+        }
+        Contradiction::MissedAdd {
+            add,
+            read: r,
+            element,
+        } => read(*r) && adds(*add, element) && before(*add, *r) && !holds(*r, element),
+        Contradiction::Shrank {
+            read: r,
+            read2,
+            element,
+        } => {
+            read(*r)
+                && read(*read2)
+                && before(*r, *read2)
+                && holds(*r, element)
+                && !holds(*read2, element)
+        }
+        Contradiction::ReadBeforeAdd {
+            read: r,
+            add,
+            element,
+        } => read(*r) && adds(*add, element) && before(*r, *add) && holds(*r, element),
+        Contradiction::AddOrder {
+            add,
+            add2,
+            read: r,
+            element,
+            element2,
+        } => {
+            read(*r)
+                && adds(*add, element)
+                && adds(*add2, element2)
+                && before(*add, *add2)
+                && holds(*r, element2)
+                && !holds(*r, element)
+        }
+        _ => false,
+    };
+    debug_assert!(
+        ok,
+        "a set contradiction that does not hold: {contradiction:?}"
+    );
+    ok.then(|| refuted(calls, contradiction, prefix))
+}
+
+/// A refutation: its core the calls named, its support the adds of everything the named reads
+/// hold, so each read can be satisfied and the contradiction is what remains. The support need
+/// only have happened (no contradiction rests on when), so shrinking starts with it relaxed.
 fn refuted(
     calls: &[SearchCall<SetOp>],
     contradiction: Contradiction,
@@ -212,14 +287,17 @@ fn refuted(
     let adder: HashMap<&Value, usize> = (0..calls.len())
         .filter_map(|i| element(calls, i).map(|x| (x, i)))
         .collect();
-    let mut core = named.clone();
-    for &i in &named {
-        if let Some(s) = read_set(calls, i) {
-            core.extend(s.iter().filter_map(|x| adder.get(x)));
-        }
-    }
-    core.sort_unstable();
-    core.dedup();
+    // An element no call adds needs nothing beside the read.
+    let never = matches!(contradiction, Contradiction::NeverAdded { .. });
+    let mut support: Vec<usize> = named
+        .iter()
+        .filter(|_| !never)
+        .filter_map(|&i| read_set(calls, i))
+        .flat_map(|s| s.iter().filter_map(|x| adder.get(x).copied()))
+        .filter(|i| named.binary_search(i).is_err())
+        .collect();
+    support.sort_unstable();
+    support.dedup();
     let values: BTreeMap<usize, Value> = named
         .iter()
         .map(|&i| {
@@ -240,7 +318,8 @@ fn refuted(
     );
     Decision::Invalid(Refutation {
         contradiction,
-        core,
+        core: named,
+        support,
         values,
         prefix,
         state,

@@ -37,8 +37,11 @@ pub struct Refutation {
     pub contradiction: Contradiction,
     /// The calls the contradiction names, with what they need to stand on their own: the writes
     /// of the values they read or compare, and a call observing each unknown-outcome write among
-    /// them (without one, it may never have happened). Not linearizable itself.
+    /// them (without one, it may never have happened). Not linearizable itself, with `support`.
     pub core: Vec<usize>,
+    /// Calls the core needs only to have happened, not when: taken as unknown outcomes beside it
+    /// (the adds of what a set's read holds). Sorted; none in the core.
+    pub support: Vec<usize>,
     /// The value each call the contradiction names wrote or read, for its words.
     pub values: BTreeMap<usize, Value>,
     /// A linearizable prefix the sweep built before it stopped, and the value after it.
@@ -68,10 +71,28 @@ impl Refutation {
         Refutation {
             contradiction,
             core,
+            support: Vec::new(),
             values,
             prefix,
             state,
         }
+    }
+
+    /// The calls the contradiction stands on, in history order: the core as it happened and the
+    /// support as unknown outcomes. Not linearizable.
+    pub fn standalone<O: Clone>(&self, calls: &[SearchCall<O>]) -> Vec<SearchCall<O>> {
+        let mut all: Vec<(usize, bool)> = self.core.iter().map(|&i| (i, false)).collect();
+        all.extend(self.support.iter().map(|&i| (i, true)));
+        all.sort_unstable();
+        all.into_iter()
+            .map(|(i, relaxed)| {
+                let mut c = calls[i].clone();
+                if relaxed {
+                    c.complete = None;
+                }
+                c
+            })
+            .collect()
     }
 }
 

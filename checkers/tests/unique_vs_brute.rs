@@ -9,7 +9,7 @@ use ferret_checkers::model::{
     CasRegister, ModelOptions, RegisterOp, SetModel, SetOp, StringKv, StringKvOp,
 };
 use ferret_checkers::search::{self, Budget, SearchCall, Verdict};
-use ferret_checkers::unique::{decide, Decision, Refutation};
+use ferret_checkers::unique::{decide, Decision};
 use ferret_checkers::Value;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -87,16 +87,13 @@ fn holds<O: Clone + std::fmt::Debug>(
             assert!(truth, "case {case}: says valid, truth invalid: {calls:?}");
             Some(true)
         }
-        Decision::Invalid(Refutation {
-            contradiction,
-            core,
-            ..
-        }) => {
+        Decision::Invalid(r) => {
+            let contradiction = &r.contradiction;
             assert!(
                 !truth,
                 "case {case}: says invalid ({contradiction:?}), truth valid: {calls:?}"
             );
-            let core: Vec<_> = core.iter().map(|&i| calls[i].clone()).collect();
+            let core = r.standalone(calls);
             assert!(
                 !named_linearizable(&core),
                 "case {case}: the named calls {contradiction:?} are linearizable: {calls:?}"
