@@ -279,7 +279,8 @@ pub struct KeyReport {
 pub enum Method {
     /// The WGL linearizability search.
     Search,
-    /// The polynomial check for registers whose written values are unique (crate::unique).
+    /// A polynomial check for histories whose written values are unique: registers
+    /// (crate::unique), string-kv (crate::append), grow-only sets (crate::set).
     UniqueValues,
     /// A rule-based checker (lease, lock-set, watch).
     Rules,
