@@ -464,6 +464,8 @@ pub struct SetModel;
 pub enum SetOp {
     Add(Value),
     Read(BTreeSet<Value>),
+    /// A read that listed this element more than once: no state of a set fits it.
+    ReadTwice(Value),
 }
 
 impl Model for SetModel {
@@ -481,7 +483,16 @@ impl Model for SetModel {
             "add" => Ok(Some(SetOp::Add(call.invoke_value.clone()))),
             "read" if call.outcome != Outcome::Ok => Ok(None),
             "read" => match call.value.as_items() {
-                Some(items) => Ok(Some(SetOp::Read(items.iter().cloned().collect()))),
+                Some(items) => {
+                    let set: BTreeSet<Value> = items.iter().cloned().collect();
+                    if set.len() == items.len() {
+                        return Ok(Some(SetOp::Read(set)));
+                    }
+                    // Kept as the anomaly it is, not folded into a set.
+                    let mut seen = BTreeSet::new();
+                    let twice = items.iter().find(|x| !seen.insert(*x)).cloned();
+                    Ok(Some(SetOp::ReadTwice(twice.unwrap_or_default())))
+                }
                 None if call.value.is_nil() => Ok(Some(SetOp::Read(BTreeSet::new()))),
                 None => Err(format!(
                     "read value is {}, expected a set or list",
@@ -502,21 +513,25 @@ impl Model for SetModel {
             SetOp::Read(v) if v.len() == s.len() && s.iter().all(|x| v.contains(x)) => {
                 next.push(s.clone())
             }
-            SetOp::Read(_) => {}
+            SetOp::Read(_) | SetOp::ReadTwice(_) => {}
         }
     }
 
     fn is_read_only(&self, op: &SetOp) -> bool {
-        matches!(op, SetOp::Read(_))
+        matches!(op, SetOp::Read(_) | SetOp::ReadTwice(_))
     }
 
     /// Sets only grow: a read missing an element already added can never fit.
     fn may_need_rescue(&self, op: &SetOp) -> bool {
-        matches!(op, SetOp::Read(_))
+        matches!(op, SetOp::Read(_) | SetOp::ReadTwice(_))
     }
 
     fn needs_rescue(&self, s: &Self::State, op: &SetOp) -> bool {
-        matches!(op, SetOp::Read(v) if s.len() > v.len() || !s.iter().all(|x| v.contains(x)))
+        match op {
+            SetOp::Read(v) => s.len() > v.len() || !s.iter().all(|x| v.contains(x)),
+            SetOp::ReadTwice(_) => true,
+            SetOp::Add(_) => false,
+        }
     }
 
     fn rescues(&self, _writer: &SetOp, _op: &SetOp) -> bool {

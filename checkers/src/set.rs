@@ -23,6 +23,7 @@ pub fn decide(calls: &[SearchCall<SetOp>]) -> Option<Decision> {
     let mut adder: HashMap<&Value, usize> = HashMap::with_capacity(calls.len());
     // Completed reads in order of invocation, so the first of several wrong ones is named.
     let mut reads: Vec<(usize, &BTreeSet<Value>)> = Vec::new();
+    let mut twice = None;
     for (i, c) in calls.iter().enumerate() {
         match &c.op {
             SetOp::Add(x) => {
@@ -32,8 +33,18 @@ pub fn decide(calls: &[SearchCall<SetOp>]) -> Option<Decision> {
             }
             // A read with an unknown outcome may be left out: it constrains nothing.
             SetOp::Read(s) if c.complete.is_some() => reads.push((i, s)),
-            SetOp::Read(_) => {}
+            SetOp::ReadTwice(x) if c.complete.is_some() => {
+                twice.get_or_insert((i, x));
+            }
+            SetOp::Read(_) | SetOp::ReadTwice(_) => {}
         }
+    }
+    if let Some((read, x)) = twice {
+        let c = Contradiction::ReadTwice {
+            read,
+            element: x.clone(),
+        };
+        return certified(calls, &adder, c, Vec::new());
     }
     reads.sort_by_key(|&(i, _)| calls[i].invoke);
     for &(r, s) in &reads {
@@ -120,7 +131,7 @@ pub fn decide(calls: &[SearchCall<SetOp>]) -> Option<Decision> {
             // A read's kind first for an add, an add's for a read.
             let kinds = match calls[o].op {
                 SetOp::Add(_) => [1, 0],
-                SetOp::Read(_) => [0, 1],
+                SetOp::Read(_) | SetOp::ReadTwice(_) => [0, 1],
             };
             let setter = kinds
                 .iter()
@@ -151,14 +162,14 @@ pub fn decide(calls: &[SearchCall<SetOp>]) -> Option<Decision> {
 fn read_set(calls: &[SearchCall<SetOp>], i: usize) -> Option<&BTreeSet<Value>> {
     match &calls[i].op {
         SetOp::Read(s) => Some(s),
-        SetOp::Add(_) => None,
+        SetOp::Add(_) | SetOp::ReadTwice(_) => None,
     }
 }
 
 fn element(calls: &[SearchCall<SetOp>], i: usize) -> Option<&Value> {
     match &calls[i].op {
         SetOp::Add(x) => Some(x),
-        SetOp::Read(_) => None,
+        SetOp::Read(_) | SetOp::ReadTwice(_) => None,
     }
 }
 
@@ -187,6 +198,8 @@ fn order_contradiction(
             add: setter,
             element: y.clone(),
         },
+        // Never placed: such a read is refuted before the sweep.
+        (SetOp::ReadTwice(_), _) | (_, SetOp::ReadTwice(_)) => return None,
         (SetOp::Add(y), SetOp::Add(x)) => {
             // A read of the level that first saw y holds y but not x (a later block's).
             let level = block[setter]?.div_ceil(2);
@@ -217,6 +230,9 @@ fn certified(
     let ok = match &contradiction {
         Contradiction::NeverAdded { read: r, element } => {
             read(*r) && holds(*r, element) && !adder.contains_key(element)
+        }
+        Contradiction::ReadTwice { read: r, element } => {
+            calls[*r].complete.is_some() && calls[*r].op == SetOp::ReadTwice(element.clone())
         }
         Contradiction::Incomparable {
             read: r,
@@ -288,7 +304,10 @@ fn refuted(
         .filter_map(|i| element(calls, i).map(|x| (x, i)))
         .collect();
     // An element no call adds needs nothing beside the read.
-    let never = matches!(contradiction, Contradiction::NeverAdded { .. });
+    let never = matches!(
+        contradiction,
+        Contradiction::NeverAdded { .. } | Contradiction::ReadTwice { .. }
+    );
     let mut support: Vec<usize> = named
         .iter()
         .filter(|_| !never)
@@ -302,7 +321,7 @@ fn refuted(
         .iter()
         .map(|&i| {
             let v = match &calls[i].op {
-                SetOp::Add(x) => x.clone(),
+                SetOp::Add(x) | SetOp::ReadTwice(x) => x.clone(),
                 SetOp::Read(s) => Value::Set(s.iter().cloned().collect()),
             };
             (i, v)
@@ -340,6 +359,7 @@ fn replays(calls: &[SearchCall<SetOp>], order: &[usize]) -> bool {
                     return false;
                 }
             }
+            SetOp::ReadTwice(_) => return false,
         }
     }
     fits_real_time(calls, order)

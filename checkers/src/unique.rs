@@ -136,6 +136,8 @@ pub enum Contradiction {
     Diverged { read: usize, read2: usize },
     /// A read of a grow-only set holds an element no call adds.
     NeverAdded { read: usize, element: Value },
+    /// A read of a grow-only set lists an element more than once.
+    ReadTwice { read: usize, element: Value },
     /// Two reads of a grow-only set, neither holding all the other does: `read` holds `only`,
     /// which `read2` misses, and `read2` holds `only2`, which `read` misses.
     Incomparable {
@@ -184,7 +186,7 @@ impl Contradiction {
             Contradiction::ChainOrder { begun, .. } => *begun,
             Contradiction::FailedCompare { cas, .. } => *cas,
             Contradiction::Diverged { read2, .. } => *read2,
-            Contradiction::NeverAdded { read, .. } => *read,
+            Contradiction::NeverAdded { read, .. } | Contradiction::ReadTwice { read, .. } => *read,
             Contradiction::Incomparable { read2, .. } => *read2,
             Contradiction::MissedAdd { read, .. } => *read,
             Contradiction::Shrank { read2, .. } => *read2,
@@ -225,7 +227,9 @@ impl Contradiction {
             Contradiction::Diverged { read, read2 }
             | Contradiction::Incomparable { read, read2, .. }
             | Contradiction::Shrank { read, read2, .. } => vec![*read, *read2],
-            Contradiction::NeverAdded { read, .. } => vec![*read],
+            Contradiction::NeverAdded { read, .. } | Contradiction::ReadTwice { read, .. } => {
+                vec![*read]
+            }
             Contradiction::MissedAdd { add, read, .. }
             | Contradiction::ReadBeforeAdd { read, add, .. } => vec![*add, *read],
             Contradiction::AddOrder {
@@ -335,6 +339,10 @@ impl Contradiction {
             Contradiction::NeverAdded { read, element } => {
                 format!("{} holds {element}, which no call adds", call(*read))
             }
+            Contradiction::ReadTwice { read, element } => format!(
+                "{} lists {element} more than once; a set holds each element once",
+                call(*read)
+            ),
             Contradiction::Incomparable {
                 read,
                 read2,

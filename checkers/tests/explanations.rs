@@ -307,3 +307,30 @@ fn a_stale_set_read_is_named_with_the_add_it_misses() {
         .collect();
     assert_eq!(kept, ["add", "read"], "{}", e.summary);
 }
+
+/// A set's read that lists an element twice is kept as the anomaly it is — never folded into a
+/// set, which would hide it — and named.
+#[test]
+fn a_set_read_listing_an_element_twice_is_named() {
+    use ferret_checkers::{Method, ModelName};
+    let text = r#"{"process":0,"type":"invoke","f":"add","value":1}
+{"process":0,"type":"ok","f":"add","value":1}
+{"process":1,"type":"invoke","f":"read","value":null}
+{"process":1,"type":"ok","f":"read","value":[1,1]}
+"#;
+    let h = read_jsonl(Path::new("h.jsonl"), text.as_bytes()).unwrap();
+    let opts = CheckOptions {
+        model: Some(ModelName::Set),
+        ..CheckOptions::default()
+    };
+    let r = check(&h, &opts).unwrap();
+    assert_eq!(r.verdict, VerdictName::Invalid);
+    assert_eq!(r.keys[0].method, Method::UniqueValues);
+    let e = r.keys[0].explanation.as_ref().unwrap();
+    assert!(
+        e.summary.contains("lists 1 more than once"),
+        "{}",
+        e.summary
+    );
+    assert_eq!(e.stuck.line, 3);
+}

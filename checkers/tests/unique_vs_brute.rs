@@ -376,6 +376,7 @@ fn set_history(rng: &mut ChaCha8Rng, n: usize, repeat: bool) -> Vec<SearchCall<S
     points.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut state = BTreeSet::new();
     for &(_, k) in &points {
+        let mut twice = None;
         match &mut calls[k].op {
             SetOp::Add(x) => {
                 state.insert(x.clone());
@@ -383,7 +384,9 @@ fn set_history(rng: &mut ChaCha8Rng, n: usize, repeat: bool) -> Vec<SearchCall<S
             SetOp::Read(s) => {
                 *s = state.clone();
                 if rng.random_bool(0.15) {
-                    match rng.random_range(0..3) {
+                    match rng.random_range(0..4) {
+                        // A read listing an element twice.
+                        3 if !s.is_empty() => twice = s.first().cloned(),
                         0 if !s.is_empty() => {
                             let drop = s.iter().nth(rng.random_range(0..s.len())).cloned();
                             s.remove(&drop.unwrap_or_default());
@@ -397,6 +400,10 @@ fn set_history(rng: &mut ChaCha8Rng, n: usize, repeat: bool) -> Vec<SearchCall<S
                     }
                 }
             }
+            SetOp::ReadTwice(_) => {}
+        }
+        if let Some(x) = twice {
+            calls[k].op = SetOp::ReadTwice(x);
         }
     }
     calls
