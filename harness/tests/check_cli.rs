@@ -309,3 +309,54 @@ fn junit_xml_has_a_case_per_key_and_survives_hostile_values() {
         "{failure_text}"
     );
 }
+
+/// A set read that misses an acknowledged add, in Jepsen's EDN: named in words, its long value
+/// and the many adds it needs (relaxed) abbreviated on the terminal, all of them in the JSON.
+#[test]
+fn a_long_set_read_is_abbreviated_in_words() {
+    let mut edn = String::new();
+    let mut t = 0;
+    let mut op = |edn: &mut String, ty: &str, f: &str, v: &str, p: u32| {
+        t += 1;
+        edn.push_str(&format!(
+            "{{:type :{ty}, :f :{f}, :value {v}, :process {p}, :time {t}}}\n"
+        ));
+    };
+    for x in 1..=40 {
+        op(&mut edn, "invoke", "add", &x.to_string(), 0);
+        op(&mut edn, "ok", "add", &x.to_string(), 0);
+    }
+    // Misses 40, acknowledged before the read began.
+    let held: Vec<String> = (1..40).map(|x| x.to_string()).collect();
+    op(&mut edn, "invoke", "read", "nil", 1);
+    op(
+        &mut edn,
+        "ok",
+        "read",
+        &format!("#{{{}}}", held.join(" ")),
+        1,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("set.edn");
+    std::fs::write(&path, edn).unwrap();
+    let json = dir.path().join("out.json");
+    let out = ferret()
+        .args(["check", "--model", "set", "--json"])
+        .arg(&json)
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("unique-values"), "{text}");
+    assert!(
+        text.contains("add 40 by process 0 (line 79) completed before read by process 1 (line 81) began, yet the read misses 40"),
+        "{text}"
+    );
+    assert!(text.contains("… 23 more}"), "{text}");
+    assert!(text.contains("… and 29 more relaxed calls"), "{text}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let shrunk = &report["keys"][0]["explanation"]["shrunk"]["calls"];
+    assert_eq!(shrunk.as_array().map(Vec::len), Some(41), "{report}");
+}

@@ -180,7 +180,7 @@ fn fault_table(faults: &[FaultWindow]) -> Markup {
                     td { (w.fault) }
                     td { (format!("{:.2}", w.start_s)) }
                     td { @if let Some(e) = w.end_s { (format!("{e:.2}")) } @else { "the end" } }
-                    td { code { (w.value.to_string()) } }
+                    td { code { (shown(&w.value)) } }
                 }
             }
         }
@@ -242,7 +242,7 @@ fn call_row_with(c: &Call, highlight: bool, last: Markup) -> Markup {
         tr.(if highlight { "stuck" } else { "" }) {
             td { (c.place()) }
             td { (c.process.to_string()) }
-            td { code { (c.f) " " (c.invoke_value.to_string()) } }
+            td { code { (c.f) " " (shown(&c.invoke_value)) } }
             td { code { (describe_result(c)) } }
             td { (last) }
         }
@@ -285,7 +285,7 @@ fn explanation(e: &Explanation) -> Markup {
                     @let first = s.first.as_ref() == Some(&sc.call);
                     @if sc.relaxed {
                         tr.relaxed { td { (sc.call.place()) } td { (sc.call.process.to_string()) }
-                            td { code { (sc.call.f) " " (sc.call.invoke_value.to_string()) } }
+                            td { code { (sc.call.f) " " (shown(&sc.call.invoke_value)) } }
                             td { "? (relaxed)" } td {} }
                     } @else {
                         (call_row(&sc.call, if first { "← first that cannot fit" } else { "" }))
@@ -295,7 +295,7 @@ fn explanation(e: &Explanation) -> Markup {
         }
         h3 { "The linearizable prefix the check reached: " (e.prefix_length) " calls" }
         p { "Its last calls, in linearization order, each with the model state it leaves; the state at the end is "
-            code { (e.state.to_string()) } ", and the call after it cannot be placed." }
+            code { (shown(&e.state)) } ", and the call after it cannot be placed." }
         table.calls.prefix {
             tr { th { "where" } th { "process" } th { "call" } th { "result" } th { "state after" } }
             @for (i, c) in e.prefix_tail.iter().enumerate() {
@@ -363,7 +363,7 @@ fn around_the_failure(e: &Explanation) -> Markup {
         } else {
             describe_result(c)
         };
-        let label = html! { (c.f) " " (c.invoke_value.to_string()) " → " (result) }.into_string();
+        let label = html! { (c.f) " " (shown(&c.invoke_value)) " → " (result) }.into_string();
         let tip = html! { (describe_call(c)) }.into_string();
         let _ = write!(
             svg,
@@ -400,17 +400,22 @@ fn call_span(c: &Call, timed: bool) -> (f64, Option<f64>) {
     }
 }
 
+/// Items of a collection shown in the report (a set's read can hold thousands; the JSON has them
+/// all).
+const SHOWN_ITEMS: usize = 64;
+
+fn shown(v: &ferret_checkers::Value) -> String {
+    format!("{v:.SHOWN_ITEMS$}")
+}
+
 /// The states a prefix step may leave: one, or a choice an unknown outcome left.
 fn states(s: Option<&Vec<ferret_checkers::Value>>) -> String {
     match s.map(Vec::as_slice) {
         None | Some([]) => "?".into(),
-        Some([one]) => one.to_string(),
+        Some([one]) => shown(one),
         Some(many) => format!(
             "one of {}",
-            many.iter()
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join(" | ")
+            many.iter().map(shown).collect::<Vec<_>>().join(" | ")
         ),
     }
 }
