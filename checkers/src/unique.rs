@@ -337,7 +337,10 @@ impl Contradiction {
                 value(*read2),
             ),
             Contradiction::NeverAdded { read, element } => {
-                format!("{} holds {element}, which no call adds", call(*read))
+                format!(
+                    "{} holds {element}, which no call adds (a failed add did not happen)",
+                    call(*read)
+                )
             }
             Contradiction::ReadTwice { read, element } => format!(
                 "{} lists {element} more than once; a set holds each element once",
