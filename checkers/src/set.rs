@@ -77,12 +77,14 @@ pub fn decide(calls: &[SearchCall<SetOp>]) -> Option<Decision> {
                 (r, r0)
             };
             let (a, b) = (read_set(calls, read)?, read_set(calls, read2)?);
-            let c = Contradiction::Incomparable {
-                read,
-                read2,
-                only: a.difference(b).next()?.clone(),
-                only2: b.difference(a).next()?.clone(),
-            };
+            let c = plainer(calls, &adder, (read, a), (read2, b)).unwrap_or(
+                Contradiction::Incomparable {
+                    read,
+                    read2,
+                    only: a.difference(b).next()?.clone(),
+                    only2: b.difference(a).next()?.clone(),
+                },
+            );
             return certified(calls, &adder, c, Vec::new());
         }
         levels.push((s, vec![r]));
@@ -157,6 +159,40 @@ pub fn decide(calls: &[SearchCall<SetOp>]) -> Option<Decision> {
         return None;
     }
     Some(Decision::Valid { order })
+}
+
+/// For two reads neither of which holds the other, a plainer way to say it when there is one: an
+/// element one misses whose add was acknowledged before that read began (a lost add), else one
+/// the other read held and completed before this one began.
+fn plainer(
+    calls: &[SearchCall<SetOp>],
+    adder: &HashMap<&Value, usize>,
+    (r, a): (usize, &BTreeSet<Value>),
+    (r2, b): (usize, &BTreeSet<Value>),
+) -> Option<Contradiction> {
+    let done_before = |i: usize, j: usize| calls[i].complete.is_some_and(|p| p < calls[j].invoke);
+    let sides = [(r2, a.difference(b), r), (r, b.difference(a), r2)];
+    let mut shrank = None;
+    for (missing, only, holder) in sides {
+        for x in only {
+            let add = *adder.get(x)?;
+            if done_before(add, missing) {
+                return Some(Contradiction::MissedAdd {
+                    add,
+                    read: missing,
+                    element: x.clone(),
+                });
+            }
+            if shrank.is_none() && done_before(holder, missing) {
+                shrank = Some(Contradiction::Shrank {
+                    read: holder,
+                    read2: missing,
+                    element: x.clone(),
+                });
+            }
+        }
+    }
+    shrank
 }
 
 fn read_set(calls: &[SearchCall<SetOp>], i: usize) -> Option<&BTreeSet<Value>> {

@@ -70,6 +70,18 @@ fn examples_give_their_verdicts() {
         stdout.contains("\"k1\"") && stdout.contains("invalid"),
         "{stdout}"
     );
+    let out = ferret()
+        .arg("check")
+        .arg(ex.join("set-lost-add.edn"))
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("model set")
+            && stdout.contains("unique-values")
+            && stdout.contains("add 2 by process 2 (line 4) completed before read by process 2 (line 11) began, yet the read misses 2"),
+        "{stdout}"
+    );
 }
 
 #[test]
