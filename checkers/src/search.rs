@@ -435,6 +435,9 @@ struct Search<'a, M: Model> {
     successors: Vec<M::State>,
     /// For each call, the calls that might rescue it (`Model::rescues`), computed when first needed.
     rescuers: Vec<u32>,
+    /// The calls that can change a state (not read-only), the only ones that can rescue: found
+    /// the first time a rescue is asked about.
+    changers: Option<Vec<u32>>,
     /// Where each call's rescuers stand in `rescuers` (start, end); `usize::MAX`: not yet known.
     rescuer_span: Vec<(usize, usize)>,
     /// The definite calls that may ever need rescue: all a full look beyond the frontier checks.
@@ -499,6 +502,7 @@ impl<'a, M: Model> Search<'a, M> {
             started: Instant::now(),
             successors: Vec::new(),
             rescuers: Vec::new(),
+            changers: None,
             rescuer_span: vec![(usize::MAX, 0); calls.len()],
             watch: (0..calls.len())
                 .filter(|&i| calls[i].complete.is_some() && model.may_need_rescue(&calls[i].op))
@@ -656,11 +660,21 @@ impl<'a, M: Model> Search<'a, M> {
     /// Whether some call that might rescue `c` is not yet linearized.
     fn rescue_pending(&mut self, c: usize) -> bool {
         if self.rescuer_span[c].0 == usize::MAX {
-            let op = &self.calls[c].op;
+            let (model, calls) = (self.model, self.calls);
+            if self.changers.is_none() {
+                self.memory += calls.len() * 4;
+            }
+            let changers = self.changers.get_or_insert_with(|| {
+                (0..calls.len())
+                    .filter(|&w| !model.is_read_only(&calls[w].op))
+                    .map(|w| w as u32)
+                    .collect()
+            });
+            let op = &calls[c].op;
             let start = self.rescuers.len();
-            for w in 0..self.calls.len() {
-                if w != c && self.model.rescues(&self.calls[w].op, op) {
-                    self.rescuers.push(w as u32);
+            for &w in changers.iter() {
+                if w as usize != c && model.rescues(&calls[w as usize].op, op) {
+                    self.rescuers.push(w);
                 }
             }
             self.memory += (self.rescuers.len() - start) * 4 + 8;
