@@ -874,10 +874,10 @@ fn first_words(f: &Call) -> String {
     )
 }
 
-/// A call as a person reads it: `cas [1 2] by process 3 (line 7)`.
 /// Items of a collection value shown in words about a call; the reports hold them all.
 pub const SHOWN_ITEMS: usize = 16;
 
+/// A call as a person reads it: `cas [1 2] by process 3 (line 7)`.
 pub fn describe_call(c: &Call) -> String {
     let request = if c.invoke_value.is_nil() {
         String::new()
