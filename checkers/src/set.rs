@@ -60,9 +60,9 @@ pub fn decide(calls: &[SearchCall<SetOp>]) -> Option<Decision> {
     // level 0 is the empty set, read or not.
     let empty = BTreeSet::new();
     let mut levels: Vec<(&BTreeSet<Value>, Vec<usize>)> = vec![(&empty, Vec::new())];
-    let mut by_size = reads.clone();
-    by_size.sort_by(|a, b| a.1.len().cmp(&b.1.len()).then_with(|| a.1.cmp(b.1)));
-    for &(r, s) in &by_size {
+    // Stable, so equal sets keep their reads in order of invocation.
+    reads.sort_by(|a, b| a.1.len().cmp(&b.1.len()).then_with(|| a.1.cmp(b.1)));
+    for &(r, s) in &reads {
         let (last, its) = levels.last_mut()?;
         if *last == s {
             its.push(r);
@@ -324,7 +324,7 @@ fn certified(
         ok,
         "a set contradiction that does not hold: {contradiction:?}"
     );
-    ok.then(|| refuted(calls, contradiction, prefix))
+    ok.then(|| refuted(calls, adder, contradiction, prefix))
 }
 
 /// A refutation: its core the calls named, its support the adds of everything the named reads
@@ -332,13 +332,11 @@ fn certified(
 /// only have happened (no contradiction rests on when), so shrinking starts with it relaxed.
 fn refuted(
     calls: &[SearchCall<SetOp>],
+    adder: &HashMap<&Value, usize>,
     contradiction: Contradiction,
     prefix: Vec<usize>,
 ) -> Decision {
     let named = contradiction.calls();
-    let adder: HashMap<&Value, usize> = (0..calls.len())
-        .filter_map(|i| element(calls, i).map(|x| (x, i)))
-        .collect();
     // An element no call adds needs nothing beside the read.
     let never = matches!(
         contradiction,

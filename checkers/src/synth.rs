@@ -68,9 +68,11 @@ pub fn register_history(opts: &SynthOptions) -> History {
 
 /// Generate the same history event by event, for histories too big to hold.
 pub fn register_events(opts: &SynthOptions, emit: impl FnMut(Event)) {
-    let registers = vec![(Value::Nil, Value::Nil); opts.keys.max(1)];
-    let next_value = vec![0i64; opts.keys.max(1)];
-    simulate(opts, &mut Registers(registers, next_value), emit);
+    let mut registers = Registers {
+        values: vec![(Value::Nil, Value::Nil); opts.keys.max(1)],
+        last: vec![0i64; opts.keys.max(1)],
+    };
+    simulate(opts, &mut registers, emit);
 }
 
 /// Generate a grow-only set history over `keys` sets: adds of fresh integers and, a `reads`
@@ -104,8 +106,12 @@ trait Store {
     ) -> (EventType, Value);
 }
 
-/// Each key's current and previous value, and the last value written to it.
-struct Registers(Vec<(Value, Value)>, Vec<i64>);
+struct Registers {
+    /// Each key's current and previous value.
+    values: Vec<(Value, Value)>,
+    /// The last value written to each key.
+    last: Vec<i64>,
+}
 
 impl Store for Registers {
     fn invoke(&mut self, rng: &mut ChaCha8Rng, key: usize) -> (&'static str, Value) {
@@ -113,13 +119,13 @@ impl Store for Registers {
         if roll < 0.5 {
             ("read", Value::Nil)
         } else if roll < 0.8 {
-            self.1[key] += 1;
-            ("write", Value::Int(self.1[key]))
+            self.last[key] += 1;
+            ("write", Value::Int(self.last[key]))
         } else {
-            self.1[key] += 1;
+            self.last[key] += 1;
             // Compare against what is current now: often still current when it applies.
-            let from = self.0[key].0.clone();
-            ("cas", Value::List(vec![from, Value::Int(self.1[key])]))
+            let from = self.values[key].0.clone();
+            ("cas", Value::List(vec![from, Value::Int(self.last[key])]))
         }
     }
 
@@ -130,7 +136,7 @@ impl Store for Registers {
         happens: bool,
         stale: f64,
     ) -> (EventType, Value) {
-        let reg = &mut self.0[p.key];
+        let reg = &mut self.values[p.key];
         match (p.f, p.value.as_list()) {
             ("read", _) => {
                 let stale = rng.random_bool(stale.clamp(0.0, 1.0));

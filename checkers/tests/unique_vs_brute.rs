@@ -15,17 +15,42 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeSet;
 
+/// The positions of `n` calls' invocations and completions, shuffled.
+fn shuffled_positions(rng: &mut ChaCha8Rng, n: usize) -> Vec<u64> {
+    let mut slots: Vec<u64> = (0..2 * n as u64).collect();
+    for i in (1..slots.len()).rev() {
+        let j = rng.random_range(0..=i);
+        slots.swap(i, j);
+    }
+    slots
+}
+
+/// Whether the model left out any relaxed call of `calls` as unneeded; when it did, the verdict
+/// must not have changed.
+fn unneeded_keep_the_verdict<M: ferret_checkers::Model>(
+    model: &M,
+    calls: &[SearchCall<M::Op>],
+    case: usize,
+) -> bool {
+    let (rest, unneeded) = common::without_unneeded(model, calls);
+    if !unneeded.contains(&true) {
+        return false;
+    }
+    assert_eq!(
+        brute::linearizable(model, calls),
+        brute::linearizable(model, &rest),
+        "case {case}: leaving out {unneeded:?} changed the verdict of {calls:?}"
+    );
+    true
+}
+
 /// A random history of `n` calls: writes and cas of fresh values, reads and failed compares of
 /// values that were (or, rarely, never were) written; positions distinct, some outcomes unknown.
 fn history(rng: &mut ChaCha8Rng, n: usize, cas: bool) -> Vec<SearchCall<RegisterOp>> {
     let mut next = 1i64;
     let mut written = vec![Value::Nil];
-    let mut slots: Vec<u64> = (0..2 * n as u64).collect();
-    // Shuffle positions, then give each call an invoke before its completion.
-    for i in (1..slots.len()).rev() {
-        let j = rng.random_range(0..=i);
-        slots.swap(i, j);
-    }
+    // Each call takes two of the positions, its invoke the earlier.
+    let slots = shuffled_positions(rng, n);
     let mut calls = Vec::new();
     for k in 0..n {
         let (a, b) = (slots[2 * k], slots[2 * k + 1]);
@@ -227,17 +252,9 @@ fn unobserved_relaxed_writes_never_change_a_verdict() {
         } else {
             history(&mut rng, n, true)
         };
-        let m = model(true);
-        let (rest, unneeded) = common::without_unneeded(&m, &calls);
-        if !unneeded.contains(&true) {
-            continue;
+        if unneeded_keep_the_verdict(&model(true), &calls, case) {
+            dropped += 1;
         }
-        dropped += 1;
-        assert_eq!(
-            brute::linearizable(&m, &calls),
-            brute::linearizable(&m, &rest),
-            "case {case}: leaving out {unneeded:?} changed the verdict of {calls:?}"
-        );
     }
     eprintln!("histories with unobserved relaxed writes: {dropped} of 20000");
     assert!(dropped > 2000, "only {dropped} histories left anything out");
@@ -247,11 +264,7 @@ fn unobserved_relaxed_writes_never_change_a_verdict() {
 /// string also put), a few puts, gets of strings built from what was written (sometimes in an
 /// order or from a base no history makes); positions distinct, some outcomes unknown.
 fn kv_history(rng: &mut ChaCha8Rng, n: usize) -> Vec<SearchCall<StringKvOp>> {
-    let mut slots: Vec<u64> = (0..2 * n as u64).collect();
-    for i in (1..slots.len()).rev() {
-        let j = rng.random_range(0..=i);
-        slots.swap(i, j);
-    }
+    let slots = shuffled_positions(rng, n);
     let mut written: Vec<String> = Vec::new();
     let mut put: Vec<String> = Vec::new();
     let mut calls = Vec::new();
@@ -335,11 +348,7 @@ fn string_kv_appends_agree_with_brute_force() {
 /// what was added before their point, and some reads are then spoilt — an element dropped, one
 /// added later or never added slipped in. Adds repeat an element when `repeat` is set.
 fn set_history(rng: &mut ChaCha8Rng, n: usize, repeat: bool) -> Vec<SearchCall<SetOp>> {
-    let mut slots: Vec<u64> = (0..2 * n as u64).collect();
-    for i in (1..slots.len()).rev() {
-        let j = rng.random_range(0..=i);
-        slots.swap(i, j);
-    }
+    let slots = shuffled_positions(rng, n);
     // (call, point, added element if it took effect)
     let mut calls = Vec::new();
     let mut points: Vec<(f64, usize)> = Vec::new();
@@ -488,16 +497,9 @@ fn unseen_relaxed_adds_never_change_a_verdict() {
     for case in 0..20_000 {
         let n = rng.random_range(1..=8);
         let calls = set_history(&mut rng, n, case % 2 == 0);
-        let (rest, unneeded) = common::without_unneeded(&SetModel, &calls);
-        if !unneeded.contains(&true) {
-            continue;
+        if unneeded_keep_the_verdict(&SetModel, &calls, case) {
+            dropped += 1;
         }
-        dropped += 1;
-        assert_eq!(
-            brute::linearizable(&SetModel, &calls),
-            brute::linearizable(&SetModel, &rest),
-            "case {case}: leaving out {unneeded:?} changed the verdict of {calls:?}"
-        );
     }
     eprintln!("set histories with unseen relaxed adds: {dropped} of 20000");
     assert!(dropped > 1000, "only {dropped} histories left anything out");

@@ -402,10 +402,10 @@ fn call_span(c: &Call, timed: bool) -> (f64, Option<f64>) {
 
 /// Items of a collection shown in the report (a set's read can hold thousands; the JSON has them
 /// all).
-const SHOWN_ITEMS: usize = 64;
+const REPORT_ITEMS: usize = 64;
 
 fn shown(v: &ferret_checkers::Value) -> String {
-    format!("{v:.SHOWN_ITEMS$}")
+    format!("{v:.REPORT_ITEMS$}")
 }
 
 /// The states a prefix step may leave: one, or a choice an unknown outcome left.
