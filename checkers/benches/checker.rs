@@ -183,8 +183,15 @@ fn time_etcd_logs(
     let mut logs: Vec<PathBuf> = std::fs::read_dir(data_dir().join("porcupine/jepsen"))
         .expect("shared/data/porcupine/jepsen")
         .map(|e| e.unwrap().path())
+        .filter(|p| only_log(p))
         .collect();
     logs.sort();
+    assert!(!logs.is_empty(), "FERRET_BENCH_LOGS matches no log");
+    // A few logs timed closely: FERRET_BENCH_ROUNDS of them.
+    let rounds = std::env::var("FERRET_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(rounds);
     let mut times = Vec::new();
     let mut slowest = (Duration::ZERO, String::new());
     let mut per_log = vec![Vec::new(); logs.len()];
@@ -218,6 +225,12 @@ fn time_etcd_logs(
     (logs.len(), times, slowest)
 }
 
+/// Whether FERRET_BENCH_LOGS (comma-separated file names; all when unset) names this log.
+fn only_log(path: &std::path::Path) -> bool {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    std::env::var("FERRET_BENCH_LOGS").map_or(true, |only| only.split(',').any(|o| o == name))
+}
+
 /// Run one case in this process and print its result line.
 fn run_case(name: &str) {
     let porcupine = data_dir().join("porcupine");
@@ -233,7 +246,8 @@ fn run_case(name: &str) {
                 check(&h, &opts).unwrap().verdict
             });
             println!(
-                "etcd\t{logs} logs, read + check, median of 20 rounds {:.4} s (min {:.4} s); slowest single log {} {:.4} s\t{:.0}",
+                "etcd\t{logs} logs, read + check, median of {} rounds {:.4} s (min {:.4} s); slowest single log {} {:.4} s\t{:.0}",
+                rounds.len(),
                 rounds[rounds.len() / 2].as_secs_f64(),
                 rounds[0].as_secs_f64(),
                 slowest.1,
@@ -288,7 +302,8 @@ fn run_case(name: &str) {
             };
             let (logs, rounds, slowest) = time_etcd_logs(5, |log| check_path(log, &opts).0.verdict);
             println!(
-                "etcd-default\t{logs} logs, read + check + explain and shrink (defaults), median of 5 rounds {:.4} s; slowest single log {} {:.4} s\t{:.0}",
+                "etcd-default\t{logs} logs, read + check + explain and shrink (defaults), median of {} rounds {:.6} s; slowest single log {} {:.4} s\t{:.0}",
+                rounds.len(),
                 rounds[rounds.len() / 2].as_secs_f64(),
                 slowest.1,
                 slowest.0.as_secs_f64(),
