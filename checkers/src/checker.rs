@@ -918,6 +918,9 @@ const PARALLEL_PROBES_FROM: u64 = 20_000;
 /// Candidates at most, for delta debugging to go to single calls once a round of groups fails.
 const SINGLES_FROM: usize = 32;
 
+/// Writes at most that delta debugging tries one by one from the start.
+const WRITES_SINGLES: usize = 16;
+
 /// What one key's shrinking may spend.
 #[derive(Clone, Copy)]
 struct ShrinkBudget {
@@ -1262,6 +1265,45 @@ fn shrink<M: Model>(
     // more only makes a history easier, so any later trial relaxing all of one is valid too: a
     // group's last call, after the rest of the group went, is needed without a probe.
     let mut shown_valid: Vec<Vec<bool>> = Vec::new();
+    // Before halving, reads go in two bold probes: all of them (usually they can), else, when the
+    // first call is a read, all that saw something else than it did (those rarely matter to it);
+    // the halving then starts from the few left.
+    let kept_reads = |fates: &[Fate]| -> Vec<usize> {
+        (0..ops.len())
+            .filter(|&i| fates[i] == Fate::Kept && i != first && model.is_read_only(&ops[i].op))
+            .collect()
+    };
+    let all_reads = kept_reads(&fates);
+    let first_op = &ops[first].op;
+    let other_reads: Vec<usize> = if model.is_read_only(first_op) {
+        all_reads
+            .iter()
+            .copied()
+            .filter(|&i| ops[i].op != *first_op)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for (k, reads) in [all_reads.clone(), other_reads].into_iter().enumerate() {
+        // The second only after the first failed, and only if it keeps some reads.
+        let pointless = if k == 0 {
+            reads.is_empty()
+        } else {
+            reads.len() < 2 || reads.len() == all_reads.len() || kept_reads(&fates).is_empty()
+        };
+        if pointless {
+            continue;
+        }
+        let mut trial = fates.clone();
+        for &i in &reads {
+            trial[i] = Fate::Dropped;
+        }
+        match probe(&trial) {
+            Verdict::Invalid => fates = trial,
+            Verdict::Valid => shown_valid.push(trial.iter().map(|&f| f != Fate::Kept).collect()),
+            Verdict::Unknown(_) => {}
+        }
+    }
     for reads in [true, false] {
         let mut chunk = usize::MAX;
         loop {
@@ -1276,7 +1318,18 @@ fn shrink<M: Model>(
             if candidates.is_empty() || left.get() == 0 {
                 break;
             }
-            chunk = chunk.min((candidates.len() / 2).max(1));
+            // Reads first go all at once (after a bold probe, the ones it left); few writes one
+            // by one: in a short counterexample most writes are needed, and halving first only
+            // costs probes that fail.
+            chunk = if chunk != usize::MAX {
+                chunk.min((candidates.len() / 2).max(1))
+            } else if reads {
+                candidates.len()
+            } else if candidates.len() <= WRITES_SINGLES {
+                1
+            } else {
+                (candidates.len() / 2).max(1)
+            };
             let mut changed = false;
             // Groups are tried in order; with threads, the next few at once against the same
             // history, keeping the first that stays invalid and dropping the rest unseen.
@@ -1345,7 +1398,10 @@ fn shrink<M: Model>(
             // each needed takes one probe of its own anyway, so the halvings between would be
             // wasted probes.
             if !changed {
-                chunk = if candidates.len() <= SINGLES_FROM {
+                chunk = if chunk == candidates.len() && chunk > 1 {
+                    // All at once did not go: halve as usual.
+                    chunk / 2
+                } else if candidates.len() <= SINGLES_FROM {
                     1
                 } else {
                     (chunk / 2).max(1)
