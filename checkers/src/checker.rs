@@ -918,8 +918,8 @@ const PARALLEL_PROBES_FROM: u64 = 20_000;
 /// Candidates at most, for delta debugging to go to single calls once a round of groups fails.
 const SINGLES_FROM: usize = 32;
 
-/// Writes at most that delta debugging tries one by one from the start.
-const WRITES_SINGLES: usize = 16;
+/// Writes at most that delta debugging takes in one pass from the start (`gallop`).
+const WRITES_ONE_BY_ONE: usize = 16;
 
 /// What one key's shrinking may spend.
 #[derive(Clone, Copy)]
@@ -1304,6 +1304,52 @@ fn shrink<M: Model>(
             Verdict::Unknown(_) => {}
         }
     }
+    // Few writes go one pass from the start, one by one while they are needed and in growing
+    // groups while they go: in a short counterexample most writes are needed, and halving first
+    // only costs probes that fail, yet where most can go, groups still take them fast. Every
+    // write ends relaxed or needed.
+    let gallop = |candidates: &[usize],
+                  fates: &mut Vec<Fate>,
+                  needed: &mut [bool],
+                  shown_valid: &mut Vec<Vec<bool>>| {
+        let (mut pos, mut size, mut streak) = (0, 1, 0);
+        while pos < candidates.len() && left.get() > 0 {
+            let group = &candidates[pos..(pos + size).min(candidates.len())];
+            let mut trial = fates.clone();
+            for &i in group {
+                trial[i] = relax_target(i);
+            }
+            let implied = shown_valid.iter().any(|r: &Vec<bool>| {
+                r.iter()
+                    .zip(&trial)
+                    .all(|(&relaxed, &f)| !relaxed || f != Fate::Kept)
+            });
+            let v = if implied {
+                Verdict::Valid
+            } else {
+                probe(&trial)
+            };
+            if v == Verdict::Invalid {
+                *fates = trial;
+                pos += group.len();
+                // Three groups gone in a row: the next is twice as large.
+                streak += 1;
+                if streak == 3 {
+                    (size, streak) = (size * 2, 0);
+                }
+                continue;
+            }
+            if v == Verdict::Valid {
+                shown_valid.push(trial.iter().map(|&f| f != Fate::Kept).collect());
+            }
+            if group.len() == 1 {
+                // Out of budget proves nothing: the call stays, not shown needed.
+                needed[group[0]] = v == Verdict::Valid;
+                pos += 1;
+            }
+            (size, streak) = (1, 0);
+        }
+    };
     for reads in [true, false] {
         let mut chunk = usize::MAX;
         loop {
@@ -1318,15 +1364,15 @@ fn shrink<M: Model>(
             if candidates.is_empty() || left.get() == 0 {
                 break;
             }
-            // Reads first go all at once (after a bold probe, the ones it left); few writes one
-            // by one: in a short counterexample most writes are needed, and halving first only
-            // costs probes that fail.
+            if !reads && chunk == usize::MAX && candidates.len() <= WRITES_ONE_BY_ONE {
+                gallop(&candidates, &mut fates, &mut needed, &mut shown_valid);
+                break;
+            }
+            // Reads first go all at once (after a bold probe, the ones it left).
             chunk = if chunk != usize::MAX {
                 chunk.min((candidates.len() / 2).max(1))
             } else if reads {
                 candidates.len()
-            } else if candidates.len() <= WRITES_SINGLES {
-                1
             } else {
                 (candidates.len() / 2).max(1)
             };
