@@ -129,6 +129,8 @@ fn read_into(b: &mut EventBuilder, format: Option<Format>) -> Result<Format, Rea
     let path = b.path;
     let mut file =
         File::open(path).map_err(|e| ReadError::new(path, 0, 0, format!("cannot open: {e}")))?;
+    // The bytes read to tell the format, which the reading proper starts with.
+    let mut seen = Vec::new();
     let format = match format {
         Some(f) => f,
         None => {
@@ -155,13 +157,14 @@ fn read_into(b: &mut EventBuilder, format: Option<Format>) -> Result<Format, Rea
                      name it with --format",
                 )
             })?;
-            file = File::open(path)
-                .map_err(|e| ReadError::new(path, 0, 0, format!("cannot open: {e}")))?;
+            seen = head;
             file_format
         }
     };
+    // The file from its start: what was seen, then the rest.
+    let whole = |file: File| BufReader::new(std::io::Cursor::new(seen).chain(file));
     match format {
-        Format::Jsonl => jsonl_into(b, BufReader::new(file))?,
+        Format::Jsonl => jsonl_into(b, whole(file))?,
         Format::Edn | Format::PorcupineKv => {
             // Mapped, not read: the text is held once, by the page cache, while ops are built.
             // SAFETY: the map is read-only; a file changed under us can only give a parse error.
@@ -173,7 +176,7 @@ fn read_into(b: &mut EventBuilder, format: Option<Format>) -> Result<Format, Rea
             })?;
             edn_into(b, text)?
         }
-        Format::PorcupineEtcd => porcupine_etcd_into(b, BufReader::new(file))?,
+        Format::PorcupineEtcd => porcupine_etcd_into(b, whole(file))?,
     };
     Ok(format)
 }

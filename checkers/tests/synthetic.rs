@@ -113,3 +113,31 @@ fn one_stale_read_in_a_long_single_key_history_is_found_and_shrunk() {
     assert_eq!(s.first.as_ref().map(|f| f.invoke_index), Some(at as u64));
     assert!(s.minimal && s.calls.len() <= 6, "{:?}", s.calls);
 }
+
+#[test]
+fn a_file_longer_than_what_tells_its_format_is_read_whole() {
+    // The format is told from the first 64 KiB; the reading proper must not lose or repeat them.
+    let h = register_history(&SynthOptions {
+        calls: 3_000,
+        seed: 11,
+        ..SynthOptions::default()
+    });
+    let mut w = JsonlWriter::new(Vec::new());
+    for e in &h.events {
+        w.write(e).unwrap();
+    }
+    let bytes = w.into_inner();
+    assert!(bytes.len() > 3 * 64 * 1024, "{} bytes", bytes.len());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.jsonl");
+    std::fs::write(&path, &bytes).unwrap();
+    let (back, format) = ferret_checkers::read_file(&path, None).unwrap();
+    assert_eq!(format, ferret_checkers::Format::Jsonl);
+    assert_eq!(back.events.len(), h.events.len());
+    for (a, b) in h.events.iter().zip(&back.events) {
+        assert_eq!(
+            (a.index, a.process.clone(), a.kind, &a.f, &a.value),
+            (b.index, b.process.clone(), b.kind, &b.f, &b.value)
+        );
+    }
+}
