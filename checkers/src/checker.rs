@@ -921,6 +921,20 @@ const SINGLES_FROM: usize = 32;
 /// Writes at most that delta debugging takes in one pass from the start (`gallop`).
 const WRITES_ONE_BY_ONE: usize = 16;
 
+/// Which calls a trial relaxed or dropped: what a valid one shows for later trials (`implied`).
+fn not_kept(trial: &[Fate]) -> Vec<bool> {
+    trial.iter().map(|&f| f != Fate::Kept).collect()
+}
+
+/// Whether `trial` relaxes all that some trial shown valid relaxed: then it is valid too, unprobed.
+fn implied(shown_valid: &[Vec<bool>], trial: &[Fate]) -> bool {
+    shown_valid.iter().any(|r| {
+        r.iter()
+            .zip(trial)
+            .all(|(&relaxed, &f)| !relaxed || f != Fate::Kept)
+    })
+}
+
 /// What one key's shrinking may spend.
 #[derive(Clone, Copy)]
 struct ShrinkBudget {
@@ -1268,41 +1282,40 @@ fn shrink<M: Model>(
     // Before halving, reads go in two bold probes: all of them (usually they can), else, when the
     // first call is a read, all that saw something else than it did (those rarely matter to it);
     // the halving then starts from the few left.
-    let kept_reads = |fates: &[Fate]| -> Vec<usize> {
-        (0..ops.len())
-            .filter(|&i| fates[i] == Fate::Kept && i != first && model.is_read_only(&ops[i].op))
-            .collect()
-    };
-    let all_reads = kept_reads(&fates);
     let first_op = &ops[first].op;
-    let other_reads: Vec<usize> = if model.is_read_only(first_op) {
-        all_reads
-            .iter()
-            .copied()
-            .filter(|&i| ops[i].op != *first_op)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    for (k, reads) in [all_reads.clone(), other_reads].into_iter().enumerate() {
-        // The second only after the first failed, and only if it keeps some reads.
-        let pointless = if k == 0 {
-            reads.is_empty()
-        } else {
-            reads.len() < 2 || reads.len() == all_reads.len() || kept_reads(&fates).is_empty()
-        };
-        if pointless {
-            continue;
-        }
+    let all_reads: Vec<usize> = (0..ops.len())
+        .filter(|&i| fates[i] == Fate::Kept && i != first && model.is_read_only(&ops[i].op))
+        .collect();
+    let other_reads: Vec<usize> = all_reads
+        .iter()
+        .copied()
+        .filter(|&i| model.is_read_only(first_op) && ops[i].op != *first_op)
+        .collect();
+    // Whether dropping `reads` kept the history invalid (then they are gone).
+    let mut drop_reads = |reads: &[usize], fates: &mut Vec<Fate>| {
         let mut trial = fates.clone();
-        for &i in &reads {
+        for &i in reads {
             trial[i] = Fate::Dropped;
         }
         match probe(&trial) {
-            Verdict::Invalid => fates = trial,
-            Verdict::Valid => shown_valid.push(trial.iter().map(|&f| f != Fate::Kept).collect()),
-            Verdict::Unknown(_) => {}
+            Verdict::Invalid => {
+                *fates = trial;
+                true
+            }
+            Verdict::Valid => {
+                shown_valid.push(not_kept(&trial));
+                false
+            }
+            Verdict::Unknown(_) => false,
         }
+    };
+    // The second only when the first failed, and only when it keeps some reads.
+    if !all_reads.is_empty()
+        && !drop_reads(&all_reads, &mut fates)
+        && other_reads.len() >= 2
+        && other_reads.len() < all_reads.len()
+    {
+        drop_reads(&other_reads, &mut fates);
     }
     // Few writes go one pass from the start, one by one while they are needed and in growing
     // groups while they go: in a short counterexample most writes are needed, and halving first
@@ -1319,12 +1332,7 @@ fn shrink<M: Model>(
             for &i in group {
                 trial[i] = relax_target(i);
             }
-            let implied = shown_valid.iter().any(|r: &Vec<bool>| {
-                r.iter()
-                    .zip(&trial)
-                    .all(|(&relaxed, &f)| !relaxed || f != Fate::Kept)
-            });
-            let v = if implied {
+            let v = if implied(shown_valid, &trial) {
                 Verdict::Valid
             } else {
                 probe(&trial)
@@ -1340,7 +1348,7 @@ fn shrink<M: Model>(
                 continue;
             }
             if v == Verdict::Valid {
-                shown_valid.push(trial.iter().map(|&f| f != Fate::Kept).collect());
+                shown_valid.push(not_kept(&trial));
             }
             if group.len() == 1 {
                 // Out of budget proves nothing: the call stays, not shown needed.
@@ -1394,16 +1402,8 @@ fn shrink<M: Model>(
                     })
                     .collect();
                 let cap = left.get();
-                // A trial relaxing all that an earlier valid one relaxed is valid too, unprobed.
-                let implied = |t: &[Fate]| {
-                    shown_valid.iter().any(|r: &Vec<bool>| {
-                        r.iter()
-                            .zip(t)
-                            .all(|(&relaxed, &f)| !relaxed || f != Fate::Kept)
-                    })
-                };
                 let one = |t: &Vec<Fate>| {
-                    if implied(t) {
+                    if implied(&shown_valid, t) {
                         Probe::Decided(Verdict::Valid, 0)
                     } else {
                         run_probe(t, cap)
@@ -1422,7 +1422,7 @@ fn shrink<M: Model>(
                         if window[k].len() == 1 {
                             needed[window[k][0]] = true;
                         }
-                        shown_valid.push(trials[k].iter().map(|&f| f != Fate::Kept).collect());
+                        shown_valid.push(not_kept(&trials[k]));
                     }
                     if v == Verdict::Invalid {
                         fates = trials[k].clone();

@@ -65,6 +65,15 @@ fn stale_reads_are_found() {
     );
 }
 
+/// A history as ferret's JSONL.
+fn jsonl_bytes(h: &ferret_checkers::History) -> Vec<u8> {
+    let mut w = JsonlWriter::new(Vec::new());
+    for e in &h.events {
+        w.write(e).unwrap();
+    }
+    w.into_inner()
+}
+
 #[test]
 fn jsonl_roundtrip_keeps_every_event() {
     let h = register_history(&SynthOptions {
@@ -72,11 +81,7 @@ fn jsonl_roundtrip_keeps_every_event() {
         seed: 7,
         ..SynthOptions::default()
     });
-    let mut w = JsonlWriter::new(Vec::new());
-    for e in &h.events {
-        w.write(e).unwrap();
-    }
-    let back = read_jsonl(Path::new("mem.jsonl"), &w.into_inner()[..]).unwrap();
+    let back = read_jsonl(Path::new("mem.jsonl"), &jsonl_bytes(&h)[..]).unwrap();
     assert_eq!(back.events.len(), h.events.len());
     for (a, b) in h.events.iter().zip(&back.events) {
         assert_eq!(
@@ -122,11 +127,7 @@ fn a_file_longer_than_what_tells_its_format_is_read_whole() {
         seed: 11,
         ..SynthOptions::default()
     });
-    let mut w = JsonlWriter::new(Vec::new());
-    for e in &h.events {
-        w.write(e).unwrap();
-    }
-    let bytes = w.into_inner();
+    let bytes = jsonl_bytes(&h);
     assert!(bytes.len() > 3 * 64 * 1024, "{} bytes", bytes.len());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("long.jsonl");
