@@ -390,62 +390,107 @@ fn jsonl_fields(text: &str) -> Result<Fields, serde_json::Error> {
     })
 }
 
-/// Batches of lines are parsed on every core while the next batch is read, then taken in order,
-/// so events, warnings and the first error are those of a line-by-line reader.
-fn jsonl_into(b: &mut EventBuilder, mut reader: impl BufRead + Send) -> Result<(), ReadError> {
+/// A batch of lines with each line's fields (or why it is not an op).
+type ParsedBatch = (LineBatch, Vec<Result<Fields, serde_json::Error>>);
+
+/// Each line's fields, on every core when the batch is large enough to pay for it.
+fn parse_batch(batch: &LineBatch) -> Vec<Result<Fields, serde_json::Error>> {
     use rayon::prelude::*;
+    let parse = |(_, range, _): &(u64, std::ops::Range<usize>, bool)| {
+        jsonl_fields(&batch.text[range.clone()])
+    };
+    if batch.lines.len() >= PARALLEL_FROM {
+        batch.lines.par_iter().map(parse).collect()
+    } else {
+        batch.lines.iter().map(parse).collect()
+    }
+}
+
+/// Batches of lines are read and parsed on other threads (the next read while one is parsed)
+/// while this one builds calls from the batch before, taking them in order: so events, warnings
+/// and the first error are those of a line-by-line reader.
+fn jsonl_into(b: &mut EventBuilder, mut reader: impl BufRead + Send) -> Result<(), ReadError> {
     let path = b.path;
     let mut line_no = 0u64;
-    let mut batch = read_lines(&mut reader, &mut line_no, path)?;
-    while !batch.lines.is_empty() {
-        let parse = |(_, range, _): &(u64, std::ops::Range<usize>, bool)| {
-            jsonl_fields(&batch.text[range.clone()])
-        };
-        // A batch short of JSONL_BATCH is the last; a small one costs less than a hand-off.
-        let (parsed, next): (Vec<_>, _) = if batch.lines.len() < JSONL_BATCH {
-            let parsed = if batch.lines.len() >= PARALLEL_FROM {
-                batch.lines.par_iter().map(parse).collect()
-            } else {
-                batch.lines.iter().map(parse).collect()
-            };
-            (parsed, Ok(LineBatch::default()))
-        } else {
-            rayon::join(
-                || batch.lines.par_iter().map(parse).collect(),
-                || read_lines(&mut reader, &mut line_no, path),
-            )
-        };
-        for ((no, _, complete), fields) in batch.lines.iter().zip(parsed) {
-            match fields {
-                Ok(fields) => b.push(
-                    fields,
-                    Location {
-                        line: *no,
-                        column: 1,
-                    },
-                )?,
-                Err(e) if !complete => {
-                    // A run that crashed mid-write leaves a partial last line: report it, keep the
-                    // rest.
-                    b.warn(
-                        *no,
-                        format!("last line is truncated and was not checked ({e})"),
-                    );
-                    return Ok(());
+    let first = read_lines(&mut reader, &mut line_no, path)?;
+    // A batch short of JSONL_BATCH is the whole file: a thread costs more than it saves.
+    if first.lines.len() < JSONL_BATCH {
+        let parsed = parse_batch(&first);
+        return push_batch(b, &first, parsed).map(drop);
+    }
+    std::thread::scope(|s| {
+        // Two batches ahead at most: memory stays a few batches whatever the file's size.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<ParsedBatch, ReadError>>(2);
+        s.spawn(move || {
+            let mut batch = first;
+            loop {
+                let (parsed, next) = if batch.lines.len() < JSONL_BATCH {
+                    (parse_batch(&batch), Ok(LineBatch::default()))
+                } else {
+                    rayon::join(
+                        || parse_batch(&batch),
+                        || read_lines(&mut reader, &mut line_no, path),
+                    )
+                };
+                // A closed channel: the reader stopped at an error or a truncated line.
+                if tx.send(Ok((batch, parsed))).is_err() {
+                    return;
                 }
-                Err(e) => {
-                    return Err(ReadError::new(
-                        path,
-                        *no,
-                        e.column() as u64,
-                        format!("expected one JSON object per line: {e}"),
-                    ))
+                match next {
+                    Ok(n) if !n.lines.is_empty() => batch = n,
+                    Ok(_) => return,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
                 }
             }
+        });
+        for parsed in rx {
+            let (batch, fields) = parsed?;
+            if !push_batch(b, &batch, fields)? {
+                break;
+            }
         }
-        batch = next?;
+        Ok(())
+    })
+}
+
+/// Events from a parsed batch; false when its last line was truncated (the end of what is read).
+fn push_batch(
+    b: &mut EventBuilder,
+    batch: &LineBatch,
+    parsed: Vec<Result<Fields, serde_json::Error>>,
+) -> Result<bool, ReadError> {
+    for ((no, _, complete), fields) in batch.lines.iter().zip(parsed) {
+        match fields {
+            Ok(fields) => b.push(
+                fields,
+                Location {
+                    line: *no,
+                    column: 1,
+                },
+            )?,
+            Err(e) if !complete => {
+                // A run that crashed mid-write leaves a partial last line: report it, keep the
+                // rest.
+                b.warn(
+                    *no,
+                    format!("last line is truncated and was not checked ({e})"),
+                );
+                return Ok(false);
+            }
+            Err(e) => {
+                return Err(ReadError::new(
+                    b.path,
+                    *no,
+                    e.column() as u64,
+                    format!("expected one JSON object per line: {e}"),
+                ))
+            }
+        }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Appends events to a JSONL history, one flushed line each, so a crash loses nothing written.
@@ -1463,6 +1508,58 @@ mod tests {
         let e = read_jsonl(Path::new("h.jsonl"), text.as_bytes()).unwrap_err();
         assert_eq!(e.line, 2);
         assert!(e.column > 0);
+    }
+
+    #[test]
+    fn jsonl_read_ahead_on_other_threads_reads_as_line_by_line() {
+        // Several batches, blank lines among them: every event, in order, with its line.
+        let lines = 3 * JSONL_BATCH + 17;
+        let mut text = String::new();
+        for i in 0..lines {
+            let kind = if i % 2 == 0 { "invoke" } else { "ok" };
+            text += &format!(
+                "{{\"process\":{},\"type\":\"{kind}\",\"f\":\"write\",\"value\":{i}}}\n",
+                i / 2 % 7
+            );
+            if i % 1000 == 999 {
+                text += "\n";
+            }
+        }
+        let h = read_jsonl(Path::new("h.jsonl"), text.as_bytes()).unwrap();
+        assert_eq!(h.events.len(), lines);
+        let last = h.events.last().unwrap();
+        assert_eq!(last.value, Value::Int(lines as i64 - 1));
+        assert_eq!(last.location.line, (lines + lines / 1000) as u64);
+        let paired = {
+            let tmp =
+                std::env::temp_dir().join(format!("ferret-batches-{}.jsonl", std::process::id()));
+            std::fs::write(&tmp, &text).unwrap();
+            let p = read_calls(&tmp, None);
+            std::fs::remove_file(&tmp).unwrap();
+            p.unwrap()
+        };
+        assert_eq!(paired.calls.len(), lines.div_ceil(2));
+        assert!(paired
+            .calls
+            .iter()
+            .enumerate()
+            .all(|(i, c)| c.invoke_value == Value::Int(2 * i as i64)));
+        // A bad line in a later batch is the error, named by its line; a truncated last line
+        // there is a warning, with every line before it read.
+        let mut bad: Vec<&str> = text.lines().collect();
+        let at = 2 * JSONL_BATCH + 5;
+        bad[at] = "{\"process\":1,\"type\":";
+        let e = read_jsonl(Path::new("h.jsonl"), (bad.join("\n") + "\n").as_bytes()).unwrap_err();
+        assert_eq!(e.line, at as u64 + 1);
+        let cut = &text[..text.len() - 5];
+        let h = read_jsonl(Path::new("h.jsonl"), cut.as_bytes()).unwrap();
+        assert_eq!(h.events.len(), lines - 1);
+        assert_eq!(h.warnings.len(), 1);
+        assert!(
+            h.warnings[0].message.contains("truncated"),
+            "{:?}",
+            h.warnings
+        );
     }
 
     #[test]

@@ -199,8 +199,9 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
     fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
         Ok(Value::Int(i))
     }
-    fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<Value, E> {
-        Value::from_number_text(&u.to_string()).map_err(E::custom)
+    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
+        // Most numbers in a history are non-negative and small: no text on the way.
+        Ok(i64::try_from(u).map_or_else(|_| Value::BigInt(u.to_string()), Value::Int))
     }
     fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<Value, E> {
         if f.is_finite() {
