@@ -254,8 +254,9 @@ impl Pairer {
                     f: e.f,
                     key: e.key,
                     node: e.node,
-                    invoke_value: e.value.clone(),
-                    value: e.value,
+                    invoke_value: e.value,
+                    // Set at completion (or by `finish`): most replies replace it, so no copy yet.
+                    value: Value::Nil,
                     outcome: Outcome::Info,
                     invoke_index: e.index,
                     complete_index: None,
@@ -297,15 +298,77 @@ impl Pairer {
                     _ => Outcome::Info,
                 };
                 // An unknown outcome keeps the request's value: the reply carries no result.
-                if call.outcome != Outcome::Info {
-                    call.value = e.value;
-                }
+                call.value = if call.outcome != Outcome::Info {
+                    e.value
+                } else {
+                    call.invoke_value.clone()
+                };
             }
         }
         Ok(())
     }
 
-    pub fn finish(self) -> (Vec<Call>, Vec<Warning>) {
+    pub fn finish(mut self) -> (Vec<Call>, Vec<Warning>) {
+        for &i in self.open.values() {
+            let call = &mut self.calls[i];
+            call.value = call.invoke_value.clone();
+        }
         (self.calls, self.warnings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(index: u64, process: i64, kind: EventType, f: &str, value: Value) -> Event {
+        Event {
+            index,
+            time: None,
+            process: Process::Client(process),
+            kind,
+            f: f.into(),
+            key: None,
+            value,
+            error: None,
+            node: None,
+            location: Location::default(),
+        }
+    }
+
+    #[test]
+    fn a_reply_replaces_the_value_an_unknown_outcome_keeps_the_request() {
+        use EventType::*;
+        let cas = || Value::List(vec![1.into(), 2.into()]);
+        let events = vec![
+            event(0, 1, Invoke, "read", Value::Nil),
+            event(1, 2, Invoke, "cas", cas()),
+            event(2, 3, Invoke, "write", 7.into()),
+            event(3, 4, Invoke, "cas", cas()),
+            event(4, 1, Ok, "read", 5.into()),
+            event(5, 2, Info, "cas", Value::from("timed-out")),
+            event(6, 4, Fail, "cas", cas()),
+        ];
+        let (calls, warnings) = pair(&History {
+            events,
+            warnings: Vec::new(),
+        })
+        .unwrap();
+        assert!(warnings.is_empty());
+        let got: Vec<(Outcome, &Value, &Value)> = calls
+            .iter()
+            .map(|c| (c.outcome, &c.invoke_value, &c.value))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Outcome::Ok, &Value::Nil, &Value::Int(5)),
+                (Outcome::Info, &cas(), &cas()),
+                // Never completed: an unknown outcome with its request's value.
+                (Outcome::Info, &Value::Int(7), &Value::Int(7)),
+                (Outcome::Fail, &cas(), &cas()),
+            ]
+        );
+        assert_eq!(calls[2].complete_index, None);
     }
 }
