@@ -548,11 +548,11 @@ pub(crate) fn check_keys<'c, M: Model>(
         });
         by_key[g].1.push(c);
     }
-    drop(place);
     by_key.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let sequential = opts.threads == 1;
-    // Translate every call first, so a bad op is reported before any search starts: keys on
-    // every core, and the error of the first key in order, as one at a time would find it.
+    // One key: no other key to run beside it, and handing it to a pool thread costs more than
+    // its check on small histories. Its shrink probes may still run on other threads.
+    let one_at_a_time = sequential || by_key.len() == 1;
     let translate = |(key, key_calls): (&Value, Vec<&'c Call>)| {
         let mut kept = Vec::new();
         let mut ops = Vec::new();
@@ -576,23 +576,19 @@ pub(crate) fn check_keys<'c, M: Model>(
         }
         Ok((key.clone(), kept, ops))
     };
-    let translated: Vec<Result<KeyWork<M::Op>, CheckError>> = if sequential || by_key.len() == 1 {
-        by_key.into_iter().map(translate).collect()
-    } else {
-        by_key.into_par_iter().map(translate).collect()
-    };
-    let mut work: Vec<KeyWork<M::Op>> = Vec::with_capacity(translated.len());
-    for w in translated {
-        work.push(w?);
-    }
-    // Biggest keys first, so one slow key does not start last.
-    work.sort_by_key(|w| std::cmp::Reverse(w.2.len()));
-    // First every verdict, then the explanations, with the shrink budget shared out evenly
-    // among the invalid keys: the same shares on every run.
-    // One key: no other key to run beside it, and handing it to a pool thread costs more than
-    // its check on small histories. Its shrink probes may still run on other threads.
-    let one_at_a_time = sequential || work.len() == 1;
-    let run = || {
+    let run = || -> Result<Vec<KeyReport>, CheckError> {
+        // Translate every call first, so a bad op is reported before any search starts: keys
+        // on every core, and the error of the first key in order, as one at a time would find it.
+        let translated: Vec<Result<KeyWork<M::Op>, CheckError>> = if one_at_a_time {
+            by_key.into_iter().map(translate).collect()
+        } else {
+            by_key.into_par_iter().map(translate).collect()
+        };
+        let mut work = translated.into_iter().collect::<Result<Vec<_>, _>>()?;
+        // Biggest keys first, so one slow key does not start last.
+        work.sort_by_key(|w| std::cmp::Reverse(w.2.len()));
+        // First every verdict, then the explanations, with the shrink budget shared out evenly
+        // among the invalid keys: the same shares on every run.
         let judge_one = |(key, _, ops): &KeyWork<M::Op>| judge(model, key, ops, opts);
         let judged: Vec<Judged<M>> = if one_at_a_time {
             work.iter().map(judge_one).collect()
@@ -611,7 +607,7 @@ pub(crate) fn check_keys<'c, M: Model>(
             }
             report
         };
-        if one_at_a_time {
+        Ok(if one_at_a_time {
             judged
                 .into_iter()
                 .zip(work.iter())
@@ -623,16 +619,16 @@ pub(crate) fn check_keys<'c, M: Model>(
                 .zip(work.par_iter())
                 .map(explain_one)
                 .collect::<Vec<_>>()
-        }
+        })
     };
     let mut reports = if opts.threads <= 1 {
-        run()
+        run()?
     } else {
         rayon::ThreadPoolBuilder::new()
             .num_threads(opts.threads)
             .build()
             .map_err(|e| CheckError::Model(format!("cannot start threads: {e}")))?
-            .install(run)
+            .install(run)?
     };
     reports.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(reports)

@@ -406,6 +406,24 @@ fn parse_batch(batch: &LineBatch) -> Vec<Result<Fields, serde_json::Error>> {
     }
 }
 
+/// A batch's fields, and the batch after it, read while this one is parsed (none after a short
+/// batch: that was the file's last).
+fn parse_and_read_next(
+    batch: &LineBatch,
+    reader: &mut (impl BufRead + Send),
+    line_no: &mut u64,
+    path: &Path,
+) -> (
+    Vec<Result<Fields, serde_json::Error>>,
+    Result<LineBatch, ReadError>,
+) {
+    if batch.lines.len() < JSONL_BATCH {
+        (parse_batch(batch), Ok(LineBatch::default()))
+    } else {
+        rayon::join(|| parse_batch(batch), || read_lines(reader, line_no, path))
+    }
+}
+
 /// Batches of lines are read and parsed on other threads (the next read while one is parsed)
 /// while this one builds calls from the batch before, taking them in order: so events, warnings
 /// and the first error are those of a line-by-line reader.
@@ -424,14 +442,7 @@ fn jsonl_into(b: &mut EventBuilder, mut reader: impl BufRead + Send) -> Result<(
         s.spawn(move || {
             let mut batch = first;
             loop {
-                let (parsed, next) = if batch.lines.len() < JSONL_BATCH {
-                    (parse_batch(&batch), Ok(LineBatch::default()))
-                } else {
-                    rayon::join(
-                        || parse_batch(&batch),
-                        || read_lines(&mut reader, &mut line_no, path),
-                    )
-                };
+                let (parsed, next) = parse_and_read_next(&batch, &mut reader, &mut line_no, path);
                 // A closed channel: the reader stopped at an error or a truncated line.
                 if tx.send(Ok((batch, parsed))).is_err() {
                     return;
