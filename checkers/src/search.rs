@@ -595,12 +595,15 @@ impl<'a, M: Model> Search<'a, M> {
         Some(f)
     }
 
-    /// Look over the frontier (and a few calls beyond it): a read-only call that fits `state`, or
-    /// proof that this configuration is dead because a definite call can never apply again.
-    fn scan(&mut self, state: u32) -> Scan {
+    /// Look over the frontier (and, when `beyond`, a few calls past it): a read-only call that fits
+    /// `state`, or proof that this configuration is dead because a definite call can never apply
+    /// again. Looking less only prunes less: the verdict is the same.
+    fn scan(&mut self, state: u32, beyond: bool) -> Scan {
         // A search going nearly straight pays little for a short look; one that has started to
-        // wander looks at every call still to come, where a doomed one is worth finding.
-        let full = self.configurations > 4 * self.calls.len() as u64 + 1024;
+        // wander looks at every call still to come, where a doomed one is worth finding. Before
+        // it has made as many configurations as there are calls it has not wandered at all, and
+        // on a short history (a shrink probe) the look past the frontier cost more than it saved.
+        let full = beyond && self.configurations > 4 * self.calls.len() as u64 + 1024;
         let mut n = self.list.first();
         let mut in_frontier = true;
         let mut looked = 0;
@@ -613,7 +616,7 @@ impl<'a, M: Model> Search<'a, M> {
                     break;
                 }
                 in_frontier = false;
-                if full {
+                if full || !beyond {
                     // Past the frontier only a doomed call matters: look at those that can be.
                     break;
                 }
@@ -633,7 +636,7 @@ impl<'a, M: Model> Search<'a, M> {
             }
             if !in_frontier {
                 looked += 1;
-                if looked > LOOKAHEAD {
+                if looked > LOOKAHEAD || self.configurations < self.calls.len() as u64 {
                     break;
                 }
             }
@@ -713,6 +716,10 @@ impl<'a, M: Model> Search<'a, M> {
         let mut entry = self.list.first();
         // Set after a new configuration is entered: look for a fitting read first.
         let mut fresh = true;
+        // Whether the fresh configuration's state is new on this path. After a read, or a call
+        // that left the state as it was, the calls past the frontier were judged against this
+        // very state a step before: a second look would rarely find more.
+        let mut changed = true;
         // When resuming a call after backtracking: the next successor to try.
         let mut from_successor = 0u32;
         let mut steps = 0u64;
@@ -729,10 +736,11 @@ impl<'a, M: Model> Search<'a, M> {
             if fresh {
                 fresh = false;
                 entry = self.list.first();
-                let dead = match self.scan(state) {
+                let dead = match self.scan(state, changed) {
                     Scan::Fits(r) => {
                         if self.descend(r, state, state, 0, true) {
                             fresh = true;
+                            changed = false;
                             continue;
                         }
                         // Seen before and failed; it dominates this configuration, which fails too.
@@ -807,6 +815,7 @@ impl<'a, M: Model> Search<'a, M> {
             }
             self.successors = successors;
             if let Some(next) = taken {
+                changed = next != state;
                 state = next;
                 fresh = true;
                 continue 'search;
