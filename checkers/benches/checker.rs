@@ -6,8 +6,8 @@
 
 use ferret_checkers::checker::describe_call;
 use ferret_checkers::synth::{
-    register_events, register_history, set_history, set_with_stale_read, with_stale_read,
-    SynthOptions,
+    queue_history, queue_with_swapped_dequeues, register_events, register_history, set_history,
+    set_with_stale_read, with_stale_read, SynthOptions,
 };
 use ferret_checkers::{
     check, check_calls, read_calls, read_file, CheckOptions, JsonlWriter, ModelName, Report,
@@ -89,14 +89,24 @@ fn read_file_of(format: &str) -> PathBuf {
 }
 
 /// One key, 50 processes, 5 % unknown outcomes: (name, calls, with one certainly stale read).
-const ONE_KEY: [(&str, usize, bool, ModelName); 6] = [
+const ONE_KEY: [(&str, usize, bool, ModelName); 8] = [
     ("one-key-100k", 100_000, false, ModelName::CasRegister),
     ("one-key-100k-stale", 100_000, true, ModelName::CasRegister),
     ("one-key-1m", 1_000_000, false, ModelName::CasRegister),
     ("one-key-1m-stale", 1_000_000, true, ModelName::CasRegister),
     ("one-key-set-100k", 100_000, false, ModelName::Set),
     ("one-key-set-100k-stale", 100_000, true, ModelName::Set),
+    ("one-key-queue-100k", 100_000, false, ModelName::FifoQueue),
+    (
+        "one-key-queue-100k-swapped",
+        100_000,
+        true,
+        ModelName::FifoQueue,
+    ),
 ];
+
+/// A queue history's dequeues, as a fraction of its calls.
+const QUEUE_DEQUEUES: f64 = 0.5;
 
 /// A set history's reads, as a fraction of its calls: each returns the whole set.
 const SET_READS: f64 = 0.001;
@@ -112,14 +122,19 @@ fn one_key_file(name: &str, calls: usize, stale: bool, model: ModelName) -> Path
             seed: 42,
             ..SynthOptions::default()
         };
-        let h = if model == ModelName::Set {
-            set_history(&opts, SET_READS)
-        } else {
-            register_history(&opts)
+        let h = match model {
+            ModelName::Set => set_history(&opts, SET_READS),
+            ModelName::FifoQueue => queue_history(&opts, QUEUE_DEQUEUES),
+            _ => register_history(&opts),
         };
         let h = match (stale, model) {
             (false, _) => h,
             (true, ModelName::Set) => set_with_stale_read(&h).expect("a read after an add").0,
+            (true, ModelName::FifoQueue) => {
+                queue_with_swapped_dequeues(&h)
+                    .expect("two ordered dequeues")
+                    .0
+            }
             (true, _) => with_stale_read(&h).expect("two ordered writes").0,
         };
         write_jsonl(&path, &h);
@@ -414,12 +429,16 @@ fn run_case(name: &str) {
             println!(
                 "{one}\t{} events, 1 key ({}), 50 processes, 5% unknown{}: {} by {} in {:.3} s (read {:.3} s, check {:.3} s){named}\t{:.0}",
                 h.events.len(),
-                if model == ModelName::Set {
-                    "a set, 0.1% reads of it all"
-                } else {
-                    "a cas register"
+                match model {
+                    ModelName::Set => "a set, 0.1% reads of it all",
+                    ModelName::FifoQueue => "a FIFO queue, half dequeues, unknown enqueues only",
+                    _ => "a cas register",
                 },
-                if stale { ", one stale read" } else { "" },
+                match (stale, model) {
+                    (false, _) => "",
+                    (true, ModelName::FifoQueue) => ", two dequeues out of order",
+                    (true, _) => ", one stale read",
+                },
                 r.verdict.as_str(),
                 k.method.as_str(),
                 total.as_secs_f64(),

@@ -9,6 +9,7 @@ pub mod history;
 pub mod lease;
 pub mod lockset;
 pub mod model;
+pub mod queue;
 pub mod search;
 pub mod set;
 pub mod synth;

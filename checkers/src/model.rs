@@ -661,6 +661,23 @@ impl Model for QueueModel {
         }
     }
 
+    fn decide(&self, calls: &[SearchCall<QueueOp>]) -> Option<Decision> {
+        if self.fifo {
+            crate::queue::decide(calls)
+        } else {
+            None
+        }
+    }
+
+    fn unneeded_relaxed(
+        &self,
+        calls: &[SearchCall<QueueOp>],
+        kept: &[bool],
+        relaxed: &[bool],
+    ) -> Vec<bool> {
+        crate::queue::unneeded(calls, kept, relaxed)
+    }
+
     fn show_state(&self, s: &Self::State) -> Value {
         Value::List(s.iter().cloned().collect())
     }

@@ -92,8 +92,30 @@ pub fn set_history(opts: &SynthOptions, reads: f64) -> History {
     }
 }
 
+/// Generate a FIFO queue history over `keys` queues: enqueues of fresh integers and, a
+/// `dequeues` fraction of the time, dequeues (nil when the queue is empty). Only enqueues have
+/// unknown outcomes (an unknown dequeue sends a history to the search); one takes effect half the
+/// time. A stale dequeue (`stale_reads`) takes the element behind the head.
+pub fn queue_history(opts: &SynthOptions, dequeues: f64) -> History {
+    let mut events = Vec::with_capacity(opts.calls * 2);
+    let mut queues = Queues {
+        queues: vec![Default::default(); opts.keys.max(1)],
+        next: 0,
+        dequeues,
+    };
+    simulate(opts, &mut queues, |e| events.push(e));
+    History {
+        events,
+        warnings: Vec::new(),
+    }
+}
+
 /// What the simulated store holds, and how calls on it are chosen and take effect.
 trait Store {
+    /// Whether a call of `f` may have an unknown outcome.
+    fn may_be_unknown(&self, _f: &str) -> bool {
+        true
+    }
     /// The function and invocation value of a call on `key`.
     fn invoke(&mut self, rng: &mut ChaCha8Rng, key: usize) -> (&'static str, Value);
     /// The call taking effect (or, for an unknown outcome that does not happen, only its reply).
@@ -201,6 +223,51 @@ impl Store for Sets {
     }
 }
 
+/// Each key's queue; the next element to enqueue.
+struct Queues {
+    queues: Vec<std::collections::VecDeque<i64>>,
+    next: i64,
+    dequeues: f64,
+}
+
+impl Store for Queues {
+    fn may_be_unknown(&self, f: &str) -> bool {
+        f == "enqueue"
+    }
+
+    fn invoke(&mut self, rng: &mut ChaCha8Rng, _key: usize) -> (&'static str, Value) {
+        if rng.random_bool(self.dequeues.clamp(0.0, 1.0)) {
+            ("dequeue", Value::Nil)
+        } else {
+            self.next += 1;
+            ("enqueue", Value::Int(self.next))
+        }
+    }
+
+    fn apply(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        p: &Pending,
+        happens: bool,
+        stale: f64,
+    ) -> (EventType, Value) {
+        let queue = &mut self.queues[p.key];
+        if p.f == "dequeue" {
+            let behind = queue.len() >= 2 && rng.random_bool(stale.clamp(0.0, 1.0));
+            let x = if behind {
+                queue.remove(1)
+            } else {
+                queue.pop_front()
+            };
+            return (EventType::Ok, x.map_or(Value::Nil, Value::Int));
+        }
+        if let (true, Value::Int(x)) = (happens, &p.value) {
+            queue.push_back(*x);
+        }
+        (EventType::Ok, p.value.clone())
+    }
+}
+
 /// Run processes against `store`: each call invokes, takes effect at one moment, and completes
 /// (or, for an unknown outcome, maybe never replies, and its process is retired).
 fn simulate(opts: &SynthOptions, store: &mut impl Store, mut emit: impl FnMut(Event)) {
@@ -245,7 +312,8 @@ fn simulate(opts: &SynthOptions, store: &mut impl Store, mut emit: impl FnMut(Ev
                     key,
                     value: value.clone(),
                     result: None,
-                    unknown: rng.random_bool(opts.unknown.clamp(0.0, 1.0)),
+                    unknown: store.may_be_unknown(f)
+                        && rng.random_bool(opts.unknown.clamp(0.0, 1.0)),
                 };
                 push(t, &p, EventType::Invoke, value);
                 slots[slot] = Some(p);
@@ -398,6 +466,59 @@ pub fn set_with_stale_read(history: &History) -> Option<(History, usize)> {
                     }
                     return Some((out, pos));
                 }
+            }
+            _ => {
+                open.remove(&e.process);
+            }
+        }
+    }
+    None
+}
+
+/// A copy of a queue history with two dequeues out of order beyond doubt: the first two
+/// acknowledged dequeues after the middle (the second the first that has such a partner) whose values' enqueues were acknowledged one before the
+/// other began and both before the dequeues, the first dequeue completed before the second began,
+/// trade their values. `None`
+/// when no such pair exists. Returns the history and the completion index of the dequeue that
+/// now returns the later value.
+pub fn queue_with_swapped_dequeues(history: &History) -> Option<(History, usize)> {
+    let events = &history.events;
+    let mid = events.len() / 2;
+    let mut open: std::collections::HashMap<&Process, usize> = Default::default();
+    // Acknowledged enqueues: value → (invoke, completion).
+    let mut enqueued: std::collections::HashMap<&Value, (usize, usize)> = Default::default();
+    // The dequeues since the middle: (invoke, completion, their value's enqueue).
+    let mut earlier: Vec<(usize, usize, (usize, usize))> = Vec::new();
+    for (pos, e) in events.iter().enumerate() {
+        match e.kind {
+            EventType::Invoke => {
+                open.insert(&e.process, pos);
+            }
+            EventType::Ok if e.f == "enqueue" => {
+                if let Some(inv) = open.remove(&e.process) {
+                    enqueued.insert(&e.value, (inv, pos));
+                }
+            }
+            EventType::Ok if e.f == "dequeue" => {
+                let Some(inv) = open.remove(&e.process) else {
+                    continue;
+                };
+                let Some(&enq) = enqueued.get(&e.value) else {
+                    continue;
+                };
+                if inv < mid {
+                    continue;
+                }
+                let pair = earlier
+                    .iter()
+                    .find(|&&(inv_a, done, enq_a)| done < inv && enq_a.1 < enq.0 && enq.1 < inv_a);
+                if let Some(&(_, done, _)) = pair {
+                    let mut out = history.clone();
+                    let a = out.events[done].value.clone();
+                    out.events[done].value = std::mem::replace(&mut out.events[pos].value, a);
+                    return Some((out, done));
+                }
+                earlier.push((inv, pos, enq));
             }
             _ => {
                 open.remove(&e.process);

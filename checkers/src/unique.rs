@@ -173,6 +173,50 @@ pub enum Contradiction {
         element: Value,
         element2: Value,
     },
+    /// A dequeue returned an element no call enqueues.
+    NeverEnqueued { dequeue: usize, element: Value },
+    /// Two dequeues returned the same element, which was enqueued once.
+    DequeuedTwice {
+        dequeue: usize,
+        dequeue2: usize,
+        element: Value,
+    },
+    /// A dequeue completed before the only enqueue of its element began.
+    DequeuedBeforeEnqueued {
+        dequeue: usize,
+        enqueue: usize,
+        element: Value,
+    },
+    /// `enqueue` completed before `enqueue2` began, so its element was ahead in the queue, yet
+    /// `dequeue2` dequeued `enqueue2`'s element and nothing ever dequeued `enqueue`'s.
+    NotDequeued {
+        enqueue: usize,
+        enqueue2: usize,
+        dequeue2: usize,
+    },
+    /// `enqueue` completed before `dequeue` began and nothing ever dequeued its element, yet
+    /// `dequeue` found the queue empty.
+    EmptyWhileHeld { enqueue: usize, dequeue: usize },
+    /// Real time orders each edge's two elements, and the edges close a cycle: no order of the
+    /// queue's elements fits.
+    QueueOrder { cycle: Vec<QueueEdge> },
+}
+
+/// An element of a FIFO queue's order: a dequeued value, by its enqueue and its dequeue, or a
+/// dequeue that found the queue empty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueItem {
+    Value { enqueue: usize, dequeue: usize },
+    Empty(usize),
+}
+
+/// `done` completed before `begun` began, so `before` came before `after` in the queue's order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueEdge {
+    pub done: usize,
+    pub begun: usize,
+    pub before: QueueItem,
+    pub after: QueueItem,
 }
 
 impl Contradiction {
@@ -192,6 +236,13 @@ impl Contradiction {
             Contradiction::Shrank { read2, .. } => *read2,
             Contradiction::ReadBeforeAdd { read, .. } => *read,
             Contradiction::AddOrder { read, .. } => *read,
+            Contradiction::NeverEnqueued { dequeue, .. }
+            | Contradiction::DequeuedBeforeEnqueued { dequeue, .. }
+            | Contradiction::EmptyWhileHeld { dequeue, .. } => *dequeue,
+            Contradiction::DequeuedTwice { dequeue2, .. }
+            | Contradiction::NotDequeued { dequeue2, .. } => *dequeue2,
+            // Calls are numbered in invocation order: the latest to begin.
+            Contradiction::QueueOrder { cycle } => cycle.iter().map(|e| e.begun).max().unwrap_or(0),
         }
     }
 
@@ -235,6 +286,31 @@ impl Contradiction {
             Contradiction::AddOrder {
                 add, add2, read, ..
             } => vec![*add, *add2, *read],
+            Contradiction::NeverEnqueued { dequeue, .. } => vec![*dequeue],
+            Contradiction::DequeuedTwice {
+                dequeue, dequeue2, ..
+            } => vec![*dequeue, *dequeue2],
+            Contradiction::DequeuedBeforeEnqueued {
+                dequeue, enqueue, ..
+            } => vec![*dequeue, *enqueue],
+            Contradiction::NotDequeued {
+                enqueue,
+                enqueue2,
+                dequeue2,
+            } => vec![*enqueue, *enqueue2, *dequeue2],
+            Contradiction::EmptyWhileHeld { enqueue, dequeue } => vec![*enqueue, *dequeue],
+            Contradiction::QueueOrder { cycle } => cycle
+                .iter()
+                .flat_map(|e| {
+                    let item = |it: &QueueItem| match *it {
+                        QueueItem::Value { enqueue, dequeue } => [enqueue, dequeue],
+                        QueueItem::Empty(x) => [x, x],
+                    };
+                    let [a, b] = item(&e.before);
+                    let [c, d] = item(&e.after);
+                    [e.done, e.begun, a, b, c, d]
+                })
+                .collect(),
         };
         v.sort_unstable();
         v.dedup();
@@ -391,6 +467,81 @@ impl Contradiction {
                 call(*add2),
                 call(*read),
             ),
+            Contradiction::NeverEnqueued { dequeue, element } => format!(
+                "{} returned {element}, which no call enqueues (a failed enqueue did not happen)",
+                call(*dequeue)
+            ),
+            Contradiction::DequeuedTwice {
+                dequeue,
+                dequeue2,
+                element,
+            } => format!(
+                "{} and {} both returned {element}, which was enqueued once",
+                call(*dequeue),
+                call(*dequeue2)
+            ),
+            Contradiction::DequeuedBeforeEnqueued {
+                dequeue,
+                enqueue,
+                element,
+            } => format!(
+                "{} returned {element}, yet it completed before {}, the only enqueue of \
+                 {element}, began",
+                call(*dequeue),
+                call(*enqueue)
+            ),
+            Contradiction::NotDequeued {
+                enqueue,
+                enqueue2,
+                dequeue2,
+            } => format!(
+                "{} completed before {} began, so {} was ahead of {} in the queue; yet {} \
+                 dequeued {} and no call dequeued {}. A FIFO queue dequeues in the order it \
+                 enqueued",
+                call(*enqueue),
+                call(*enqueue2),
+                value(*enqueue),
+                value(*enqueue2),
+                call(*dequeue2),
+                value(*enqueue2),
+                value(*enqueue)
+            ),
+            Contradiction::EmptyWhileHeld { enqueue, dequeue } => format!(
+                "{} completed before {} began and no call dequeued {}, yet that dequeue found \
+                 the queue empty",
+                call(*enqueue),
+                call(*dequeue),
+                value(*enqueue)
+            ),
+            Contradiction::QueueOrder { cycle } => {
+                let links: Vec<String> = cycle
+                    .iter()
+                    .map(|e| {
+                        let so = match (e.before, e.after) {
+                            (
+                                QueueItem::Value { enqueue: a, .. },
+                                QueueItem::Value { enqueue: b, .. },
+                            ) => format!("{} was ahead of {} in the queue", value(a), value(b)),
+                            (QueueItem::Value { enqueue: a, .. }, QueueItem::Empty(x)) => {
+                                format!("{} left the queue before {} found it empty", value(a), call(x))
+                            }
+                            (QueueItem::Empty(x), QueueItem::Value { enqueue: b, .. }) => {
+                                format!("{} was enqueued after {} found the queue empty", value(b), call(x))
+                            }
+                            (QueueItem::Empty(x), QueueItem::Empty(y)) => {
+                                format!("{} found the queue empty before {} did", call(x), call(y))
+                            }
+                        };
+                        format!("{} completed before {} began, so {so}", call(e.done), call(e.begun))
+                    })
+                    .collect();
+                format!(
+                    "{}; yet that closes a circle. A FIFO queue dequeues in the order it \
+                     enqueued, and is empty only once all enqueued before has been dequeued, so \
+                     no order of its elements fits",
+                    links.join("; ")
+                )
+            }
         }
     }
 }

@@ -119,6 +119,47 @@ fn one_stale_read_in_a_long_single_key_history_is_found_and_shrunk() {
     assert!(s.minimal && s.calls.len() <= 6, "{:?}", s.calls);
 }
 
+/// The same for a FIFO queue: a long single-queue history is valid by the unique-value check,
+/// and with two dequeues traded out of order it is invalid, explained by the cycle of the two
+/// values and shrunk to the calls that make it.
+#[test]
+fn two_dequeues_out_of_order_in_a_long_queue_history_are_found_and_shrunk() {
+    let h = ferret_checkers::synth::queue_history(
+        &SynthOptions {
+            calls: 20_000,
+            keys: 1,
+            processes: 50,
+            unknown: 0.05,
+            seed: 3,
+            ..SynthOptions::default()
+        },
+        0.5,
+    );
+    let opts = CheckOptions {
+        model: Some(ferret_checkers::ModelName::FifoQueue),
+        ..CheckOptions::default()
+    };
+    let clean = check(&h, &opts).unwrap();
+    assert_eq!(clean.verdict, VerdictName::Valid);
+    assert_eq!(clean.keys[0].method, ferret_checkers::Method::UniqueValues);
+    let (swapped, at) = ferret_checkers::synth::queue_with_swapped_dequeues(&h).unwrap();
+    let r = check(&swapped, &opts).unwrap();
+    assert_eq!(r.verdict, VerdictName::Invalid);
+    let k = &r.keys[0];
+    assert_eq!(k.method, ferret_checkers::Method::UniqueValues);
+    let e = k.explanation.as_ref().unwrap();
+    assert!(e.summary.contains("closes a circle"), "{}", e.summary);
+    let s = e.shrunk.as_ref().unwrap();
+    // The dequeue that now returns the later value completes first: the first call that cannot fit.
+    assert_eq!(
+        s.first.as_ref().and_then(|f| f.complete_index),
+        Some(swapped.events[at].index),
+        "{}",
+        e.summary
+    );
+    assert!(s.minimal && s.calls.len() <= 6, "{:?}", s.calls);
+}
+
 #[test]
 fn a_file_longer_than_what_tells_its_format_is_read_whole() {
     // The format is told from the first 64 KiB; the reading proper must not lose or repeat them.

@@ -1,12 +1,14 @@
-//! The unique-value decision against the brute-force checker and the search, on many thousands of
-//! random small register histories with concurrency and unknown outcomes: it must never disagree,
-//! must decide nearly all of them, and must leave histories whose values repeat to the search.
+//! The unique-value decisions against the brute-force checker and the search, on many thousands of
+//! random small register, string, set and FIFO queue histories with concurrency and unknown
+//! outcomes: they must never disagree, must decide nearly all of them, and must leave histories
+//! whose values repeat to the search.
 
 mod common;
 
 use ferret_checkers::brute;
 use ferret_checkers::model::{
-    CasRegister, ModelOptions, RegisterOp, SetModel, SetOp, StringKv, StringKvOp,
+    CasRegister, ModelOptions, QueueModel, QueueOp, RegisterOp, SetModel, SetOp, StringKv,
+    StringKvOp,
 };
 use ferret_checkers::search::{self, Budget, SearchCall, Verdict};
 use ferret_checkers::unique::{decide, Decision};
@@ -502,5 +504,225 @@ fn unseen_relaxed_adds_never_change_a_verdict() {
         }
     }
     eprintln!("set histories with unseen relaxed adds: {dropped} of 20000");
+    assert!(dropped > 1000, "only {dropped} histories left anything out");
+}
+
+/// A random FIFO queue history from a simulated store: each call takes effect at a random point
+/// within its interval (an unknown-outcome call takes effect, or not at all), dequeues return
+/// the head then (nil when empty), and some dequeues are then spoilt — another enqueued value,
+/// nil, or one never enqueued. Values repeat when `repeat` is set. Dequeues may have unknown
+/// outcomes with `unknown`: `Unknown::Value`, what a shrunk history's relaxed dequeue keeps (the
+/// value it returned, or would have), `Unknown::Nothing`, a dequeue whose reply never came.
+#[derive(Clone, Copy, PartialEq)]
+enum Unknown {
+    None,
+    Value,
+    Nothing,
+}
+
+fn queue_history(
+    rng: &mut ChaCha8Rng,
+    n: usize,
+    repeat: bool,
+    unknown: Unknown,
+) -> Vec<SearchCall<QueueOp>> {
+    let unknown_kind = unknown;
+    let unknown_dequeues = unknown != Unknown::None;
+    let slots = shuffled_positions(rng, n);
+    let mut calls = Vec::new();
+    let mut points: Vec<(f64, usize)> = Vec::new();
+    let mut next = 1i64;
+    for k in 0..n {
+        let (a, b) = (slots[2 * k], slots[2 * k + 1]);
+        let (invoke, complete) = (a.min(b), a.max(b));
+        let point = invoke as f64 + rng.random_range(0.01..0.99) * (complete - invoke) as f64;
+        let enqueue = rng.random_bool(0.5);
+        let unknown = rng.random_bool(if enqueue || unknown_dequeues {
+            0.2
+        } else {
+            0.0
+        });
+        if !unknown || rng.random_bool(0.5) {
+            points.push((point, k));
+        }
+        let op = if enqueue {
+            let v = if repeat && next > 1 && rng.random_bool(0.3) {
+                rng.random_range(1..next)
+            } else {
+                next += 1;
+                next - 1
+            };
+            QueueOp::Enqueue(Value::Int(v))
+        } else if unknown && matches!(unknown_kind, Unknown::Nothing) {
+            QueueOp::Dequeue(None)
+        } else {
+            QueueOp::Dequeue(Some(Value::Nil))
+        };
+        calls.push(SearchCall {
+            op,
+            invoke,
+            complete: (!unknown).then_some(complete),
+        });
+    }
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut queue = std::collections::VecDeque::new();
+    for &(_, k) in &points {
+        let definite = calls[k].complete.is_some();
+        match &mut calls[k].op {
+            QueueOp::Enqueue(v) => queue.push_back(v.clone()),
+            QueueOp::Dequeue(None) => {
+                queue.pop_front();
+            }
+            QueueOp::Dequeue(Some(r)) => {
+                *r = queue.pop_front().unwrap_or(Value::Nil);
+                if rng.random_bool(0.15) && definite {
+                    *r = match rng.random_range(0..3) {
+                        0 => Value::Int(rng.random_range(1..next.max(2))),
+                        1 => Value::Nil,
+                        _ => Value::Int(1000),
+                    };
+                }
+            }
+        }
+    }
+    calls.sort_by_key(|c| c.invoke);
+    calls
+}
+
+const FIFO: QueueModel = QueueModel { fifo: true };
+
+/// The queue decision against the brute-force checker (up to 8 calls) and the search (more):
+/// never a different verdict, the calls a refutation names not linearizable on their own.
+/// (valid, invalid, undecided, cases the search could not decide in its budget) of `cases`.
+fn queues_agree(seed: u64, cases: usize, max_calls: usize) -> (usize, usize, usize, usize) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut valid, mut invalid, mut undecided, mut beyond) = (0, 0, 0, 0);
+    // Invalid queue histories of a few dozen calls are hard for the search: what it cannot
+    // decide quickly is counted and skipped.
+    let budget = Budget {
+        memory: 256 << 20,
+        steps: 200_000,
+        ..Budget::default()
+    };
+    for case in 0..cases {
+        let n = rng.random_range(1..=max_calls);
+        // A third with relaxed dequeues, as shrinking makes them.
+        let unknown = if case % 3 == 0 {
+            Unknown::Value
+        } else {
+            Unknown::None
+        };
+        let calls = queue_history(&mut rng, n, false, unknown);
+        let truth = if n <= 8 {
+            brute::linearizable(&FIFO, &calls)
+        } else {
+            match search::check(&FIFO, &calls, budget).verdict {
+                Verdict::Valid => true,
+                Verdict::Invalid => false,
+                // No truth to hold the decision against: a refutation's named calls must still
+                // not be linearizable (a linearization is replayed before it is given).
+                Verdict::Unknown(_) => {
+                    beyond += 1;
+                    if let Some(Decision::Invalid(r)) = ferret_checkers::queue::decide(&calls) {
+                        let core = r.standalone(&calls);
+                        assert_eq!(
+                            search::check(&FIFO, &core, Budget::default()).verdict,
+                            Verdict::Invalid,
+                            "case {case}: the named calls {:?} are not shown invalid: {calls:?}",
+                            r.contradiction
+                        );
+                    }
+                    continue;
+                }
+            }
+        };
+        let decision = ferret_checkers::queue::decide(&calls);
+        match holds(case, &calls, truth, decision, |core| {
+            search::check(&FIFO, core, Budget::default()).verdict != Verdict::Invalid
+        }) {
+            Some(true) => valid += 1,
+            Some(false) => invalid += 1,
+            None => undecided += 1,
+        }
+    }
+    (valid, invalid, undecided, beyond)
+}
+
+#[test]
+fn fifo_queues_agree_with_brute_force() {
+    let (valid, invalid, undecided, _) = queues_agree(11, 20_000, 8);
+    eprintln!(
+        "fifo queues: {valid} valid, {invalid} invalid, {undecided} left to the search of 20000"
+    );
+    assert!(
+        valid > 3000 && invalid > 3000,
+        "{valid} valid, {invalid} invalid"
+    );
+    assert!(undecided * 50 <= 20_000, "{undecided} undecided");
+}
+
+#[test]
+fn larger_fifo_queues_agree_with_the_search() {
+    let (valid, invalid, undecided, beyond) = queues_agree(12, 2000, 20);
+    eprintln!(
+        "fifo queues, up to 20 calls: {valid} valid, {invalid} invalid, {undecided} left to the \
+         search, {beyond} beyond the search's budget, of 2000"
+    );
+    assert!(
+        valid > 300 && invalid > 300,
+        "{valid} valid, {invalid} invalid"
+    );
+    assert!(undecided * 20 <= 2000, "{undecided} undecided");
+    assert!(beyond * 10 <= 2000, "{beyond} beyond the search");
+}
+
+/// A value enqueued twice, or a dequeue of unknown outcome and value, goes to the search, never
+/// decided here.
+#[test]
+fn repeated_enqueues_and_unknown_dequeues_go_to_the_search() {
+    let mut rng = ChaCha8Rng::seed_from_u64(13);
+    let mut left = 0;
+    for case in 0..5000 {
+        let n = rng.random_range(2..=8);
+        let unknown = if case % 2 == 1 {
+            Unknown::Nothing
+        } else {
+            Unknown::None
+        };
+        let calls = queue_history(&mut rng, n, case % 2 == 0, unknown);
+        let mut seen = BTreeSet::new();
+        let repeats = calls
+            .iter()
+            .any(|c| matches!(&c.op, QueueOp::Enqueue(x) if !seen.insert(x.clone())));
+        let unknown = calls.iter().any(|c| matches!(c.op, QueueOp::Dequeue(None)));
+        if repeats || unknown {
+            left += 1;
+            assert!(
+                ferret_checkers::queue::decide(&calls).is_none(),
+                "{calls:?}"
+            );
+        }
+    }
+    assert!(
+        left > 1000,
+        "only {left} histories repeated or had an unknown dequeue"
+    );
+}
+
+#[test]
+fn unneeded_relaxed_queue_calls_never_change_a_verdict() {
+    let mut rng = ChaCha8Rng::seed_from_u64(14);
+    let mut dropped = 0;
+    for case in 0..20_000 {
+        let n = rng.random_range(1..=8);
+        let unknown = [Unknown::None, Unknown::Value, Unknown::Nothing][case % 3];
+        let calls = queue_history(&mut rng, n, case % 2 == 0, unknown);
+        let unordered = QueueModel { fifo: false };
+        if unneeded_keep_the_verdict(&FIFO, &calls, case) {
+            dropped += 1;
+        }
+        unneeded_keep_the_verdict(&unordered, &calls, case);
+    }
+    eprintln!("queue histories with unneeded relaxed calls: {dropped} of 20000");
     assert!(dropped > 1000, "only {dropped} histories left anything out");
 }
