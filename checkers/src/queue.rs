@@ -109,9 +109,9 @@ pub fn decide(calls: &[SearchCall<QueueOp>]) -> Option<Decision> {
         empties: &empties,
         maybe: &maybe,
     };
-    // Dequeues of unknown outcome taken as never having happened, then as having happened: each
-    // guess can only lose contradictions, not make them (one that rests on a guess is not
-    // given), and a linearization is replayed either way.
+    // Dequeues of unknown outcome taken as never having happened, then as having happened: a
+    // contradiction that rests on a guess is given only when one dequeue's guess each way
+    // refutes, and a linearization is replayed either way.
     let none = match settle(calls, &known, false, None) {
         Settled::Decided(d) => return Some(d),
         other => other,
@@ -119,7 +119,7 @@ pub fn decide(calls: &[SearchCall<QueueOp>]) -> Option<Decision> {
     if maybe.is_empty() {
         return None;
     }
-    let (on, with) = match settle(calls, &known, true, None) {
+    let (on, mut with) = match settle(calls, &known, true, None) {
         Settled::Decided(d) => return Some(d),
         Settled::Rests {
             on,
@@ -133,24 +133,20 @@ pub fn decide(calls: &[SearchCall<QueueOp>]) -> Option<Decision> {
         Settled::Rests {
             on: on2,
             happened: false,
-            decision,
-        } if on2 == on => decision,
+            decision: Decision::Invalid(without),
+        } if on2 == on => without,
         _ => match settle(calls, &known, true, Some(on)) {
             Settled::Decided(d) => return Some(d),
             Settled::Rests {
                 on: on2,
                 happened: false,
-                decision,
-            } if on2 == on => decision,
+                decision: Decision::Invalid(without),
+            } if on2 == on => without,
             _ => return None,
         },
     };
     // Refuted either way, so refuted. The contradiction said is the one where it happened (only
     // shrink probes have such dequeues, and say only their verdict); the core stands on both.
-    let Decision::Invalid(without) = without else {
-        return None;
-    };
-    let mut with = with;
     with.core.extend(without.core);
     with.core = sorted(std::mem::take(&mut with.core));
     Some(Decision::Invalid(with))
@@ -226,7 +222,7 @@ fn settle(
     }
     // A contradiction, with the dequeues of unknown outcome it takes to have happened (guessed)
     // and not to have happened (of a value it takes to stay in the queue).
-    let refuted = |c: Contradiction, core: Vec<usize>| {
+    let refute = |c: Contradiction, core: Vec<usize>| {
         let mut rests: Vec<(usize, bool)> = Vec::new();
         let mut stays = |u: usize| {
             if let QueueOp::Enqueue(v) = &calls[u].op {
@@ -301,7 +297,7 @@ fn settle(
         QueueOp::Dequeue(_) => calls[i].complete.is_some(),
     };
     if let Some(c) = staying_contradiction(calls, &items, &stay, &certain) {
-        return refuted(c.0, c.1);
+        return refute(c.0, c.1);
     }
     // The values that stay must be enqueued after every other element's enqueue or empty: their
     // earliest completion is a deadline for those too.
@@ -336,7 +332,7 @@ fn settle(
             Ok(order) => order,
             Err(cycle) => {
                 let core = cycle_core(&cycle);
-                return refuted(Contradiction::QueueOrder { cycle }, core);
+                return refute(Contradiction::QueueOrder { cycle }, core);
             }
         };
         linearization = place(calls, &items, &order, &stay);
@@ -435,7 +431,7 @@ fn staying_contradiction(
 /// invocations.
 ///
 /// With `early` (each element's deadlines for its first and second point), a free empty dequeue
-/// goes before free values unless one of them could not follow it: an empty placed early holds
+/// goes before free values unless a value left could not follow it: an empty placed early holds
 /// back only what is enqueued after it, one placed after a value waits for its dequeue.
 fn order_items(
     calls: &[SearchCall<QueueOp>],

@@ -58,8 +58,13 @@ struct Pending {
 
 /// Generate a cas-register history over `keys` keys.
 pub fn register_history(opts: &SynthOptions) -> History {
+    collected(opts, |emit| register_events(opts, emit))
+}
+
+/// A history of the events `generate` emits.
+fn collected(opts: &SynthOptions, generate: impl FnOnce(&mut dyn FnMut(Event))) -> History {
     let mut events = Vec::with_capacity(opts.calls * 2);
-    register_events(opts, |e| events.push(e));
+    generate(&mut |e| events.push(e));
     History {
         events,
         warnings: Vec::new(),
@@ -79,17 +84,12 @@ pub fn register_events(opts: &SynthOptions, emit: impl FnMut(Event)) {
 /// fraction of the time, reads of the whole set. An unknown-outcome add takes effect half the
 /// time; a stale read (`stale_reads`) misses the latest element added.
 pub fn set_history(opts: &SynthOptions, reads: f64) -> History {
-    let mut events = Vec::with_capacity(opts.calls * 2);
     let mut sets = Sets {
         sets: vec![Default::default(); opts.keys.max(1)],
         next: 0,
         reads,
     };
-    simulate(opts, &mut sets, |e| events.push(e));
-    History {
-        events,
-        warnings: Vec::new(),
-    }
+    collected(opts, |emit| simulate(opts, &mut sets, emit))
 }
 
 /// Generate a FIFO queue history over `keys` queues: enqueues of fresh integers and, a
@@ -97,17 +97,12 @@ pub fn set_history(opts: &SynthOptions, reads: f64) -> History {
 /// unknown outcomes (an unknown dequeue sends a history to the search); one takes effect half the
 /// time. A stale dequeue (`stale_reads`) takes the element behind the head.
 pub fn queue_history(opts: &SynthOptions, dequeues: f64) -> History {
-    let mut events = Vec::with_capacity(opts.calls * 2);
     let mut queues = Queues {
         queues: vec![Default::default(); opts.keys.max(1)],
         next: 0,
         dequeues,
     };
-    simulate(opts, &mut queues, |e| events.push(e));
-    History {
-        events,
-        warnings: Vec::new(),
-    }
+    collected(opts, |emit| simulate(opts, &mut queues, emit))
 }
 
 /// What the simulated store holds, and how calls on it are chosen and take effect.
