@@ -88,20 +88,72 @@ fn read_file_of(format: &str) -> PathBuf {
     path
 }
 
-/// One key, 50 processes, 5 % unknown outcomes: (name, calls, with one certainly stale read).
-const ONE_KEY: [(&str, usize, bool, ModelName); 8] = [
-    ("one-key-100k", 100_000, false, ModelName::CasRegister),
-    ("one-key-100k-stale", 100_000, true, ModelName::CasRegister),
-    ("one-key-1m", 1_000_000, false, ModelName::CasRegister),
-    ("one-key-1m-stale", 1_000_000, true, ModelName::CasRegister),
-    ("one-key-set-100k", 100_000, false, ModelName::Set),
-    ("one-key-set-100k-stale", 100_000, true, ModelName::Set),
-    ("one-key-queue-100k", 100_000, false, ModelName::FifoQueue),
+/// One key, 50 processes, 5 % unknown outcomes: (name, calls, with one certainly stale read,
+/// model, whether a queue's dequeues may be lost too).
+const ONE_KEY: [(&str, usize, bool, ModelName, bool); 10] = [
+    (
+        "one-key-100k",
+        100_000,
+        false,
+        ModelName::CasRegister,
+        false,
+    ),
+    (
+        "one-key-100k-stale",
+        100_000,
+        true,
+        ModelName::CasRegister,
+        false,
+    ),
+    (
+        "one-key-1m",
+        1_000_000,
+        false,
+        ModelName::CasRegister,
+        false,
+    ),
+    (
+        "one-key-1m-stale",
+        1_000_000,
+        true,
+        ModelName::CasRegister,
+        false,
+    ),
+    ("one-key-set-100k", 100_000, false, ModelName::Set, false),
+    (
+        "one-key-set-100k-stale",
+        100_000,
+        true,
+        ModelName::Set,
+        false,
+    ),
+    (
+        "one-key-queue-100k",
+        100_000,
+        false,
+        ModelName::FifoQueue,
+        false,
+    ),
     (
         "one-key-queue-100k-swapped",
         100_000,
         true,
         ModelName::FifoQueue,
+        false,
+    ),
+    (
+        "one-key-queue-100k-lost",
+        100_000,
+        false,
+        ModelName::FifoQueue,
+        true,
+    ),
+    (
+        "one-key-queue-100k-lost-swapped",
+        100_000,
+        true,
+        ModelName::FifoQueue,
+        true,
     ),
 ];
 
@@ -111,7 +163,7 @@ const QUEUE_DEQUEUES: f64 = 0.5;
 /// A set history's reads, as a fraction of its calls: each returns the whole set.
 const SET_READS: f64 = 0.001;
 
-fn one_key_file(name: &str, calls: usize, stale: bool, model: ModelName) -> PathBuf {
+fn one_key_file(name: &str, calls: usize, stale: bool, model: ModelName, lost: bool) -> PathBuf {
     let path = scratch().join(format!("{name}.jsonl"));
     if !path.exists() {
         let opts = SynthOptions {
@@ -124,7 +176,7 @@ fn one_key_file(name: &str, calls: usize, stale: bool, model: ModelName) -> Path
         };
         let h = match model {
             ModelName::Set => set_history(&opts, SET_READS),
-            ModelName::FifoQueue => queue_history(&opts, QUEUE_DEQUEUES),
+            ModelName::FifoQueue => queue_history(&opts, QUEUE_DEQUEUES, lost),
             _ => register_history(&opts),
         };
         let h = match (stale, model) {
@@ -391,8 +443,9 @@ fn run_case(name: &str) {
             }
         }
         one if one.starts_with("one-key") => {
-            let &(_, calls, stale, model) = ONE_KEY.iter().find(|s| s.0 == one).expect("case name");
-            let path = one_key_file(one, calls, stale, model);
+            let &(_, calls, stale, model, lost) =
+                ONE_KEY.iter().find(|s| s.0 == one).expect("case name");
+            let path = one_key_file(one, calls, stale, model, lost);
             let t = Instant::now();
             let (h, _) = read_file(&path, None).unwrap();
             let read = t.elapsed();
@@ -431,6 +484,9 @@ fn run_case(name: &str) {
                 h.events.len(),
                 match model {
                     ModelName::Set => "a set, 0.1% reads of it all",
+                    ModelName::FifoQueue if lost => {
+                        "a FIFO queue, half dequeues, unknown enqueues and dequeues"
+                    }
                     ModelName::FifoQueue => "a FIFO queue, half dequeues, unknown enqueues only",
                     _ => "a cas register",
                 },
@@ -508,8 +564,8 @@ fn main() {
         if let Some(&(name, calls, procs)) = SYNTH.iter().find(|s| s.0 == case) {
             synth_file(name, calls, procs); // generate outside the measured child
         }
-        if let Some(&(name, calls, stale, model)) = ONE_KEY.iter().find(|s| s.0 == case) {
-            one_key_file(name, calls, stale, model);
+        if let Some(&(name, calls, stale, model, lost)) = ONE_KEY.iter().find(|s| s.0 == case) {
+            one_key_file(name, calls, stale, model, lost);
         }
         if let Some(&(name, calls, keys, stale)) = MANY_KEYS.iter().find(|s| s.0 == case) {
             many_keys_file(name, calls, keys, stale);

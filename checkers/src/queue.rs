@@ -12,8 +12,12 @@
 //! in an order that keeps every pair, earliest deadline first, and each call is placed at the
 //! earliest moment it can be; the linearization is replayed before it is given. When that placing
 //! fails the search decides (a contradiction of three elements can hide there), as it does for a
-//! value enqueued twice and for a dequeue whose reply never came (it may have taken any value). An
-//! unknown-outcome enqueue whose value no dequeue returned is left out: it may never have
+//! value enqueued twice. A dequeue whose reply never came is first left out: had it found the
+//! queue empty it changed nothing, and the only value it may have taken is one no other dequeue
+//! returned, so it can only undo a contradiction that rests on such a value staying (in the way
+//! of a dequeue that ended after the lost one began). Then the lost dequeues take the values that
+//! would stay, earliest to earliest: a linearization so found is one, and a contradiction that
+//! rests on that guess goes to the search. An unknown-outcome enqueue whose value no dequeue returned is left out: it may never have
 //! happened, and had it, it would only stand in the way. A dequeue of a known value with unknown
 //! outcome (shrinking makes them) is taken not to have happened, then to have happened; a
 //! contradiction that rests on such a guess is given only when the guess each way refutes.
@@ -35,15 +39,16 @@ fn returned(c: &SearchCall<QueueOp>) -> Option<&Value> {
     }
 }
 
-/// Decide a FIFO queue history whose enqueued values are unique; `None` when one repeats, when a
-/// dequeue's outcome and value are unknown, or when neither a linearization nor a contradiction
-/// was found.
+/// Decide a FIFO queue history whose enqueued values are unique; `None` when one repeats, or
+/// when neither a linearization nor a contradiction that holds was found.
 pub fn decide(calls: &[SearchCall<QueueOp>]) -> Option<Decision> {
     let mut enqueuer: HashMap<&Value, usize, ahash::RandomState> = HashMap::default();
     let mut dequeues = Vec::new();
     let mut empties = Vec::new();
     // Dequeues of a value with an unknown outcome (a shrunk history's relaxed ones).
     let mut maybe = Vec::new();
+    // Dequeues whose reply never came.
+    let mut lost = Vec::new();
     for (i, c) in calls.iter().enumerate() {
         match &c.op {
             // nil is what a dequeue of the empty queue returns: an enqueued nil is ambiguous.
@@ -53,6 +58,10 @@ pub fn decide(calls: &[SearchCall<QueueOp>]) -> Option<Decision> {
                     return None;
                 }
             }
+            // A dequeue whose reply never came found the queue empty (which changes nothing),
+            // took a value no other dequeue returned (one that would otherwise stay), or never
+            // happened: left out, what rests on a value staying is not given (see `settle`).
+            QueueOp::Dequeue(None) if c.complete.is_none() => lost.push(i),
             QueueOp::Dequeue(None) => return None,
             // One that found the queue empty, if it happened: leaving it out is never worse.
             QueueOp::Dequeue(Some(Value::Nil)) if c.complete.is_none() => {}
@@ -102,12 +111,14 @@ pub fn decide(calls: &[SearchCall<QueueOp>]) -> Option<Decision> {
         dequeuer.insert(v, d);
     }
     maybe.sort_by_key(|&d| calls[d].invoke);
+    lost.sort_by_key(|&d| calls[d].invoke);
     let known = Known {
         enqueuer: &enqueuer,
         dequeuer: &dequeuer,
         dequeues: &dequeues,
         empties: &empties,
         maybe: &maybe,
+        lost: &lost,
     };
     // Dequeues of unknown outcome taken as never having happened, then as having happened: a
     // contradiction that rests on a guess is given only when one dequeue's guess each way
@@ -153,13 +164,15 @@ pub fn decide(calls: &[SearchCall<QueueOp>]) -> Option<Decision> {
 }
 
 /// What a queue history's definite calls fixed: each value's enqueue and definite dequeue, the
-/// definite dequeues and empty dequeues, and the dequeues of a value with unknown outcome.
+/// definite dequeues and empty dequeues, the dequeues of a value with unknown outcome, and the
+/// dequeues whose reply never came (by invocation).
 struct Known<'a, 'c> {
     enqueuer: &'a HashMap<&'c Value, usize, ahash::RandomState>,
     dequeuer: &'a HashMap<&'c Value, usize, ahash::RandomState>,
     dequeues: &'a [usize],
     empties: &'a [usize],
     maybe: &'a [usize],
+    lost: &'a [usize],
 }
 
 /// What ordering the elements settled, some dequeues of unknown outcome taken to have happened.
@@ -223,6 +236,23 @@ fn settle(
     // A contradiction, with the dequeues of unknown outcome it takes to have happened (guessed)
     // and not to have happened (of a value it takes to stay in the queue).
     let refute = |c: Contradiction, core: Vec<usize>| {
+        // A value that stays ahead of a dequeued one, or in a queue found empty, may have been
+        // taken by a dequeue whose reply never came, if it began before that dequeue ended; and
+        // a cycle through a value given to such a dequeue rests on that guess.
+        let lost_from = known.lost.first().map_or(NEVER, |&u| calls[u].invoke);
+        let open = match &c {
+            Contradiction::NotDequeued { dequeue2: d, .. }
+            | Contradiction::EmptyWhileHeld { dequeue: d, .. } => lost_from < complete(*d),
+            Contradiction::QueueOrder { cycle } => cycle.iter().any(|e| {
+                [e.before, e.after].into_iter().any(|it| {
+                    matches!(it, QueueItem::Value { dequeue, .. } if calls[dequeue].op == QueueOp::Dequeue(None))
+                })
+            }),
+            _ => false,
+        };
+        if open {
+            return Settled::Open;
+        }
         let mut rests: Vec<(usize, bool)> = Vec::new();
         let mut stays = |u: usize| {
             if let QueueOp::Enqueue(v) = &calls[u].op {
@@ -296,7 +326,32 @@ fn settle(
         QueueOp::Enqueue(v) => !maybe_taken.contains(v),
         QueueOp::Dequeue(_) => calls[i].complete.is_some(),
     };
-    if let Some(c) = staying_contradiction(calls, &items, &stay, &certain) {
+    let first = settle_items(calls, &items, &stay, &certain, &refute);
+    if !matches!(first, Settled::Open) || known.lost.is_empty() || stay.is_empty() {
+        return first;
+    }
+    // Dequeues whose reply never came take the values that would stay, earliest to earliest, the
+    // rest staying: a linearization so found is one.
+    let taken = stay.len().min(known.lost.len());
+    for (&u, &d) in stay.iter().zip(known.lost) {
+        items.push(QueueItem::Value {
+            enqueue: u,
+            dequeue: d,
+        });
+    }
+    settle_items(calls, &items, &stay[taken..], &certain, &refute)
+}
+
+/// Order the elements and place the calls, the values in `stay` staying.
+fn settle_items(
+    calls: &[SearchCall<QueueOp>],
+    items: &[QueueItem],
+    stay: &[usize],
+    certain: &dyn Fn(usize) -> bool,
+    refute: &dyn Fn(Contradiction, Vec<usize>) -> Settled,
+) -> Settled {
+    let complete = |i: usize| calls[i].complete.unwrap_or(NEVER);
+    if let Some(c) = staying_contradiction(calls, items, stay, certain) {
         return refute(c.0, c.1);
     }
     // The values that stay must be enqueued after every other element's enqueue or empty: their
@@ -328,14 +383,14 @@ fn settle(
     let mut linearization = None;
     for (key, empties_early) in tries {
         let early = empties_early.then_some(&deadlines[..]);
-        let order = match order_items(calls, &items, key, early) {
+        let order = match order_items(calls, items, key, early) {
             Ok(order) => order,
             Err(cycle) => {
                 let core = cycle_core(&cycle);
                 return refute(Contradiction::QueueOrder { cycle }, core);
             }
         };
-        linearization = place(calls, &items, &order, &stay);
+        linearization = place(calls, items, &order, stay);
         if linearization.is_some() {
             break;
         }
@@ -644,7 +699,11 @@ fn replays(calls: &[SearchCall<QueueOp>], order: &[usize]) -> bool {
                     return false;
                 }
             }
-            QueueOp::Dequeue(None) => return false,
+            QueueOp::Dequeue(None) => {
+                if queue.pop_front().is_none() {
+                    return false;
+                }
+            }
         }
     }
     fits_real_time(calls, order)
@@ -682,7 +741,11 @@ fn refuted(
 /// - a dequeue of a value whose enqueue is not kept (that enqueue goes, by the rule above, or
 ///   is relaxed and needed by a kept dequeue), or of a value enqueued once that a kept dequeue
 ///   returns: it cannot have taken the value again;
-/// - a dequeue that found the queue empty: it changed nothing.
+/// - a dequeue that found the queue empty: it changed nothing;
+/// - a dequeue whose reply never came, when no value is enqueued twice and every value a kept
+///   enqueue that completed enqueued is returned by a kept dequeue: any other value it could
+///   have taken would only have stood in the way had it stayed, and finding the queue empty
+///   changed nothing.
 pub fn unneeded(calls: &[SearchCall<QueueOp>], kept: &[bool], relaxed: &[bool]) -> Vec<bool> {
     use std::collections::HashSet;
     let mut taken: HashSet<&Value> = HashSet::new();
@@ -700,6 +763,9 @@ pub fn unneeded(calls: &[SearchCall<QueueOp>], kept: &[bool], relaxed: &[bool]) 
             _ => {}
         }
     }
+    let lost_may_matter = calls.iter().zip(kept).any(|(c, &k)| {
+        k && c.complete.is_some() && matches!(&c.op, QueueOp::Enqueue(v) if !taken.contains(v))
+    }) || enqueued.values().any(|&(n, _)| n > 1);
     calls
         .iter()
         .zip(relaxed)
@@ -711,7 +777,7 @@ pub fn unneeded(calls: &[SearchCall<QueueOp>], kept: &[bool], relaxed: &[bool]) 
                     None => true,
                     Some(&(n, kept_enqueue)) => !kept_enqueue || (n == 1 && taken.contains(v)),
                 },
-                QueueOp::Dequeue(None) => false,
+                QueueOp::Dequeue(None) => !lost_may_matter,
             }
         })
         .collect()
@@ -850,9 +916,50 @@ mod tests {
             deq(Some(1), 5, 6),
         ];
         assert!(matches!(decide(&h), Some(Decision::Valid { .. })));
-        // A dequeue of unknown outcome, a repeated value: the search decides.
-        let h = vec![enq(1, 0, 1), call(QueueOp::Dequeue(None), 2, None)];
+        // A dequeue whose reply never came may never have happened.
+        let lost = |i| call(QueueOp::Dequeue(None), i, None);
+        let h = vec![enq(1, 0, 1), lost(2)];
+        assert!(matches!(decide(&h), Some(Decision::Valid { .. })));
+        // It may have taken the value in the way of a later one; with two in the way and one
+        // lost dequeue, the search decides.
+        let h = vec![enq(1, 0, 1), enq(2, 2, 3), lost(4), deq(Some(2), 5, 6)];
+        assert!(matches!(decide(&h), Some(Decision::Valid { .. })));
+        let h = vec![
+            enq(1, 0, 1),
+            enq(2, 2, 3),
+            enq(3, 4, 5),
+            lost(6),
+            deq(Some(3), 7, 8),
+        ];
         assert!(decide(&h).is_none());
+        // It cannot undo a cycle, nor take a value another dequeue returned.
+        let h = vec![
+            enq(1, 0, 1),
+            enq(2, 2, 3),
+            lost(0),
+            deq(Some(2), 4, 5),
+            deq(Some(1), 6, 7),
+        ];
+        assert!(matches!(
+            decide(&h),
+            Some(Decision::Invalid(Refutation {
+                contradiction: Contradiction::QueueOrder { .. },
+                ..
+            }))
+        ));
+        // A value held while the queue was found empty: the lost dequeue, begun in time, may
+        // have taken it; begun after, it cannot.
+        let h = vec![enq(1, 0, 1), lost(2), deq(None, 3, 4)];
+        assert!(matches!(decide(&h), Some(Decision::Valid { .. })));
+        let h = vec![enq(1, 0, 1), deq(None, 3, 4), lost(5)];
+        assert!(matches!(
+            decide(&h),
+            Some(Decision::Invalid(Refutation {
+                contradiction: Contradiction::EmptyWhileHeld { .. },
+                ..
+            }))
+        ));
+        // A repeated value: the search decides.
         let h = vec![enq(1, 0, 1), enq(1, 2, 3)];
         assert!(decide(&h).is_none());
     }

@@ -93,14 +93,15 @@ pub fn set_history(opts: &SynthOptions, reads: f64) -> History {
 }
 
 /// Generate a FIFO queue history over `keys` queues: enqueues of fresh integers and, a
-/// `dequeues` fraction of the time, dequeues (nil when the queue is empty). Only enqueues have
-/// unknown outcomes (an unknown dequeue sends a history to the search); one takes effect half the
-/// time. A stale dequeue (`stale_reads`) takes the element behind the head.
-pub fn queue_history(opts: &SynthOptions, dequeues: f64) -> History {
+/// `dequeues` fraction of the time, dequeues (nil when the queue is empty). Enqueues have
+/// unknown outcomes, and with `lost` dequeues too (whose value no reply tells); one takes effect
+/// half the time. A stale dequeue (`stale_reads`) takes the element behind the head.
+pub fn queue_history(opts: &SynthOptions, dequeues: f64, lost: bool) -> History {
     let mut queues = Queues {
         queues: vec![Default::default(); opts.keys.max(1)],
         next: 0,
         dequeues,
+        lost,
     };
     collected(opts, |emit| simulate(opts, &mut queues, emit))
 }
@@ -223,11 +224,13 @@ struct Queues {
     queues: Vec<std::collections::VecDeque<i64>>,
     next: i64,
     dequeues: f64,
+    /// Whether dequeues may have unknown outcomes.
+    lost: bool,
 }
 
 impl Store for Queues {
     fn may_be_unknown(&self, f: &str) -> bool {
-        f == "enqueue"
+        f == "enqueue" || self.lost
     }
 
     fn invoke(&mut self, rng: &mut ChaCha8Rng, _key: usize) -> (&'static str, Value) {
