@@ -3,6 +3,7 @@
 use crate::history::{Call, Event, EventType, History, Location, Pairer, Process, Warning};
 use crate::value::Value;
 use clojure_reader::edn::Edn;
+use compact_str::CompactString;
 use serde::Deserialize;
 use std::fmt;
 use std::fs::File;
@@ -201,13 +202,45 @@ struct EventBuilder<'p> {
     count: u64,
 }
 
+/// An op's type or function: text (kept inline when short, as they are: no allocation for each
+/// event), or whatever else the line had there, for the error that names it.
+#[derive(Debug, PartialEq)]
+enum Name {
+    Text(CompactString),
+    Other(Value),
+}
+
+impl From<Value> for Name {
+    fn from(v: Value) -> Name {
+        match v {
+            Value::Str(s) => Name::Text(s.into()),
+            v => Name::Other(v),
+        }
+    }
+}
+
+impl From<&str> for Name {
+    fn from(s: &str) -> Name {
+        Name::Text(s.into())
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Name::Text(s) => Value::Str(s.to_string()).fmt(f),
+            Name::Other(v) => v.fmt(f),
+        }
+    }
+}
+
 #[derive(Debug, PartialEq)]
 struct Fields {
     index: Option<i64>,
     time: Option<i64>,
     process: Option<Value>,
-    kind: Option<Value>,
-    f: Option<Value>,
+    kind: Option<Name>,
+    f: Option<Name>,
     key: Option<Value>,
     value: Option<Value>,
     error: Option<Value>,
@@ -251,19 +284,22 @@ impl<'p> EventBuilder<'p> {
         let kind_value = fields
             .kind
             .ok_or_else(|| self.err(&loc, "op has no type (expected invoke, ok, fail or info)"))?;
-        let kind = kind_value
-            .as_str()
-            .and_then(EventType::parse)
-            .ok_or_else(|| {
-                self.err(
-                    &loc,
-                    format!("type is {kind_value}, expected invoke, ok, fail or info"),
-                )
-            })?;
+        let kind = match &kind_value {
+            Name::Text(s) => EventType::parse(s),
+            Name::Other(_) => None,
+        }
+        .ok_or_else(|| {
+            self.err(
+                &loc,
+                format!("type is {kind_value}, expected invoke, ok, fail or info"),
+            )
+        })?;
         let f = match fields.f {
-            Some(Value::Str(s)) => s,
-            Some(Value::Nil) | None if process == Process::Nemesis => String::new(),
-            Some(other) => {
+            Some(Name::Text(s)) => s,
+            Some(Name::Other(Value::Nil)) | None if process == Process::Nemesis => {
+                CompactString::default()
+            }
+            Some(Name::Other(other)) => {
                 return Err(self.err(&loc, format!("f is {}, expected a name", other.kind())))
             }
             None => return Err(self.err(&loc, "op has no f (the function, e.g. read)")),
@@ -381,8 +417,8 @@ fn jsonl_fields(text: &str) -> Result<Fields, serde_json::Error> {
         index: ev.index,
         time: ev.time,
         process: ev.process,
-        kind: ev.kind.map(Value::from),
-        f: ev.f.map(Value::from),
+        kind: ev.kind.map(Name::from),
+        f: ev.f.map(Name::from),
         key: ev.key,
         value: ev.value,
         error: ev.error,
@@ -861,13 +897,22 @@ fn plain_op(form: &str) -> Option<Fields> {
         }
         names.push(name);
         p.blank();
+        // An op's type and function are keywords: read as names, with no string made.
+        if matches!(name, "type" | "f") && p.bytes().get(p.i) == Some(&b':') {
+            let word = Name::from(p.keyword()?);
+            match name {
+                "type" => fields.kind = Some(word),
+                _ => fields.f = Some(word),
+            }
+            continue;
+        }
         let value = p.value(0)?;
         match name {
             "index" => fields.index = int(value)?,
             "time" => fields.time = int(value)?,
             "process" => fields.process = Some(value),
-            "type" => fields.kind = Some(value),
-            "f" => fields.f = Some(value),
+            "type" => fields.kind = Some(value.into()),
+            "f" => fields.f = Some(value.into()),
             "key" => fields.key = Some(value),
             "value" => fields.value = Some(value),
             "error" => fields.error = Some(value),
@@ -1095,8 +1140,8 @@ fn edn_fields(v: &Value) -> Result<Fields, String> {
         index: int("index")?,
         time: int("time")?,
         process: v.get("process").cloned(),
-        kind: v.get("type").cloned(),
-        f: v.get("f").cloned(),
+        kind: v.get("type").cloned().map(Name::from),
+        f: v.get("f").cloned().map(Name::from),
         key: v.get("key").cloned(),
         value: v.get("value").cloned(),
         error: v.get("error").cloned(),
@@ -1205,8 +1250,8 @@ fn porcupine_etcd_into(b: &mut EventBuilder, mut reader: impl BufRead) -> Result
             index: None,
             time: None,
             process: Some(Value::Int(process)),
-            kind: Some(Value::from(kind.trim_start_matches(':'))),
-            f: Some(Value::from(f.trim_start_matches(':'))),
+            kind: Some(Name::from(kind.trim_start_matches(':'))),
+            f: Some(Name::from(f.trim_start_matches(':'))),
             key: None,
             value: Some(value),
             error: None,

@@ -1,6 +1,7 @@
 //! History events, and the pairing of invocations with their completions into calls.
 
 use crate::value::Value;
+use compact_str::CompactString;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
@@ -104,7 +105,7 @@ pub struct Event {
     pub process: Process,
     #[serde(rename = "type")]
     pub kind: EventType,
-    pub f: String,
+    pub f: CompactString,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<Value>,
     pub value: Value,
@@ -155,7 +156,7 @@ pub enum Outcome {
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Call {
     pub process: Process,
-    pub f: String,
+    pub f: CompactString,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<Value>,
     /// The node the invocation went to, if known.

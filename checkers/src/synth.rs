@@ -287,7 +287,7 @@ fn simulate(opts: &SynthOptions, store: &mut impl Store, mut emit: impl FnMut(Ev
             time: Some(t as i64),
             process: Process::Client(p.process),
             kind,
-            f: p.f.to_string(),
+            f: p.f.into(),
             key: Some(Value::Int(p.key as i64)),
             value,
             error: None,

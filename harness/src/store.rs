@@ -77,7 +77,7 @@ impl HistoryLog {
             time: Some(self.start.elapsed().as_nanos() as i64),
             process,
             kind,
-            f: f.to_string(),
+            f: f.into(),
             key: key.map(Value::from),
             value,
             error: error.map(Value::Str),

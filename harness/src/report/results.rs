@@ -134,7 +134,7 @@ impl Results {
 pub fn op_stats(calls: &[Call]) -> BTreeMap<String, OpStats> {
     let mut stats: BTreeMap<String, (OpStats, Vec<f64>)> = BTreeMap::new();
     for c in calls {
-        let (s, latencies) = stats.entry(c.f.clone()).or_default();
+        let (s, latencies) = stats.entry(c.f.to_string()).or_default();
         match c.outcome {
             Outcome::Ok => {
                 s.ok += 1;
@@ -170,7 +170,7 @@ pub fn fault_timeline<'a>(nemesis: impl IntoIterator<Item = &'a Event>) -> Vec<F
     fault_windows(&nemesis, |e| e.time.unwrap_or(0) as f64 / 1e9)
         .into_iter()
         .map(|(start_s, end_s, e)| FaultWindow {
-            fault: e.f.clone(),
+            fault: e.f.to_string(),
             value: e.value.clone(),
             start_s,
             end_s,
