@@ -233,25 +233,82 @@ fn settle(
             guessed.insert(d);
         }
     }
+    // Definite enqueues never dequeued: they stay in the queue, behind every dequeued value and
+    // every empty dequeue.
+    let mut stay: Vec<usize> = calls
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            matches!(&c.op, QueueOp::Enqueue(v) if !dequeuer.contains_key(v))
+                && c.complete.is_some()
+        })
+        .map(|(i, _)| i)
+        .collect();
+    stay.sort_by_key(|&u| (complete(u), calls[u].invoke));
     // A contradiction, with the dequeues of unknown outcome it takes to have happened (guessed)
     // and not to have happened (of a value it takes to stay in the queue).
-    let refute = |c: Contradiction, core: Vec<usize>| {
+    let refute = |mut c: Contradiction, mut core: Vec<usize>| {
         // A value that stays ahead of a dequeued one, or in a queue found empty, may have been
-        // taken by a dequeue whose reply never came, if it began before that dequeue ended; and
-        // a cycle through a value given to such a dequeue rests on that guess.
-        let lost_from = known.lost.first().map_or(NEVER, |&u| calls[u].invoke);
-        let open = match &c {
-            Contradiction::NotDequeued { dequeue2: d, .. }
-            | Contradiction::EmptyWhileHeld { dequeue: d, .. } => lost_from < complete(*d),
-            Contradiction::QueueOrder { cycle } => cycle.iter().any(|e| {
+        // taken by a dequeue whose reply never came, if it began before that dequeue ended:
+        // each such dequeue takes one, so the contradiction holds only if fewer began in time
+        // than there are values that stay from before (none a relaxed dequeue may have taken).
+        // A cycle through a value given to such a dequeue, or a dequeue of it, rests on that
+        // guess.
+        let staying = match &c {
+            Contradiction::NotDequeued {
+                enqueue,
+                enqueue2,
+                dequeue2,
+                ..
+            } => Some((*enqueue, *enqueue2, *dequeue2)),
+            Contradiction::EmptyWhileHeld {
+                enqueue, dequeue, ..
+            } => Some((*enqueue, *dequeue, *dequeue)),
+            _ => None,
+        };
+        if let Some((enqueue, before, d)) = staying {
+            // A value given to a lost dequeue was only guessed dequeued.
+            if calls[d].op == QueueOp::Dequeue(None) {
+                return Settled::Open;
+            }
+            let in_time: Vec<usize> = known
+                .lost
+                .iter()
+                .copied()
+                .filter(|&u| calls[u].invoke < complete(d))
+                .collect();
+            if !in_time.is_empty() {
+                let others: Vec<usize> = stay
+                    .iter()
+                    .copied()
+                    .filter(|&u| {
+                        u != enqueue
+                            && complete(u) < calls[before].invoke
+                            && matches!(&calls[u].op, QueueOp::Enqueue(v) if !maybe_taken.contains(v))
+                    })
+                    .collect();
+                if others.len() < in_time.len() {
+                    return Settled::Open;
+                }
+                core.extend(others.iter().chain(&in_time));
+                core = sorted(core);
+                if let Contradiction::NotDequeued { held, lost, .. }
+                | Contradiction::EmptyWhileHeld { held, lost, .. } = &mut c
+                {
+                    *held = others;
+                    *lost = in_time;
+                }
+            }
+        }
+        if let Contradiction::QueueOrder { cycle } = &c {
+            let lost_item = cycle.iter().any(|e| {
                 [e.before, e.after].into_iter().any(|it| {
                     matches!(it, QueueItem::Value { dequeue, .. } if calls[dequeue].op == QueueOp::Dequeue(None))
                 })
-            }),
-            _ => false,
-        };
-        if open {
-            return Settled::Open;
+            });
+            if lost_item {
+                return Settled::Open;
+            }
         }
         let mut rests: Vec<(usize, bool)> = Vec::new();
         let mut stays = |u: usize| {
@@ -308,18 +365,6 @@ fn settle(
         })
         .collect();
     items.extend(empties.iter().map(|&x| QueueItem::Empty(x)));
-    // Definite enqueues never dequeued: they stay in the queue, behind every dequeued value and
-    // every empty dequeue.
-    let mut stay: Vec<usize> = calls
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| {
-            matches!(&c.op, QueueOp::Enqueue(v) if !dequeuer.contains_key(v))
-                && c.complete.is_some()
-        })
-        .map(|(i, _)| i)
-        .collect();
-    stay.sort_by_key(|&u| (complete(u), calls[u].invoke));
     // A call whose part in a contradiction rests on no guess: a dequeue that completed, a value
     // no dequeue of unknown outcome may have taken.
     let certain = |i: usize| match &calls[i].op {
@@ -457,6 +502,8 @@ fn staying_contradiction(
                         enqueue: u,
                         enqueue2: enqueue,
                         dequeue2: dequeue,
+                        held: Vec::new(),
+                        lost: Vec::new(),
                     };
                     return Some((c, sorted(vec![u, enqueue, dequeue])));
                 }
@@ -466,6 +513,8 @@ fn staying_contradiction(
                     let c = Contradiction::EmptyWhileHeld {
                         enqueue: u,
                         dequeue: x,
+                        held: Vec::new(),
+                        lost: Vec::new(),
                     };
                     return Some((c, sorted(vec![u, x])));
                 }
@@ -920,8 +969,7 @@ mod tests {
         let lost = |i| call(QueueOp::Dequeue(None), i, None);
         let h = vec![enq(1, 0, 1), lost(2)];
         assert!(matches!(decide(&h), Some(Decision::Valid { .. })));
-        // It may have taken the value in the way of a later one; with two in the way and one
-        // lost dequeue, the search decides.
+        // It may have taken the value in the way of a later one, but not two.
         let h = vec![enq(1, 0, 1), enq(2, 2, 3), lost(4), deq(Some(2), 5, 6)];
         assert!(matches!(decide(&h), Some(Decision::Valid { .. })));
         let h = vec![
@@ -931,7 +979,26 @@ mod tests {
             lost(6),
             deq(Some(3), 7, 8),
         ];
-        assert!(decide(&h).is_none());
+        match decide(&h) {
+            Some(Decision::Invalid(Refutation {
+                contradiction: Contradiction::NotDequeued { held, lost, .. },
+                core,
+                ..
+            })) => {
+                assert_eq!((held.len(), lost, core.len()), (1, vec![3], 5));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Two lost dequeues may have taken both.
+        let h = vec![
+            enq(1, 0, 1),
+            enq(2, 2, 3),
+            lost(4),
+            enq(3, 5, 6),
+            lost(7),
+            deq(Some(3), 8, 9),
+        ];
+        assert!(matches!(decide(&h), Some(Decision::Valid { .. })));
         // It cannot undo a cycle, nor take a value another dequeue returned.
         let h = vec![
             enq(1, 0, 1),

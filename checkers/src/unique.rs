@@ -188,18 +188,64 @@ pub enum Contradiction {
         element: Value,
     },
     /// `enqueue` completed before `enqueue2` began, so its element was ahead in the queue, yet
-    /// `dequeue2` dequeued `enqueue2`'s element and nothing ever dequeued `enqueue`'s.
+    /// `dequeue2` dequeued `enqueue2`'s element and nothing ever dequeued `enqueue`'s; nor can
+    /// the dequeues whose reply never came that began before `dequeue2` ended (`lost`) have
+    /// taken it and the other such values ahead (`held`): they are fewer.
     NotDequeued {
         enqueue: usize,
         enqueue2: usize,
         dequeue2: usize,
+        held: Vec<usize>,
+        lost: Vec<usize>,
     },
     /// `enqueue` completed before `dequeue` began and nothing ever dequeued its element, yet
-    /// `dequeue` found the queue empty.
-    EmptyWhileHeld { enqueue: usize, dequeue: usize },
+    /// `dequeue` found the queue empty; `held` and `lost` as for `NotDequeued`.
+    EmptyWhileHeld {
+        enqueue: usize,
+        dequeue: usize,
+        held: Vec<usize>,
+        lost: Vec<usize>,
+    },
     /// Real time orders each edge's two elements, and the edges close a cycle: no order of the
     /// queue's elements fits.
     QueueOrder { cycle: Vec<QueueEdge> },
+}
+
+/// Why the dequeues whose reply never came (`lost`) cannot have taken the values held: `place`
+/// says where the others held (`held`) were.
+fn too_few_lost(
+    held: &[usize],
+    lost: &[usize],
+    place: &str,
+    call: &dyn Fn(usize) -> String,
+) -> String {
+    if lost.is_empty() {
+        return String::new();
+    }
+    let list = |calls: &[usize]| {
+        calls
+            .iter()
+            .map(|&i| call(i))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let others = match held.len() {
+        0 => String::new(),
+        1 => format!(
+            "; 1 more value no call dequeued was {place} ({})",
+            list(held)
+        ),
+        n => format!(
+            "; {n} more values no call dequeued were {place} ({})",
+            list(held)
+        ),
+    };
+    format!(
+        "{others}; a dequeue whose reply never came may have taken one each, but only {} began \
+         in time ({})",
+        lost.len(),
+        list(lost)
+    )
 }
 
 /// An element of a FIFO queue's order: a dequeued value, by its enqueue and its dequeue, or a
@@ -297,8 +343,21 @@ impl Contradiction {
                 enqueue,
                 enqueue2,
                 dequeue2,
-            } => vec![*enqueue, *enqueue2, *dequeue2],
-            Contradiction::EmptyWhileHeld { enqueue, dequeue } => vec![*enqueue, *dequeue],
+                held,
+                lost,
+            } => [*enqueue, *enqueue2, *dequeue2]
+                .into_iter()
+                .chain(held.iter().chain(lost).copied())
+                .collect(),
+            Contradiction::EmptyWhileHeld {
+                enqueue,
+                dequeue,
+                held,
+                lost,
+            } => [*enqueue, *dequeue]
+                .into_iter()
+                .chain(held.iter().chain(lost).copied())
+                .collect(),
             Contradiction::QueueOrder { cycle } => cycle
                 .iter()
                 .flat_map(|e| {
@@ -494,9 +553,11 @@ impl Contradiction {
                 enqueue,
                 enqueue2,
                 dequeue2,
+                held,
+                lost,
             } => format!(
                 "{} completed before {} began, so {} was ahead of {} in the queue; yet {} \
-                 dequeued {} and no call dequeued {}. A FIFO queue dequeues in the order it \
+                 dequeued {} and no call dequeued {}{}. A FIFO queue dequeues in the order it \
                  enqueued",
                 call(*enqueue),
                 call(*enqueue2),
@@ -504,14 +565,21 @@ impl Contradiction {
                 value(*enqueue2),
                 call(*dequeue2),
                 value(*enqueue2),
-                value(*enqueue)
+                value(*enqueue),
+                too_few_lost(held, lost, "ahead of it too", call)
             ),
-            Contradiction::EmptyWhileHeld { enqueue, dequeue } => format!(
-                "{} completed before {} began and no call dequeued {}, yet that dequeue found \
+            Contradiction::EmptyWhileHeld {
+                enqueue,
+                dequeue,
+                held,
+                lost,
+            } => format!(
+                "{} completed before {} began and no call dequeued {}{}, yet that dequeue found \
                  the queue empty",
                 call(*enqueue),
                 call(*dequeue),
-                value(*enqueue)
+                value(*enqueue),
+                too_few_lost(held, lost, "enqueued before it too", call)
             ),
             Contradiction::QueueOrder { cycle } => {
                 let links: Vec<String> = cycle
