@@ -15,9 +15,10 @@
 //! value enqueued twice. A dequeue whose reply never came is first left out: had it found the
 //! queue empty it changed nothing, and the only value it may have taken is one no other dequeue
 //! returned, so it can only undo a contradiction that rests on such a value staying (in the way
-//! of a dequeue that ended after the lost one began). Then the lost dequeues take the values that
-//! would stay, earliest to earliest: a linearization so found is one, and a contradiction that
-//! rests on that guess goes to the search. An unknown-outcome enqueue whose value no dequeue returned is left out: it may never have
+//! of a dequeue that ended after the lost one began), and still does when fewer lost dequeues
+//! began in time than there are values that stay from before (each takes one). Then the lost
+//! dequeues take the values that would stay, earliest to earliest: a linearization so found is
+//! one, and a contradiction that rests on that guess goes to the search. An unknown-outcome enqueue whose value no dequeue returned is left out: it may never have
 //! happened, and had it, it would only stand in the way. A dequeue of a known value with unknown
 //! outcome (shrinking makes them) is taken not to have happened, then to have happened; a
 //! contradiction that rests on such a guess is given only when the guess each way refutes.
