@@ -468,7 +468,8 @@ fn ends(item: &QueueItem) -> (usize, usize) {
 }
 
 /// A value never dequeued whose enqueue completed before a dequeued value's enqueue began, or
-/// before a dequeue that found the queue empty began.
+/// before a dequeue that found the queue empty began, or before the dequeue of a value that
+/// such a dequeue waited for began.
 fn staying_contradiction(
     calls: &[SearchCall<QueueOp>],
     items: &[QueueItem],
@@ -514,12 +515,56 @@ fn staying_contradiction(
                     let c = Contradiction::EmptyWhileHeld {
                         enqueue: u,
                         dequeue: x,
+                        after: None,
                         held: Vec::new(),
                         lost: Vec::new(),
                     };
                     return Some((c, sorted(vec![u, x])));
                 }
             }
+        }
+    }
+    // An empty dequeue waits for the dequeue of every value enqueued before it began: when one
+    // of those dequeues began after a value that stays was enqueued, that value was in the queue.
+    let &u = stay.iter().find(|&&u| certain(u))?;
+    let done = calls[u].complete?;
+    // Values with a certain dequeue by their enqueue's completion, each with the latest-invoked
+    // dequeue among them so far.
+    let mut values: Vec<(u64, usize, usize)> = items
+        .iter()
+        .filter_map(|it| match *it {
+            QueueItem::Value { enqueue, dequeue } if certain(dequeue) => {
+                Some((calls[enqueue].complete?, enqueue, dequeue))
+            }
+            _ => None,
+        })
+        .collect();
+    values.sort_unstable();
+    let mut latest: Vec<(u64, usize, usize)> = Vec::with_capacity(values.len());
+    for &(_, e, d) in &values {
+        let later = latest.last().is_none_or(|l| calls[d].invoke > l.0);
+        let top = if later {
+            (calls[d].invoke, e, d)
+        } else {
+            latest[latest.len() - 1]
+        };
+        latest.push(top);
+    }
+    for it in items {
+        let &QueueItem::Empty(x) = it else { continue };
+        let before = values.partition_point(|v| v.0 < calls[x].invoke);
+        let Some(&(begun, enqueue2, dequeue2)) = before.checked_sub(1).map(|i| &latest[i]) else {
+            continue;
+        };
+        if done < begun {
+            let c = Contradiction::EmptyWhileHeld {
+                enqueue: u,
+                dequeue: x,
+                after: Some((enqueue2, dequeue2)),
+                held: Vec::new(),
+                lost: Vec::new(),
+            };
+            return Some((c, sorted(vec![u, x, enqueue2, dequeue2])));
         }
     }
     None
@@ -904,6 +949,36 @@ mod tests {
         // Concurrent with the enqueue, the empty dequeue may go first.
         let h = vec![enq(1, 0, 3), deq(None, 1, 2), deq(Some(1), 4, 5)];
         assert!(matches!(decide(&h), Some(Decision::Valid { .. })));
+        // 1 is enqueued before the empty dequeue began, so it found the queue empty only after
+        // 1's dequeue, which began after 2, never dequeued, was enqueued.
+        let h = vec![
+            enq(2, 0, 4),
+            enq(1, 1, 2),
+            deq(None, 3, 7),
+            deq(Some(1), 5, 6),
+        ];
+        match decide(&h) {
+            Some(Decision::Invalid(Refutation {
+                contradiction:
+                    Contradiction::EmptyWhileHeld {
+                        enqueue: 0,
+                        dequeue: 2,
+                        after: Some((1, 3)),
+                        ..
+                    },
+                core,
+                ..
+            })) => assert_eq!(core, vec![0, 1, 2, 3]),
+            other => panic!("{other:?}"),
+        }
+        // Had 1's dequeue begun before 2's enqueue completed, the queue could have been empty.
+        let h = vec![
+            enq(2, 0, 5),
+            enq(1, 1, 2),
+            deq(None, 3, 7),
+            deq(Some(1), 4, 6),
+        ];
+        assert!(!matches!(decide(&h), Some(Decision::Invalid(_))));
     }
 
     #[test]

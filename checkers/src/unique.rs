@@ -199,10 +199,14 @@ pub enum Contradiction {
         lost: Vec<usize>,
     },
     /// `enqueue` completed before `dequeue` began and nothing ever dequeued its element, yet
-    /// `dequeue` found the queue empty; `held` and `lost` as for `NotDequeued`.
+    /// `dequeue` found the queue empty; `held` and `lost` as for `NotDequeued`. With `after`
+    /// (an enqueue and the dequeue of its value), `enqueue` completed only before that dequeue
+    /// began: the value's enqueue completed before `dequeue` began, so the queue was empty only
+    /// after that dequeue.
     EmptyWhileHeld {
         enqueue: usize,
         dequeue: usize,
+        after: Option<(usize, usize)>,
         held: Vec<usize>,
         lost: Vec<usize>,
     },
@@ -352,10 +356,12 @@ impl Contradiction {
             Contradiction::EmptyWhileHeld {
                 enqueue,
                 dequeue,
+                after,
                 held,
                 lost,
             } => [*enqueue, *dequeue]
                 .into_iter()
+                .chain(after.iter().flat_map(|&(e, d)| [e, d]))
                 .chain(held.iter().chain(lost).copied())
                 .collect(),
             Contradiction::QueueOrder { cycle } => cycle
@@ -571,6 +577,7 @@ impl Contradiction {
             Contradiction::EmptyWhileHeld {
                 enqueue,
                 dequeue,
+                after: None,
                 held,
                 lost,
             } => format!(
@@ -578,6 +585,24 @@ impl Contradiction {
                  the queue empty",
                 call(*enqueue),
                 call(*dequeue),
+                value(*enqueue),
+                too_few_lost(held, lost, "enqueued before it too", call)
+            ),
+            Contradiction::EmptyWhileHeld {
+                enqueue,
+                dequeue,
+                after: Some((enqueue2, dequeue2)),
+                held,
+                lost,
+            } => format!(
+                "{} completed before {} began, so that dequeue found the queue empty only after \
+                 {} dequeued {}; {} completed before that began and no call dequeued {}{}, yet \
+                 the queue was empty",
+                call(*enqueue2),
+                call(*dequeue),
+                call(*dequeue2),
+                value(*enqueue2),
+                call(*enqueue),
                 value(*enqueue),
                 too_few_lost(held, lost, "enqueued before it too", call)
             ),
