@@ -1411,6 +1411,8 @@ pub fn unobserved(
 ) -> Vec<bool> {
     let none = vec![false; calls.len()];
     let mut observed: BTreeSet<&Value> = BTreeSet::new();
+    // The relaxed cas: (compared value, value written).
+    let mut relaxed_cas: Vec<(&Value, &Value)> = Vec::new();
     for (i, c) in calls.iter().enumerate() {
         if !kept[i] && !relaxed[i] {
             continue;
@@ -1420,18 +1422,17 @@ pub fn unobserved(
             RegisterOp::Read(v) | RegisterOp::Cas(v, _) if kept[i] => {
                 observed.insert(v);
             }
+            RegisterOp::Cas(from, v) => relaxed_cas.push((from, v)),
             _ => {}
         }
     }
     // A relaxed cas whose value is observed must have happened: its compare's value is observed.
-    let mut grew = true;
+    let mut grew = !relaxed_cas.is_empty();
     while grew {
         grew = false;
-        for (i, c) in calls.iter().enumerate() {
-            if let RegisterOp::Cas(from, v) = &c.op {
-                if relaxed[i] && observed.contains(v) && observed.insert(from) {
-                    grew = true;
-                }
+        for &(from, v) in &relaxed_cas {
+            if observed.contains(v) && observed.insert(from) {
+                grew = true;
             }
         }
     }
