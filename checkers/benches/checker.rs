@@ -88,73 +88,56 @@ fn read_file_of(format: &str) -> PathBuf {
     path
 }
 
-/// One key, 50 processes, 5 % unknown outcomes: (name, calls, with one certainly stale read,
-/// model, whether a queue's dequeues may be lost too).
-const ONE_KEY: [(&str, usize, bool, ModelName, bool); 10] = [
-    (
-        "one-key-100k",
-        100_000,
-        false,
-        ModelName::CasRegister,
-        false,
-    ),
-    (
-        "one-key-100k-stale",
-        100_000,
-        true,
-        ModelName::CasRegister,
-        false,
-    ),
-    (
-        "one-key-1m",
-        1_000_000,
-        false,
-        ModelName::CasRegister,
-        false,
-    ),
-    (
-        "one-key-1m-stale",
-        1_000_000,
-        true,
-        ModelName::CasRegister,
-        false,
-    ),
-    ("one-key-set-100k", 100_000, false, ModelName::Set, false),
-    (
-        "one-key-set-100k-stale",
-        100_000,
-        true,
-        ModelName::Set,
-        false,
-    ),
-    (
-        "one-key-queue-100k",
-        100_000,
-        false,
-        ModelName::FifoQueue,
-        false,
-    ),
-    (
-        "one-key-queue-100k-swapped",
-        100_000,
-        true,
-        ModelName::FifoQueue,
-        false,
-    ),
-    (
-        "one-key-queue-100k-lost",
-        100_000,
-        false,
-        ModelName::FifoQueue,
-        true,
-    ),
-    (
+/// One key, 50 processes, 5 % unknown outcomes.
+#[derive(Clone, Copy)]
+struct OneKey {
+    name: &'static str,
+    calls: usize,
+    model: ModelName,
+    /// With one certainly stale read (for a queue: two dequeues out of order).
+    stale: bool,
+    /// A queue's dequeues may be lost too.
+    lost: bool,
+}
+
+impl OneKey {
+    const fn new(name: &'static str, calls: usize, model: ModelName) -> OneKey {
+        OneKey {
+            name,
+            calls,
+            model,
+            stale: false,
+            lost: false,
+        }
+    }
+    const fn stale(self) -> OneKey {
+        OneKey {
+            stale: true,
+            ..self
+        }
+    }
+    const fn lost(self) -> OneKey {
+        OneKey { lost: true, ..self }
+    }
+}
+
+const ONE_KEY: [OneKey; 10] = [
+    OneKey::new("one-key-100k", 100_000, ModelName::CasRegister),
+    OneKey::new("one-key-100k-stale", 100_000, ModelName::CasRegister).stale(),
+    OneKey::new("one-key-1m", 1_000_000, ModelName::CasRegister),
+    OneKey::new("one-key-1m-stale", 1_000_000, ModelName::CasRegister).stale(),
+    OneKey::new("one-key-set-100k", 100_000, ModelName::Set),
+    OneKey::new("one-key-set-100k-stale", 100_000, ModelName::Set).stale(),
+    OneKey::new("one-key-queue-100k", 100_000, ModelName::FifoQueue),
+    OneKey::new("one-key-queue-100k-swapped", 100_000, ModelName::FifoQueue).stale(),
+    OneKey::new("one-key-queue-100k-lost", 100_000, ModelName::FifoQueue).lost(),
+    OneKey::new(
         "one-key-queue-100k-lost-swapped",
         100_000,
-        true,
         ModelName::FifoQueue,
-        true,
-    ),
+    )
+    .stale()
+    .lost(),
 ];
 
 /// A queue history's dequeues, as a fraction of its calls.
@@ -163,7 +146,14 @@ const QUEUE_DEQUEUES: f64 = 0.5;
 /// A set history's reads, as a fraction of its calls: each returns the whole set.
 const SET_READS: f64 = 0.001;
 
-fn one_key_file(name: &str, calls: usize, stale: bool, model: ModelName, lost: bool) -> PathBuf {
+fn one_key_file(case: &OneKey) -> PathBuf {
+    let &OneKey {
+        name,
+        calls,
+        model,
+        stale,
+        lost,
+    } = case;
     let path = scratch().join(format!("{name}.jsonl"));
     if !path.exists() {
         let opts = SynthOptions {
@@ -443,9 +433,11 @@ fn run_case(name: &str) {
             }
         }
         one if one.starts_with("one-key") => {
-            let &(_, calls, stale, model, lost) =
-                ONE_KEY.iter().find(|s| s.0 == one).expect("case name");
-            let path = one_key_file(one, calls, stale, model, lost);
+            let case = ONE_KEY.iter().find(|s| s.name == one).expect("case name");
+            let &OneKey {
+                model, stale, lost, ..
+            } = case;
+            let path = one_key_file(case);
             let t = Instant::now();
             let (h, _) = read_file(&path, None).unwrap();
             let read = t.elapsed();
@@ -550,7 +542,7 @@ fn main() {
     cases.push("read-1m-jsonl".into());
     cases.push("read-1m-edn".into());
     cases.extend(SYNTH.iter().map(|s| s.0.to_string()));
-    cases.extend(ONE_KEY.iter().map(|s| s.0.to_string()));
+    cases.extend(ONE_KEY.iter().map(|s| s.name.to_string()));
     cases.extend(MANY_KEYS.iter().map(|s| s.0.to_string()));
     let exe = std::env::current_exe().unwrap();
     println!("case\tresult\tpeak RSS MiB");
@@ -564,8 +556,8 @@ fn main() {
         if let Some(&(name, calls, procs)) = SYNTH.iter().find(|s| s.0 == case) {
             synth_file(name, calls, procs); // generate outside the measured child
         }
-        if let Some(&(name, calls, stale, model, lost)) = ONE_KEY.iter().find(|s| s.0 == case) {
-            one_key_file(name, calls, stale, model, lost);
+        if let Some(one) = ONE_KEY.iter().find(|s| s.name == case) {
+            one_key_file(one);
         }
         if let Some(&(name, calls, keys, stale)) = MANY_KEYS.iter().find(|s| s.0 == case) {
             many_keys_file(name, calls, keys, stale);

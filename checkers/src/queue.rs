@@ -12,14 +12,15 @@
 //! in an order that keeps every pair, earliest deadline first, and each call is placed at the
 //! earliest moment it can be; the linearization is replayed before it is given. When that placing
 //! fails the search decides (a contradiction of three elements can hide there), as it does for a
-//! value enqueued twice. A dequeue whose reply never came is first left out: had it found the
-//! queue empty it changed nothing, and the only value it may have taken is one no other dequeue
-//! returned, so it can only undo a contradiction that rests on such a value staying (in the way
-//! of a dequeue that ended after the lost one began), and still does when fewer lost dequeues
-//! began in time than there are values that stay from before (each takes one). Then the lost
-//! dequeues take the values that would stay, earliest to earliest: a linearization so found is
-//! one, and a contradiction that rests on that guess goes to the search. An unknown-outcome enqueue whose value no dequeue returned is left out: it may never have
-//! happened, and had it, it would only stand in the way. A dequeue of a known value with unknown
+//! value enqueued twice. A dequeue whose reply never came ("lost") is first left out: had it
+//! found the queue empty it changed nothing, and the only value it may have taken is one no other
+//! dequeue returned, so it can only undo a contradiction that rests on such a value staying in
+//! the way of a dequeue that ended after the lost one began; that contradiction still holds when
+//! fewer lost dequeues began in time than there are values that stay from before (each takes
+//! one). Otherwise the lost dequeues take the values that would stay, earliest to earliest: a
+//! linearization so found is one, and a contradiction that rests on that guess goes to the
+//! search. An unknown-outcome enqueue whose value no dequeue returned is left out: it may never
+//! have happened, and had it, it would only stand in the way. A dequeue of a known value with unknown
 //! outcome (shrinking makes them) is taken not to have happened, then to have happened; a
 //! contradiction that rests on such a guess is given only when the guess each way refutes.
 
@@ -32,6 +33,11 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 
 /// Where a call that never completed may end: never.
 const NEVER: u64 = u64::MAX;
+
+/// A dequeue whose reply never came: which value it took, if any, no reply tells.
+fn is_lost(c: &SearchCall<QueueOp>) -> bool {
+    c.op == QueueOp::Dequeue(None) && c.complete.is_none()
+}
 
 fn returned(c: &SearchCall<QueueOp>) -> Option<&Value> {
     match &c.op {
@@ -59,10 +65,10 @@ pub fn decide(calls: &[SearchCall<QueueOp>]) -> Option<Decision> {
                     return None;
                 }
             }
-            // A dequeue whose reply never came found the queue empty (which changes nothing),
-            // took a value no other dequeue returned (one that would otherwise stay), or never
-            // happened: left out, what rests on a value staying is not given (see `settle`).
-            QueueOp::Dequeue(None) if c.complete.is_none() => lost.push(i),
+            // It found the queue empty (which changes nothing), took a value no other dequeue
+            // returned (one that would otherwise stay), or never happened: left out, and
+            // counted against the values that stay (see `settle`).
+            QueueOp::Dequeue(None) if is_lost(c) => lost.push(i),
             QueueOp::Dequeue(None) => return None,
             // One that found the queue empty, if it happened: leaving it out is never worse.
             QueueOp::Dequeue(Some(Value::Nil)) if c.complete.is_none() => {}
@@ -269,7 +275,7 @@ fn settle(
         };
         if let Some((enqueue, before, d)) = staying {
             // A value given to a lost dequeue was only guessed dequeued.
-            if calls[d].op == QueueOp::Dequeue(None) {
+            if is_lost(&calls[d]) {
                 return Settled::Open;
             }
             let in_time: Vec<usize> = known
@@ -303,9 +309,9 @@ fn settle(
         }
         if let Contradiction::QueueOrder { cycle } = &c {
             let lost_item = cycle.iter().any(|e| {
-                [e.before, e.after].into_iter().any(|it| {
-                    matches!(it, QueueItem::Value { dequeue, .. } if calls[dequeue].op == QueueOp::Dequeue(None))
-                })
+                [e.before, e.after].into_iter().any(
+                    |it| matches!(it, QueueItem::Value { dequeue, .. } if is_lost(&calls[dequeue])),
+                )
             });
             if lost_item {
                 return Settled::Open;
@@ -529,7 +535,7 @@ fn staying_contradiction(
     let &u = stay.iter().find(|&&u| certain(u))?;
     let done = calls[u].complete?;
     // Values with a certain dequeue by their enqueue's completion, each with the latest-invoked
-    // dequeue among them so far.
+    // dequeue (its invocation, enqueue and dequeue) among them so far.
     let mut values: Vec<(u64, usize, usize)> = items
         .iter()
         .filter_map(|it| match *it {
@@ -540,16 +546,15 @@ fn staying_contradiction(
         })
         .collect();
     values.sort_unstable();
-    let mut latest: Vec<(u64, usize, usize)> = Vec::with_capacity(values.len());
-    for &(_, e, d) in &values {
-        let later = latest.last().is_none_or(|l| calls[d].invoke > l.0);
-        let top = if later {
-            (calls[d].invoke, e, d)
-        } else {
-            latest[latest.len() - 1]
-        };
-        latest.push(top);
-    }
+    let latest: Vec<(u64, usize, usize)> = values
+        .iter()
+        .scan((0, 0, 0), |top, &(_, e, d)| {
+            if calls[d].invoke >= top.0 {
+                *top = (calls[d].invoke, e, d);
+            }
+            Some(*top)
+        })
+        .collect();
     for it in items {
         let &QueueItem::Empty(x) = it else { continue };
         let before = values.partition_point(|v| v.0 < calls[x].invoke);

@@ -132,9 +132,9 @@ impl Results {
 
 /// Calls by outcome and latency quantiles of the ok ones, per function.
 pub fn op_stats(calls: &[Call]) -> BTreeMap<String, OpStats> {
-    let mut stats: BTreeMap<String, (OpStats, Vec<f64>)> = BTreeMap::new();
+    let mut stats: BTreeMap<&str, (OpStats, Vec<f64>)> = BTreeMap::new();
     for c in calls {
-        let (s, latencies) = stats.entry(c.f.to_string()).or_default();
+        let (s, latencies) = stats.entry(c.f.as_str()).or_default();
         match c.outcome {
             Outcome::Ok => {
                 s.ok += 1;
@@ -159,7 +159,7 @@ pub fn op_stats(calls: &[Call]) -> BTreeMap<String, OpStats> {
                     max: l[l.len() - 1],
                 });
             }
-            (f, s)
+            (f.to_string(), s)
         })
         .collect()
 }
