@@ -75,6 +75,11 @@ impl Format {
             if line.contains("jepsen.util - ") {
                 return Some(Format::PorcupineEtcd);
             }
+            // Another logger's line of a Jepsen log (`INFO  jepsen.core - nemesis :start`) says
+            // nothing of the format; the first op line does.
+            if is_log_line(line) {
+                continue;
+            }
             if line.starts_with("{\"") || line.starts_with("{ \"") {
                 return Some(Format::Jsonl);
             }
@@ -91,6 +96,19 @@ impl Format {
         }
         None
     }
+}
+
+/// Bytes read to recognise a format: its first op line must lie within them.
+pub const DETECT_PREFIX: usize = 64 * 1024;
+
+/// A line of a text log, not an op: it starts with a log level.
+fn is_log_line(line: &str) -> bool {
+    ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
+        .iter()
+        .any(|level| {
+            line.strip_prefix(level)
+                .is_some_and(|rest| rest.starts_with(char::is_whitespace))
+        })
 }
 
 /// Read a whole history file in the given format (or detect it).
@@ -135,9 +153,9 @@ fn read_into(b: &mut EventBuilder, format: Option<Format>) -> Result<Format, Rea
     let format = match format {
         Some(f) => f,
         None => {
-            let mut head = Vec::with_capacity(64 * 1024);
+            let mut head = Vec::with_capacity(DETECT_PREFIX);
             (&mut file)
-                .take(64 * 1024)
+                .take(DETECT_PREFIX as u64)
                 .read_to_end(&mut head)
                 .map_err(|e| ReadError::new(path, 0, 0, format!("cannot read: {e}")))?;
             if head.iter().all(u8::is_ascii_whitespace) {
@@ -153,9 +171,9 @@ fn read_into(b: &mut EventBuilder, format: Option<Format>) -> Result<Format, Rea
                     path,
                     1,
                     1,
-                    "cannot tell the format: expected JSON lines ({\"process\": ...}), \
-                     EDN ({:process ...} or [{...}]) or a Jepsen etcd log (INFO  jepsen.util - ...); \
-                     name it with --format",
+                    "cannot tell the format from the first op line within the first 64 KiB: \
+                     expected JSON lines ({\"process\": ...}), EDN ({:process ...} or [{...}]) \
+                     or a Jepsen etcd log (INFO  jepsen.util - ...); name it with --format",
                 )
             })?;
             seen = head;
@@ -1641,5 +1659,18 @@ mod tests {
             Some(Format::PorcupineEtcd)
         );
         assert_eq!(Format::detect(b"hello"), None);
+        // A real jepsen.log starts with other loggers' lines; the first op line decides.
+        assert_eq!(
+            Format::detect(
+                b"INFO  jepsen.core - nemesis :start\nWARN  jepsen.os - x\n\
+                  INFO  jepsen.util - 0\t:invoke\t:read\tnil"
+            ),
+            Some(Format::PorcupineEtcd)
+        );
+        assert_eq!(
+            Format::detect(b"INFO  jepsen.core - nemesis :start\n"),
+            None
+        );
+        assert_eq!(Format::detect(b"INFORMATION\n"), None);
     }
 }

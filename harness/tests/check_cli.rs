@@ -372,3 +372,67 @@ fn a_long_set_read_is_abbreviated_in_words() {
     let shrunk = &report["keys"][0]["explanation"]["shrunk"]["calls"];
     assert_eq!(shrunk.as_array().map(Vec::len), Some(41), "{report}");
 }
+
+#[test]
+fn a_reader_that_closes_the_pipe_ends_the_check_quietly_with_the_verdict() {
+    use std::io::Read;
+    use std::process::{Command as Process, Stdio};
+    // 5,000 keys printed with -v: more than a pipe buffer, so the writes meet the closed pipe.
+    // One key reads a value nobody wrote: invalid.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("many-keys.jsonl");
+    let mut text = String::new();
+    for k in 0..5000 {
+        let read = if k == 4999 { 7 } else { k };
+        text.push_str(&format!(
+            "{{\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"key\":\"k{k}\",\"value\":{k}}}\n\
+             {{\"process\":0,\"type\":\"ok\",\"f\":\"write\",\"key\":\"k{k}\",\"value\":{k}}}\n\
+             {{\"process\":1,\"type\":\"invoke\",\"f\":\"read\",\"key\":\"k{k}\",\"value\":null}}\n\
+             {{\"process\":1,\"type\":\"ok\",\"f\":\"read\",\"key\":\"k{k}\",\"value\":{read}}}\n"
+        ));
+    }
+    std::fs::write(&file, text).unwrap();
+    let mut child = Process::new(assert_cmd::cargo::cargo_bin("ferret"))
+        .args(["check", "-v"])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line, as `head -1` would, then close the pipe.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    let n = stdout.read(&mut first).unwrap();
+    assert!(n > 0, "no output before the pipe closed");
+    drop(stdout);
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+    assert!(!stderr.contains("Broken pipe"), "stderr: {stderr}");
+}
+
+#[test]
+fn a_jepsen_log_that_starts_with_other_loggers_lines_is_recognised() {
+    let log = data_dir().join("porcupine/jepsen/etcd_000.log");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jepsen.log");
+    let mut text = String::from(
+        "INFO  jepsen.core - nemesis :start\nWARN  jepsen.os - some other logger\n",
+    );
+    text.push_str(&std::fs::read_to_string(&log).unwrap());
+    std::fs::write(&file, text).unwrap();
+    let out = ferret().arg("check").arg(&file).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("porcupine-etcd format"), "{stdout}");
+    // etcd_000 is not linearizable (expected.tsv).
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    // Only log lines within the prefix read to tell the format: named as such, exit 3.
+    let only_logs = dir.path().join("logs-only.log");
+    std::fs::write(&only_logs, "INFO  jepsen.core - nemesis :start\n".repeat(3000)).unwrap();
+    let out = ferret().arg("check").arg(&only_logs).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("first op line within the first 64 KiB"), "{stderr}");
+}
