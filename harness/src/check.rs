@@ -247,7 +247,25 @@ pub fn run(args: CheckArgs) -> Result<u8> {
     Ok(exit::for_verdict(report.verdict))
 }
 
+/// Print the verdict, key by key. A reader that closed the pipe (`ferret check FILE | head`) ends
+/// the printing quietly; the exit code is still the verdict's.
 pub fn print_summary(file: &std::path::Path, format: Format, report: &Report, verbose: bool) {
+    let out = std::io::stdout();
+    match write_summary(&mut out.lock(), file, format, report, verbose) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        // stdout itself unwritable otherwise (a full disk): nothing better to tell it to.
+        Err(e) => eprintln!("ferret: cannot write the summary: {e}"),
+        Ok(()) => {}
+    }
+}
+
+fn write_summary(
+    out: &mut impl std::io::Write,
+    file: &std::path::Path,
+    format: Format,
+    report: &Report,
+    verbose: bool,
+) -> std::io::Result<()> {
     let path = file.display();
     for w in &report.warnings {
         if w.line == 0 {
@@ -256,24 +274,26 @@ pub fn print_summary(file: &std::path::Path, format: Format, report: &Report, ve
             eprintln!("warning: {path}:{}: {}", w.line, w.message);
         }
     }
-    println!(
+    writeln!(
+        out,
         "{path}: {} format, model {}, {} calls, {} key{}",
         format.name(),
         report.model,
         report.calls,
         report.keys.len(),
         if report.keys.len() == 1 { "" } else { "s" }
-    );
+    )?;
     let shown: Vec<_> = report
         .keys
         .iter()
         .filter(|k| verbose || k.verdict != VerdictName::Valid || report.keys.len() <= 20)
         .collect();
     if !shown.is_empty() {
-        println!(
+        writeln!(
+            out,
             "  {:<16} {:<8} {:>8} {:>10} {:>14}  decided by",
             "key", "verdict", "calls", "time", "configurations"
-        );
+        )?;
     }
     for k in &shown {
         let key = if k.key.is_nil() && report.keys.len() == 1 {
@@ -281,7 +301,8 @@ pub fn print_summary(file: &std::path::Path, format: Format, report: &Report, ve
         } else {
             k.key.to_string()
         };
-        println!(
+        writeln!(
+            out,
             "  {:<16} {:<8} {:>8} {:>9.3}s {:>14}  {}{}",
             key,
             k.verdict.as_str(),
@@ -293,18 +314,22 @@ pub fn print_summary(file: &std::path::Path, format: Format, report: &Report, ve
                 .as_ref()
                 .map(|r| format!("  ({r})"))
                 .unwrap_or_default()
-        );
+        )?;
         for a in &k.anomalies {
-            println!("      {}: {}", a.kind, a.summary);
+            writeln!(out, "      {}: {}", a.kind, a.summary)?;
             for c in &a.calls {
-                println!("        {} -> {}", describe_call(c), describe_result(c));
+                writeln!(
+                    out,
+                    "        {} -> {}",
+                    describe_call(c),
+                    describe_result(c)
+                )?;
             }
         }
         if let Some(e) = &k.explanation {
-            println!("      {}", e.summary);
+            writeln!(out, "      {}", e.summary)?;
             if let Some(s) = &e.shrunk {
-                println!(
-                    "      shrunk to {} call{}{} ({} of them relaxed to an unknown outcome, {} dropped):",
+                writeln!(out, "      shrunk to {} call{}{} ({} of them relaxed to an unknown outcome, {} dropped):",
                     s.calls.len(),
                     if s.calls.len() == 1 { "" } else { "s" },
                     if s.minimal {
@@ -314,7 +339,7 @@ pub fn print_summary(file: &std::path::Path, format: Format, report: &Report, ve
                     },
                     s.relaxed,
                     s.dropped
-                );
+                )?;
                 // Every kept call; relaxed ones (a set read's thousands of adds) up to a few.
                 let relaxed_shown = if s.relaxed > 2 * SHOWN_RELAXED {
                     SHOWN_RELAXED
@@ -340,7 +365,8 @@ pub fn print_summary(file: &std::path::Path, format: Format, report: &Report, ve
                     } else {
                         describe_result(c)
                     };
-                    println!(
+                    writeln!(
+                        out,
                         "        {:<12} process {:<4} {}{} -> {}{}",
                         c.place(),
                         c.process,
@@ -352,25 +378,28 @@ pub fn print_summary(file: &std::path::Path, format: Format, report: &Report, ve
                         } else {
                             ""
                         }
-                    );
+                    )?;
                 }
                 if relaxed_seen > relaxed_shown {
-                    println!(
+                    writeln!(
+                        out,
                         "        … and {} more relaxed calls (all of them in the JSON and HTML \
                          reports)",
                         relaxed_seen - relaxed_shown
-                    );
+                    )?;
                 }
             }
         }
     }
     let count = |v| report.keys.iter().filter(|k| k.verdict == v).count();
-    println!(
+    writeln!(
+        out,
         "{}: {} valid, {} invalid, {} unknown keys in {:.3}s",
         report.verdict.as_str().to_uppercase(),
         count(VerdictName::Valid),
         count(VerdictName::Invalid),
         count(VerdictName::Unknown),
         report.elapsed_s
-    );
+    )?;
+    Ok(())
 }
