@@ -537,6 +537,10 @@ fn split_independent(calls: &mut [Call], mode: Independent, model: ModelName) {
     }
 }
 
+/// Calls below which a history's keys are checked one after another on the calling thread:
+/// starting a thread pool costs about a millisecond, more than checking a few hundred calls.
+const SEQUENTIAL_BELOW: usize = 1_000;
+
 /// One key's calls as reported, and as the search sees them.
 type KeyWork<'c, O> = (Value, Vec<&'c Call>, Vec<SearchCall<O>>);
 
@@ -564,8 +568,9 @@ pub(crate) fn check_keys<'c, M: Model>(
     by_key.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let sequential = opts.threads == 1;
     // One key: no other key to run beside it, and handing it to a pool thread costs more than
-    // its check on small histories. Its shrink probes may still run on other threads.
-    let one_at_a_time = sequential || by_key.len() == 1;
+    // its check on small histories. Its shrink probes may still run on other threads. A small
+    // history is checked before a pool's threads would have started.
+    let one_at_a_time = sequential || by_key.len() == 1 || calls.len() < SEQUENTIAL_BELOW;
     let translate = |(key, key_calls): (&Value, Vec<&'c Call>)| {
         let mut kept = Vec::new();
         let mut ops = Vec::new();
@@ -634,7 +639,7 @@ pub(crate) fn check_keys<'c, M: Model>(
                 .collect::<Vec<_>>()
         })
     };
-    let mut reports = if opts.threads <= 1 {
+    let mut reports = if opts.threads <= 1 || calls.len() < SEQUENTIAL_BELOW {
         run()?
     } else {
         rayon::ThreadPoolBuilder::new()
