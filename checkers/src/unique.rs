@@ -435,7 +435,7 @@ impl Contradiction {
                 if !chain.is_empty() {
                     let links: Vec<String> = chain.iter().map(|&i| call(i)).collect();
                     s.push_str(&format!(
-                        "; the cas calls {} chain these values, so nothing comes between them",
+                        "; the calls {} chain these values, so nothing comes between them",
                         links.join(", ")
                     ));
                 }
@@ -445,7 +445,7 @@ impl Contradiction {
             Contradiction::ChainOrder { done: d, begun, chain } => {
                 let links: Vec<String> = chain.iter().map(|&i| call(i)).collect();
                 format!(
-                    "the cas calls {} made {} current before {}, with no other value between; yet \
+                    "the calls {} made {} current before {}, with no other value between; yet \
                      {} completed before {} began. Each value is written once, so no order of the \
                      values fits",
                     links.join(", "),
