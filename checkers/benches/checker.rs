@@ -4,7 +4,7 @@
 //! (VmHWM) is that case's alone. Timings are wall-clock on whatever machine runs it; they are
 //! figures to read, never assertions.
 
-use ferret_checkers::checker::describe_call;
+use ferret_checkers::history::describe::describe_call;
 use ferret_checkers::synth::{
     queue_history, queue_with_swapped_dequeues, register_events, register_history, set_history,
     set_with_stale_read, with_stale_read, SynthOptions,

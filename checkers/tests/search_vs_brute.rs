@@ -3,9 +3,10 @@
 
 mod common;
 
-use ferret_checkers::brute;
-use ferret_checkers::model::*;
-use ferret_checkers::search::{self, Budget, SearchCall, Verdict};
+use ferret_checkers::models::*;
+use ferret_checkers::search::brute;
+use ferret_checkers::search::{self, Budget, Verdict};
+use ferret_checkers::SearchCall;
 use ferret_checkers::Value;
 use proptest::prelude::*;
 use std::collections::BTreeSet;

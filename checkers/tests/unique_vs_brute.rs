@@ -5,13 +5,15 @@
 
 mod common;
 
-use ferret_checkers::brute;
-use ferret_checkers::model::{
+use ferret_checkers::models::decision::Decision;
+use ferret_checkers::models::register::decide::decide;
+use ferret_checkers::models::{
     CasRegister, ModelOptions, QueueModel, QueueOp, RegisterOp, SetModel, SetOp, StringKv,
     StringKvOp,
 };
-use ferret_checkers::search::{self, Budget, SearchCall, Verdict};
-use ferret_checkers::unique::{decide, Decision};
+use ferret_checkers::search::brute;
+use ferret_checkers::search::{self, Budget, Verdict};
+use ferret_checkers::SearchCall;
 use ferret_checkers::Value;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -324,7 +326,7 @@ fn string_kv_appends_agree_with_brute_force() {
         let n = rng.random_range(1..=8);
         let calls = kv_history(&mut rng, n);
         let truth = brute::linearizable(&StringKv, &calls);
-        let decision = ferret_checkers::append::decide(&calls);
+        let decision = ferret_checkers::models::kv::decide::decide(&StringKv, &calls);
         match holds(case, &calls, truth, decision, |core| {
             brute::linearizable(&StringKv, core)
         }) {
@@ -438,7 +440,7 @@ fn sets_agree(seed: u64, cases: usize, max_calls: usize) -> (usize, usize) {
                 Verdict::Unknown(why) => panic!("search undecided: {why}"),
             }
         };
-        let decision = ferret_checkers::set::decide(&calls);
+        let decision = ferret_checkers::models::set::decide::decide(&calls);
         assert!(decision.is_some(), "case {case}: undecided: {calls:?}");
         match holds(case, &calls, truth, decision, |core| {
             search::check(&SetModel, core, Budget::default()).verdict != Verdict::Invalid
@@ -486,7 +488,10 @@ fn repeated_adds_go_to_the_search() {
             .any(|c| matches!(&c.op, SetOp::Add(x) if !seen.insert(x.clone())));
         if repeats {
             repeated += 1;
-            assert!(ferret_checkers::set::decide(&calls).is_none(), "{calls:?}");
+            assert!(
+                ferret_checkers::models::set::decide::decide(&calls).is_none(),
+                "{calls:?}"
+            );
         }
     }
     assert!(repeated > 500, "only {repeated} histories repeated an add");
@@ -632,7 +637,9 @@ fn queues_agree(seed: u64, cases: usize, max_calls: usize) -> (usize, usize, usi
                 // not be linearizable (a linearization is replayed before it is given).
                 Verdict::Unknown(_) => {
                     beyond += 1;
-                    if let Some(Decision::Invalid(r)) = ferret_checkers::queue::decide(&calls) {
+                    if let Some(Decision::Invalid(r)) =
+                        ferret_checkers::models::queue::decide::decide(&calls)
+                    {
                         let core = r.standalone(&calls);
                         assert_eq!(
                             search::check(&FIFO, &core, Budget::default()).verdict,
@@ -645,7 +652,7 @@ fn queues_agree(seed: u64, cases: usize, max_calls: usize) -> (usize, usize, usi
                 }
             }
         };
-        let decision = ferret_checkers::queue::decide(&calls);
+        let decision = ferret_checkers::models::queue::decide::decide(&calls);
         if has_lost && decision.is_some() {
             lost += 1;
         }
@@ -707,7 +714,7 @@ fn repeated_enqueues_go_to_the_search() {
         if repeats {
             left += 1;
             assert!(
-                ferret_checkers::queue::decide(&calls).is_none(),
+                ferret_checkers::models::queue::decide::decide(&calls).is_none(),
                 "{calls:?}"
             );
         }

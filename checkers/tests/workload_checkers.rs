@@ -34,7 +34,7 @@ fn run(model: ModelName, history: &str) -> Report {
 }
 
 /// The report of one key, by name.
-fn key<'r>(r: &'r Report, name: &str) -> &'r ferret_checkers::checker::KeyReport {
+fn key<'r>(r: &'r Report, name: &str) -> &'r ferret_checkers::verdict::KeyReport {
     r.keys
         .iter()
         .find(|k| k.key.as_str() == Some(name))

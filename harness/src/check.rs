@@ -5,7 +5,7 @@ use crate::exit;
 use crate::report::results::{self, Results};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use ferret_checkers::checker::{describe_call, describe_result, SHOWN_ITEMS};
+use ferret_checkers::history::describe::{describe_call, describe_result, SHOWN_ITEMS};
 use ferret_checkers::{
     check, check_calls, format::parse_value, read_calls, read_file, Budget, CheckError,
     CheckOptions, FailedCas, Format, History, Independent, ModelName, ModelOptions, PairedFile,
@@ -94,11 +94,11 @@ pub struct CheckArgs {
     /// Search steps spent shrinking each invalid key's counterexample (0: do not shrink). Steps,
     /// not seconds, so the counterexample is the same on a busy machine; the search takes a few
     /// million a second.
-    #[arg(long, value_name = "N", default_value_t = ferret_checkers::checker::DEFAULT_SHRINK_STEPS)]
+    #[arg(long, value_name = "N", default_value_t = ferret_checkers::options::DEFAULT_SHRINK_STEPS)]
     shrink_steps: u64,
     /// Search steps spent shrinking all invalid keys together; each gets an equal share, up to
     /// --shrink-steps.
-    #[arg(long, value_name = "N", default_value_t = ferret_checkers::checker::DEFAULT_SHRINK_TOTAL_STEPS)]
+    #[arg(long, value_name = "N", default_value_t = ferret_checkers::options::DEFAULT_SHRINK_TOTAL_STEPS)]
     shrink_total_steps: u64,
     /// Initial value of registers, as EDN: nil (the default), 0, "x".
     #[arg(long, value_name = "VALUE", default_value = "nil")]

@@ -1,8 +1,8 @@
 // Each test binary uses what it needs of this.
 #![allow(dead_code)]
 
-use ferret_checkers::search::SearchCall;
 use ferret_checkers::Model;
+use ferret_checkers::SearchCall;
 use std::path::PathBuf;
 
 /// `../shared/data` beside the repository (or `$FERRET_DATA`). Missing data is a failure, not a

@@ -7,7 +7,8 @@
 use super::plots::Plots;
 use super::results::{FaultWindow, Results};
 use base64::Engine as _;
-use ferret_checkers::checker::{describe_call, describe_result, Explanation, KeyReport};
+use ferret_checkers::history::describe::{describe_call, describe_result};
+use ferret_checkers::verdict::{Explanation, KeyReport};
 use ferret_checkers::{Call, Event, History, Outcome, Process, Report, VerdictName};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use sha2::Digest as _;

@@ -123,8 +123,8 @@ fn suite_xml(x: &mut String, suite: &str, report: &Report) -> (usize, usize, usi
                         let _ = writeln!(
                             detail,
                             "  {} -> {}",
-                            ferret_checkers::checker::describe_call(c),
-                            ferret_checkers::checker::describe_result(c)
+                            ferret_checkers::history::describe::describe_call(c),
+                            ferret_checkers::history::describe::describe_result(c)
                         );
                     }
                 }
@@ -141,7 +141,7 @@ fn suite_xml(x: &mut String, suite: &str, report: &Report) -> (usize, usize, usi
                             if sc.relaxed {
                                 "? (relaxed)".to_string()
                             } else {
-                                ferret_checkers::checker::describe_result(c)
+                                ferret_checkers::history::describe::describe_result(c)
                             },
                             if s.first.as_ref() == Some(c) {
                                 "   <- first that cannot fit"

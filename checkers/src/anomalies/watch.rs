@@ -23,9 +23,10 @@
 //! - `read-mismatch`: a final read whose value and mod revision disagree with the events at that
 //!   revision, or with a later event on that key up to the read's store revision.
 
-use crate::checker::{describe_call, Anomaly, CheckError, KeyReport, VerdictName};
+use crate::history::describe::describe_call;
 use crate::history::{Call, Outcome, Process};
 use crate::value::Value;
+use crate::verdict::{Anomaly, CheckError, KeyReport, VerdictName};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Instant;
 

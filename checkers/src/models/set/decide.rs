@@ -12,9 +12,10 @@
 //! contradiction, or builds the linearization, which is replayed before it is given. An element
 //! added twice sends the history to the search.
 
-use crate::model::SetOp;
-use crate::search::SearchCall;
-use crate::unique::{fits_real_time, Contradiction, Decision, Refutation};
+use crate::models::call::SearchCall;
+use crate::models::contradiction::Contradiction;
+use crate::models::decision::{fits_real_time, Decision, Refutation};
+use crate::models::set::op::SetOp;
 use crate::value::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 

@@ -24,13 +24,13 @@
 //!   exclusivity while its lease is provably alive. An acquire whose outcome is unknown is left
 //!   out: it may never have happened, and its client never used it (it gave its lease up).
 
-use crate::checker::{
-    check_keys, describe_call, Anomaly, CheckError, CheckOptions, KeyReport, VerdictName,
-};
+use crate::history::describe::{describe_call, secs};
 use crate::history::{Call, Outcome, Process};
-use crate::lease::secs;
-use crate::model::Model;
+use crate::models::model::Model;
+use crate::options::CheckOptions;
+use crate::search::keys::check_keys;
 use crate::value::Value;
+use crate::verdict::{Anomaly, CheckError, KeyReport, VerdictName};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 

@@ -25,44 +25,15 @@
 //! - Of two equal unknown-outcome ops both invoked, only the earlier is tried: swapping them turns
 //!   any linearization that uses the later first into one that uses the earlier.
 
-use crate::model::Model;
+use crate::models::call::SearchCall;
+use crate::models::model::Model;
+use crate::options::Budget;
 use ahash::RandomState;
 use indexmap::IndexSet;
 use smallvec::SmallVec;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
-
-/// One call as the search sees it.
-#[derive(Clone, Debug)]
-pub struct SearchCall<O> {
-    pub op: O,
-    /// Position of the invocation in the history.
-    pub invoke: u64,
-    /// Position of the completion; `None` for an unknown outcome (may take effect any time, or never).
-    pub complete: Option<u64>,
-}
-
-/// Limits after which a search gives up and says `Unknown`.
-#[derive(Clone, Copy, Debug)]
-pub struct Budget {
-    pub time: Duration,
-    /// Bytes held by the cache and the interned states.
-    pub memory: usize,
-    /// Search steps (calls tried, backtracks): a measure of work that does not depend on how
-    /// busy the machine is, so a verdict bounded by it is the same on every run.
-    pub steps: u64,
-}
-
-impl Default for Budget {
-    fn default() -> Self {
-        Budget {
-            time: Duration::from_secs(60),
-            memory: 1 << 30,
-            steps: u64::MAX,
-        }
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -338,63 +309,6 @@ struct Frame {
     successor: u32,
     /// Taken because a read fitted: on backtrack, the configuration below is abandoned too.
     forced: bool,
-}
-
-/// The states `op` may lead to from any of `states`, without repeats, at most `most` of them: a
-/// choice unknown outcomes leave, followed through an order.
-pub(crate) fn step_all<M: Model>(
-    model: &M,
-    states: &[M::State],
-    op: &M::Op,
-    most: usize,
-) -> Vec<M::State> {
-    let mut next = Vec::new();
-    let mut after: Vec<M::State> = Vec::new();
-    for s in states {
-        next.clear();
-        model.step(s, op, &mut next);
-        for t in next.drain(..) {
-            if after.len() < most && !after.contains(&t) {
-                after.push(t);
-            }
-        }
-    }
-    after
-}
-
-/// Whether `order` linearizes the history cut just after position `cut` (`u64::MAX`: not cut):
-/// each call placed once and invoked by the cut, every call that completed by then placed, none
-/// placed after one that completed before it began, and the model allowing each in turn.
-pub(crate) fn linearizes<M: Model>(
-    model: &M,
-    calls: &[SearchCall<M::Op>],
-    order: &[usize],
-    cut: u64,
-) -> bool {
-    let completed = |c: &SearchCall<M::Op>| c.complete.filter(|&p| p <= cut);
-    let mut placed = vec![false; calls.len()];
-    let mut latest_invoke = 0;
-    let mut states = vec![model.init()];
-    for &i in order {
-        let Some(c) = calls.get(i) else {
-            return false;
-        };
-        if std::mem::replace(&mut placed[i], true)
-            || c.invoke > cut
-            || completed(c).is_some_and(|p| p < latest_invoke)
-        {
-            return false;
-        }
-        latest_invoke = latest_invoke.max(c.invoke);
-        states = step_all(model, &states, &c.op, 64);
-        if states.is_empty() {
-            return false;
-        }
-    }
-    calls
-        .iter()
-        .zip(&placed)
-        .all(|(c, &p)| p || completed(c).is_none())
 }
 
 /// Check one history (usually one key's calls) against `model`.
@@ -879,7 +793,7 @@ impl<'a, M: Model> Search<'a, M> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CasRegister, RegisterOp};
+    use crate::models::register::{CasRegister, RegisterOp};
     use crate::value::Value;
 
     fn call(op: RegisterOp, invoke: u64, complete: Option<u64>) -> SearchCall<RegisterOp> {

@@ -24,9 +24,10 @@
 //! - `renewed-after-revoke`: a keepalive invoked after a revoke was acknowledged renewed the
 //!   lease.
 
-use crate::checker::{describe_call, Anomaly, CheckError, KeyReport};
+use crate::history::describe::{describe_call, secs};
 use crate::history::{Call, Outcome};
 use crate::value::Value;
+use crate::verdict::{Anomaly, CheckError, KeyReport};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -66,11 +67,6 @@ pub fn check_calls(calls: &[Call]) -> Result<Vec<KeyReport>, CheckError> {
         .into_iter()
         .map(|(key, calls)| check_key(key, &calls))
         .collect()
-}
-
-/// Seconds on the history's clock, for messages.
-pub(crate) fn secs(ns: i64) -> String {
-    format!("{:.3} s", ns as f64 / 1e9)
 }
 
 /// The TTL an acknowledged grant (`[id ttl]`) or keepalive (`ttl`) reported.

@@ -10,9 +10,14 @@
 //! cannot read one way only (a string that parses two ways, too many ways) goes to the search,
 //! and a linearization found is replayed against the string model before it is given.
 
-use crate::model::{RegisterOp, StringKv, StringKvOp};
-use crate::search::{self, SearchCall};
-use crate::unique::{self, Contradiction, Decision, Refutation};
+use crate::models::call::SearchCall;
+use crate::models::contradiction::Contradiction;
+use crate::models::decision::{Decision, Refutation};
+use crate::models::kv::op::StringKvOp;
+use crate::models::model::Model;
+use crate::models::register::decide as register;
+use crate::models::register::op::RegisterOp;
+use crate::models::replay::linearizes;
 use crate::value::Value;
 use std::collections::HashMap;
 
@@ -28,7 +33,11 @@ fn version(base: i64, len: usize) -> Value {
 /// Decide a string-kv history whose put strings are unique; `None` when they are not, when a get's
 /// string does not read one way only, when its repeated appends could be placed too many ways or a
 /// refutation would speak for one way of several, or when the register procedure leaves it open.
-pub fn decide(calls: &[SearchCall<StringKvOp>]) -> Option<Decision> {
+/// A linearization found is replayed against `model`, the string model, before it is given.
+pub fn decide<M: Model<Op = StringKvOp>>(
+    model: &M,
+    calls: &[SearchCall<StringKvOp>],
+) -> Option<Decision> {
     let mut puts: HashMap<&str, usize> = HashMap::new();
     let mut appends: HashMap<&str, usize> = HashMap::new();
     // An append string written by several calls (a client's retry) stands for all of them: which
@@ -207,10 +216,8 @@ pub fn decide(calls: &[SearchCall<StringKvOp>]) -> Option<Decision> {
     let only = ways.len() == 1;
     let mut refutation = None;
     for placed in &ways {
-        match unique::decide(&version(INITIAL, 0), &translate(placed)) {
-            Some(Decision::Valid { order })
-                if search::linearizes(&StringKv, calls, &order, u64::MAX) =>
-            {
+        match register::decide(&version(INITIAL, 0), &translate(placed)) {
+            Some(Decision::Valid { order }) if linearizes(model, calls, &order, u64::MAX) => {
                 return Some(Decision::Valid { order })
             }
             Some(Decision::Invalid(r)) if only => refutation = Some(r),

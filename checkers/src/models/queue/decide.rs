@@ -24,9 +24,10 @@
 //! outcome (shrinking makes them) is taken not to have happened, then to have happened; a
 //! contradiction that rests on such a guess is given only when the guess each way refutes.
 
-use crate::model::QueueOp;
-use crate::search::SearchCall;
-use crate::unique::{fits_real_time, Contradiction, Decision, QueueEdge, QueueItem, Refutation};
+use crate::models::call::SearchCall;
+use crate::models::contradiction::{Contradiction, QueueEdge, QueueItem};
+use crate::models::decision::{fits_real_time, Decision, Refutation};
+use crate::models::queue::op::QueueOp;
 use crate::value::Value;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};

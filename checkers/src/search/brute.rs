@@ -1,7 +1,7 @@
 //! A brute-force checker that tries every order: slow, obviously correct, used to test the search.
 
-use crate::model::Model;
-use crate::search::SearchCall;
+use crate::models::call::SearchCall;
+use crate::models::model::Model;
 
 /// True when some order of the calls respects real time and the model. Unknown-outcome calls may
 /// be left out. Exponential: for histories of a handful of calls.
