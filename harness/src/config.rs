@@ -52,6 +52,9 @@ pub struct PlatformConfig {
     pub image: Option<String>,
 }
 
+/// The platforms `platform.kind` and `--platform` name.
+pub const PLATFORM_KINDS: [&str; 2] = ["local", "docker"];
+
 fn default_platform() -> String {
     "local".into()
 }
@@ -490,7 +493,7 @@ impl Config {
         seconds(self.nemesis.duration, "nemesis.duration", FAULT_DURATION)?;
         seconds(self.nemesis.interval, "nemesis.interval", FAULT_INTERVAL)?;
         seconds(self.nemesis.recovery, "nemesis.recovery", RECOVERY)?;
-        if !crate::platform::KINDS.contains(&self.platform.kind.as_str()) {
+        if !PLATFORM_KINDS.contains(&self.platform.kind.as_str()) {
             bail!(
                 "platform.kind {:?} is not known; use local (network namespaces) or docker (containers)",
                 self.platform.kind

@@ -406,7 +406,12 @@ fn a_reader_that_closes_the_pipe_ends_the_check_quietly_with_the_verdict() {
     assert!(n > 0, "no output before the pipe closed");
     drop(stdout);
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(1), "stderr: {stderr}");
     assert!(!stderr.contains("panicked"), "stderr: {stderr}");
@@ -418,9 +423,8 @@ fn a_jepsen_log_that_starts_with_other_loggers_lines_is_recognised() {
     let log = data_dir().join("porcupine/jepsen/etcd_000.log");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("jepsen.log");
-    let mut text = String::from(
-        "INFO  jepsen.core - nemesis :start\nWARN  jepsen.os - some other logger\n",
-    );
+    let mut text =
+        String::from("INFO  jepsen.core - nemesis :start\nWARN  jepsen.os - some other logger\n");
     text.push_str(&std::fs::read_to_string(&log).unwrap());
     std::fs::write(&file, text).unwrap();
     let out = ferret().arg("check").arg(&file).output().unwrap();
@@ -430,9 +434,16 @@ fn a_jepsen_log_that_starts_with_other_loggers_lines_is_recognised() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     // Only log lines within the prefix read to tell the format: named as such, exit 3.
     let only_logs = dir.path().join("logs-only.log");
-    std::fs::write(&only_logs, "INFO  jepsen.core - nemesis :start\n".repeat(3000)).unwrap();
+    std::fs::write(
+        &only_logs,
+        "INFO  jepsen.core - nemesis :start\n".repeat(3000),
+    )
+    .unwrap();
     let out = ferret().arg("check").arg(&only_logs).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("first op line within the first 64 KiB"), "{stderr}");
+    assert!(
+        stderr.contains("first op line within the first 64 KiB"),
+        "{stderr}"
+    );
 }

@@ -28,9 +28,6 @@ pub use local::LocalPlatform;
 
 pub const REGISTRY_DIR: &str = "/run/ferret";
 
-/// The platforms `platform.kind` and `--platform` name.
-pub const KINDS: [&str; 2] = ["local", "docker"];
-
 #[derive(Clone, Debug)]
 pub struct Node {
     pub name: String,

@@ -5,6 +5,7 @@
 //! - nemesis.rs: the fault schedule, and each fault turned into node verbs (apply and heal)
 //! - progress.rs: counters, the progress line, the harness's CPU figure
 
+mod leader;
 mod nemesis;
 mod progress;
 mod scheduler;

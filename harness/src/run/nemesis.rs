@@ -1,7 +1,7 @@
 //! The nemesis: the fault schedule, and each fault turned into node verbs — nft in a node's
 //! network namespace, signals to a daemon's process group, the clock agent on its host pid.
 
-use super::scheduler::find_leader;
+use super::leader::find_leader;
 use super::Ctx;
 use crate::platform::{host_status, Node};
 use anyhow::{anyhow, Result};
