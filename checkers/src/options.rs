@@ -113,9 +113,14 @@ impl ModelName {
     }
 }
 
+/// A model name `--model` does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown model {0:?}; expected one of {names}", names = ModelName::ALL.map(|m| m.1).join(", "))]
+pub struct UnknownModel(pub String);
+
 impl FromStr for ModelName {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownModel;
+    fn from_str(s: &str) -> Result<Self, UnknownModel> {
         let s = match s {
             "kv" | "cas" => "cas-register",
             "multi-register" => "txn",
@@ -127,10 +132,7 @@ impl FromStr for ModelName {
             .iter()
             .find(|m| m.1 == s)
             .map(|m| m.0)
-            .ok_or_else(|| {
-                let names: Vec<_> = ModelName::ALL.iter().map(|m| m.1).collect();
-                format!("unknown model {s:?}; expected one of {}", names.join(", "))
-            })
+            .ok_or_else(|| UnknownModel(s.to_string()))
     }
 }
 

@@ -4,6 +4,19 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use std::fmt;
 
+/// A value ferret cannot hold as it was written.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    /// A number too large for a 64-bit float (an integer of any size is kept exactly).
+    #[error("number {0} does not fit a 64-bit float")]
+    Float(String),
+    /// Nested deeper than a reader may recurse.
+    #[error("value is nested more than {0} levels deep")]
+    TooDeep(usize),
+    /// Not an EDN value: the text, and the reader's reason.
+    #[error("{text:?} is not an EDN value ({reason})")]
+    NotEdn { text: String, reason: String },
+}
 /// A value from a history. EDN keywords become strings (`:read` is `"read"`): histories use them as
 /// names, and JSON has no keywords to tell them apart from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -123,7 +136,7 @@ impl Value {
 
     /// A JSON value, numbers exactly: an integer of any size stays an integer; a float that does
     /// not fit 64 bits is an error, never infinity.
-    pub fn from_json(json: &serde_json::Value) -> Result<Value, String> {
+    pub fn from_json(json: &serde_json::Value) -> Result<Value, ValueError> {
         Ok(match json {
             serde_json::Value::Null => Value::Nil,
             serde_json::Value::Bool(b) => Value::Bool(*b),
@@ -138,12 +151,12 @@ impl Value {
             serde_json::Value::Object(map) => Value::Map(
                 map.iter()
                     .map(|(k, v)| Ok((Value::Str(k.clone()), Value::from_json(v)?)))
-                    .collect::<Result<_, String>>()?,
+                    .collect::<Result<_, ValueError>>()?,
             ),
         })
     }
 
-    fn from_number(n: &serde_json::Number) -> Result<Value, String> {
+    fn from_number(n: &serde_json::Number) -> Result<Value, ValueError> {
         if let Some(i) = n.as_i64() {
             return Ok(Value::Int(i));
         }
@@ -151,7 +164,7 @@ impl Value {
     }
 
     /// A JSON number from its text: exact integers of any size, else a finite float.
-    fn from_number_text(text: &str) -> Result<Value, String> {
+    fn from_number_text(text: &str) -> Result<Value, ValueError> {
         if let Ok(i) = text.parse::<i64>() {
             return Ok(Value::Int(i));
         }
@@ -161,7 +174,7 @@ impl Value {
         }
         match text.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(Value::float(f)),
-            _ => Err(format!("number {text} does not fit a 64-bit float")),
+            _ => Err(ValueError::Float(text.to_string())),
         }
     }
 }

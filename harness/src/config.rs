@@ -402,8 +402,9 @@ impl Config {
             .faults
             .iter()
             .map(|f| {
-                f.parse()
-                    .map_err(|e: String| anyhow::anyhow!("nemesis.faults: {e}"))
+                f.parse().map_err(|e: ferret_nemesis::UnknownFault| {
+                    anyhow::anyhow!("nemesis.faults: {e}")
+                })
             })
             .collect()
     }
@@ -415,7 +416,9 @@ impl Config {
             None => self.workload()?.model().to_string(),
         };
         name.parse()
-            .map_err(|e: String| anyhow::anyhow!("checker.model: {e}"))
+            .map_err(|e: ferret_checkers::options::UnknownModel| {
+                anyhow::anyhow!("checker.model: {e}")
+            })
     }
 
     /// The workload `workload.kind` names.

@@ -51,7 +51,7 @@ impl ClockMask {
         m
     }
 
-    pub fn parse(s: &str) -> Result<ClockMask, String> {
+    pub fn parse(s: &str) -> Result<ClockMask, UnknownClock> {
         let mut m = ClockMask::default();
         for part in s.split(',') {
             match part.trim() {
@@ -69,16 +69,17 @@ impl ClockMask {
                         boottime: true,
                     }
                 }
-                other => {
-                    return Err(format!(
-                    "unknown clock {other:?}; expected realtime, monotonic, boottime, both or all"
-                ))
-                }
+                other => return Err(UnknownClock(other.to_string())),
             }
         }
         Ok(m)
     }
 }
+
+/// A clock name `--clocks` does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown clock {0:?}; expected realtime, monotonic, boottime, both or all")]
+pub struct UnknownClock(pub String);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClockError {

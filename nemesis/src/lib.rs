@@ -103,17 +103,19 @@ impl fmt::Display for FaultKind {
     }
 }
 
+/// A fault name the nemesis does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown fault {0:?}; expected one of {names}", names = FaultKind::ALL.map(|k| k.name()).join(", "))]
+pub struct UnknownFault(pub String);
+
 impl FromStr for FaultKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownFault;
+    fn from_str(s: &str) -> Result<Self, UnknownFault> {
         FaultKind::ALL
             .iter()
             .copied()
             .find(|k| k.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = FaultKind::ALL.iter().map(|k| k.name()).collect();
-                format!("unknown fault {s:?}; expected one of {}", names.join(", "))
-            })
+            .ok_or_else(|| UnknownFault(s.to_string()))
     }
 }
 

@@ -26,7 +26,7 @@
 
 use crate::history::describe::{describe_call, secs};
 use crate::history::{Call, Outcome, Process};
-use crate::models::model::Model;
+use crate::models::model::{Model, OpError};
 use crate::options::CheckOptions;
 use crate::search::keys::check_keys;
 use crate::value::Value;
@@ -290,11 +290,14 @@ impl Model for OwnedMutex {
         None
     }
 
-    fn op(&self, call: &Call) -> Result<Option<(bool, i64)>, String> {
+    fn op(&self, call: &Call) -> Result<Option<(bool, i64)>, OpError> {
         match (call.f.as_str(), call.invoke_value.as_int()) {
             ("acquire", Some(h)) => Ok(Some((true, h))),
             ("release", Some(h)) => Ok(Some((false, h))),
-            _ => Err(format!("not a holder's acquire or release: {}", call.f)),
+            _ => Err(OpError::Value(format!(
+                "not a holder's acquire or release: {}",
+                call.f
+            ))),
         }
     }
 

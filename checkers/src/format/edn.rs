@@ -5,7 +5,7 @@ use crate::format::builder::{EventBuilder, Fields, Name, PARALLEL_FROM};
 use crate::format::edn_scan::{check_nesting, form_end, MAX_NESTING};
 use crate::format::error::{line_col, ReadError};
 use crate::history::{History, Location};
-use crate::value::Value;
+use crate::value::{Value, ValueError};
 use clojure_reader::edn::Edn;
 use std::path::Path;
 
@@ -512,13 +512,14 @@ pub(crate) fn edn_fields(v: &Value) -> Result<Fields, String> {
 }
 
 /// Parse a value written on the command line, as EDN (`0`, `nil`, `"x"`, `[1 2]`, `:k`).
-pub fn parse_value(text: &str) -> Result<Value, String> {
+pub fn parse_value(text: &str) -> Result<Value, ValueError> {
     if check_nesting(text.trim_start()).is_err() {
-        return Err(format!(
-            "value is nested more than {MAX_NESTING} levels deep"
-        ));
+        return Err(ValueError::TooDeep(MAX_NESTING));
     }
     clojure_reader::edn::read_string(text)
         .map(|e| edn_to_value(&e))
-        .map_err(|e| format!("{text:?} is not an EDN value ({:?})", e.code))
+        .map_err(|e| ValueError::NotEdn {
+            text: text.to_string(),
+            reason: format!("{:?}", e.code),
+        })
 }

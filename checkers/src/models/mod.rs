@@ -17,7 +17,7 @@ mod tests;
 
 pub use call::SearchCall;
 pub use kv::{StringKv, StringKvOp};
-pub use model::{Model, ModelOptions};
+pub use model::{Model, ModelOptions, OpError};
 pub use multi_register::{Micro, MultiRegister};
 pub use mutex::{Mutex, MutexOp};
 pub use queue::{QueueModel, QueueOp};

@@ -26,7 +26,7 @@ pub trait Model: Sync {
 
     /// The op a call stands for; `Ok(None)` when the call constrains nothing (an unknown-outcome
     /// read) and can be dropped; `Err` names what was expected.
-    fn op(&self, call: &Call) -> Result<Option<Self::Op>, String>;
+    fn op(&self, call: &Call) -> Result<Option<Self::Op>, OpError>;
 
     /// Push every state that may follow `state` when `op` is applied; push none if `op` is not
     /// allowed in `state`.
@@ -92,12 +92,25 @@ pub struct ModelOptions {
     pub nil_reads_unconstrained: bool,
 }
 
-pub(crate) fn expect_f(call: &Call, fs: &[&str]) -> String {
-    format!(
-        "unknown f {:?} for this model; expected one of {}",
-        call.f,
-        fs.join(", ")
-    )
+/// A call a model cannot take as one of its ops: the history is not of this model.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OpError {
+    /// The call's function is not one of the model's.
+    #[error("unknown f {f:?} for this model; expected one of {}", expected.join(", "))]
+    Function {
+        f: String,
+        expected: &'static [&'static str],
+    },
+    /// The call's value is not of the shape its function needs; the words say which.
+    #[error("{0}")]
+    Value(String),
+}
+
+pub(crate) fn expect_f(call: &Call, expected: &'static [&'static str]) -> OpError {
+    OpError::Function {
+        f: call.f.to_string(),
+        expected,
+    }
 }
 
 /// The value a read saw: `None` when it constrains nothing.

@@ -1,7 +1,7 @@
 //! Knossos's multi-register: a `txn` of `[:read k v]` and `[:write k v]` micro-ops, all at once.
 
 use crate::history::{Call, Outcome};
-use crate::models::model::{expect_f, Model, ModelOptions};
+use crate::models::model::{expect_f, Model, ModelOptions, OpError};
 use crate::value::Value;
 use std::collections::BTreeMap;
 
@@ -26,7 +26,7 @@ impl Model for MultiRegister {
         BTreeMap::new()
     }
 
-    fn op(&self, call: &Call) -> Result<Option<Vec<Micro>>, String> {
+    fn op(&self, call: &Call) -> Result<Option<Vec<Micro>>, OpError> {
         if call.f != "txn" {
             return Err(expect_f(call, &["txn"]));
         }
@@ -36,9 +36,12 @@ impl Model for MultiRegister {
         } else {
             &call.invoke_value
         };
-        let items = v
-            .as_list()
-            .ok_or_else(|| format!("txn value is {}, expected a list of micro-ops", v.kind()))?;
+        let items = v.as_list().ok_or_else(|| {
+            OpError::Value(format!(
+                "txn value is {}, expected a list of micro-ops",
+                v.kind()
+            ))
+        })?;
         let mut micros = Vec::with_capacity(items.len());
         for m in items {
             match m.as_list() {
@@ -50,7 +53,11 @@ impl Model for MultiRegister {
                 Some([f, k, x]) if f.as_str() == Some("w") || f.as_str() == Some("write") => {
                     micros.push(Micro::Write(k.clone(), x.clone()))
                 }
-                _ => return Err(format!("micro-op {m} is not [:read k v] or [:write k v]")),
+                _ => {
+                    return Err(OpError::Value(format!(
+                        "micro-op {m} is not [:read k v] or [:write k v]"
+                    )))
+                }
             }
         }
         if micros.iter().all(|m| matches!(m, Micro::Read(_, None))) {

@@ -1,7 +1,7 @@
 //! A lock: `acquire` succeeds only when free, `release` only when held.
 
 use crate::history::Call;
-use crate::models::model::{expect_f, Model};
+use crate::models::model::{expect_f, Model, OpError};
 use crate::value::Value;
 
 /// A lock: `acquire` succeeds only when free, `release` only when held.
@@ -22,7 +22,7 @@ impl Model for Mutex {
         false
     }
 
-    fn op(&self, call: &Call) -> Result<Option<MutexOp>, String> {
+    fn op(&self, call: &Call) -> Result<Option<MutexOp>, OpError> {
         match call.f.as_str() {
             "acquire" => Ok(Some(MutexOp::Acquire)),
             "release" => Ok(Some(MutexOp::Release)),

@@ -62,10 +62,10 @@ pub(crate) fn check_keys<'c, M: Model>(
                     ops.push(search_call(c, op));
                 }
                 Ok(None) => {}
-                Err(message) => {
+                Err(e) => {
                     return Err(CheckError::Input {
                         line: c.line,
-                        message,
+                        message: e.to_string(),
                     })
                 }
             }

@@ -7,6 +7,7 @@
 //! read, since reads change nothing), `info` for everything uncertain. A cas whose compare failed
 //! is `ok` with the value `false`: the checker holds it to having seen a value other than `from`.
 
+use crate::clients::error::ClientError;
 use crate::{Client, Completion};
 use async_trait::async_trait;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -57,14 +58,13 @@ impl Drop for Keepers {
 }
 
 impl EtcdClient {
-    pub fn new(base: String, timeout: Duration, serializable: bool) -> Result<Self, String> {
+    pub fn new(base: String, timeout: Duration, serializable: bool) -> Result<Self, ClientError> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
             .no_proxy()
             .pool_max_idle_per_host(64)
-            .build()
-            .map_err(|e| format!("cannot build HTTP client: {e}"))?;
+            .build()?;
         Ok(EtcdClient {
             http,
             base,
@@ -149,7 +149,7 @@ impl EtcdClient {
         match self.post("/v3/kv/range", body).await {
             Ok(reply) => match read_value(&reply) {
                 Ok(v) => Completion::ok(v),
-                Err(e) => Completion::fail(Value::Nil, e),
+                Err(e) => Completion::fail(Value::Nil, e.to_string()),
             },
             // A read changes nothing: whatever happened, it certainly did not take effect.
             Err(f) => Completion::fail(Value::Nil, f.message()),
@@ -297,7 +297,7 @@ impl EtcdClient {
             Ok(reply) => {
                 let value = match read_value(&reply) {
                     Ok(v) => v,
-                    Err(e) => return Completion::fail(Value::Nil, e),
+                    Err(e) => return Completion::fail(Value::Nil, e.to_string()),
                 };
                 let m = int_field(&reply["kvs"][0], "mod_revision").unwrap_or(0);
                 let rev = int_field(&reply["header"], "revision").unwrap_or(0);
@@ -437,7 +437,7 @@ impl EtcdClient {
     }
 
     /// `(member_id, leader_id)` as this member sees them, from `/v3/maintenance/status`.
-    pub async fn status(&self) -> Result<(String, String), String> {
+    pub async fn status(&self) -> Result<(String, String), ClientError> {
         let reply = self
             .post("/v3/maintenance/status", json!({}))
             .await
@@ -559,7 +559,7 @@ fn watch_message(
     line: &[u8],
     events: &mut Vec<Value>,
     header: &mut i64,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, ClientError> {
     let text = String::from_utf8_lossy(line);
     if text.trim().is_empty() {
         return Ok(None);
@@ -624,7 +624,7 @@ fn encode(v: &Value) -> String {
     }
 }
 
-fn read_value(reply: &serde_json::Value) -> Result<Value, String> {
+fn read_value(reply: &serde_json::Value) -> Result<Value, ClientError> {
     let Some(kvs) = reply.get("kvs").and_then(|k| k.as_array()) else {
         return Ok(Value::Nil);
     };
@@ -635,7 +635,7 @@ fn read_value(reply: &serde_json::Value) -> Result<Value, String> {
 }
 
 /// A key-value's value as ferret stored it: decimal text, a JSON list, or a string.
-fn kv_value(kv: &serde_json::Value) -> Result<Value, String> {
+fn kv_value(kv: &serde_json::Value) -> Result<Value, ClientError> {
     let raw = kv.get("value").and_then(|v| v.as_str()).unwrap_or("");
     let bytes = B64
         .decode(raw)
@@ -643,7 +643,8 @@ fn kv_value(kv: &serde_json::Value) -> Result<Value, String> {
     let text = String::from_utf8(bytes).map_err(|_| "value is not UTF-8".to_string())?;
     if text.starts_with('[') {
         if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
-            return Value::from_json(&v).map_err(|e| format!("value {text:.80} unreadable: {e}"));
+            return Value::from_json(&v)
+                .map_err(|e| format!("value {text:.80} unreadable: {e}").into());
         }
     }
     Ok(match text.parse::<i64>() {

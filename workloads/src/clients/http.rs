@@ -6,6 +6,7 @@
 //! refused connection is a certain `fail` for a write. A cas that a service can only express as
 //! read-then-write is not a cas: there is no way to fake one here.
 
+use crate::clients::error::ClientError;
 use crate::{Client, Completion};
 use async_trait::async_trait;
 use ferret_checkers::Value;
@@ -488,13 +489,12 @@ impl HttpClient {
         node: &str,
         ip: &str,
         timeout: Duration,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ClientError> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
             .no_proxy()
-            .build()
-            .map_err(|e| format!("cannot build HTTP client: {e}"))?;
+            .build()?;
         Ok(HttpClient {
             http,
             spec,
@@ -520,7 +520,7 @@ fn parse_value(s: &str) -> Value {
     }
 }
 
-fn extract(how: &Extract, body: &str) -> Result<Value, String> {
+fn extract(how: &Extract, body: &str) -> Result<Value, ClientError> {
     match how {
         Extract::Body => Ok(parse_value(body.trim())),
         Extract::Pointer(p) => {
@@ -529,14 +529,14 @@ fn extract(how: &Extract, body: &str) -> Result<Value, String> {
             match json.pointer(p) {
                 None | Some(serde_json::Value::Null) => Ok(Value::Nil),
                 Some(serde_json::Value::String(s)) => Ok(parse_value(s)),
-                Some(other) => Value::from_json(other),
+                Some(other) => Value::from_json(other).map_err(|e| e.to_string().into()),
             }
         }
         Extract::Capture(re) => re
             .captures(body)
             .and_then(|c| c.get(1))
             .map(|m| parse_value(m.as_str()))
-            .ok_or_else(|| format!("reply does not match {re}")),
+            .ok_or_else(|| format!("reply does not match {re}").into()),
     }
 }
 
@@ -609,7 +609,7 @@ impl Client for HttpClient {
         match rule.outcome {
             Outcome::Ok if is_read => match extract(&op.extract, &body) {
                 Ok(v) => Completion::ok(v),
-                Err(e) => Completion::fail(Value::Nil, e),
+                Err(e) => Completion::fail(Value::Nil, e.to_string()),
             },
             Outcome::Ok => Completion::ok(value.clone()),
             Outcome::OkNil => Completion::ok(Value::Nil),

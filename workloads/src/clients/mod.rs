@@ -1,4 +1,5 @@
 //! The clients ferret speaks with, one file each, behind [`crate::Client`].
 
+pub mod error;
 pub mod etcd;
 pub mod http;

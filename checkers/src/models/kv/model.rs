@@ -5,21 +5,21 @@ use crate::models::call::SearchCall;
 use crate::models::decision::Decision;
 use crate::models::kv::decide;
 use crate::models::kv::op::StringKvOp;
-use crate::models::model::{expect_f, Model};
+use crate::models::model::{expect_f, Model, OpError};
 use crate::value::Value;
 
 /// Porcupine's string key-value register: get, put, append; a key never written reads "".
 #[derive(Clone, Debug, Default)]
 pub struct StringKv;
 
-fn string_value(v: &Value, what: &str) -> Result<String, String> {
+fn string_value(v: &Value, what: &str) -> Result<String, OpError> {
     match v {
         Value::Str(s) => Ok(s.clone()),
         Value::Nil => Ok(String::new()),
-        other => Err(format!(
+        other => Err(OpError::Value(format!(
             "{what} value is {}, expected a string",
             other.kind()
-        )),
+        ))),
     }
 }
 
@@ -31,7 +31,7 @@ impl Model for StringKv {
         String::new()
     }
 
-    fn op(&self, call: &Call) -> Result<Option<StringKvOp>, String> {
+    fn op(&self, call: &Call) -> Result<Option<StringKvOp>, OpError> {
         match call.f.as_str() {
             "get" if call.outcome == Outcome::Ok => {
                 Ok(Some(StringKvOp::Get(string_value(&call.value, "get")?)))

@@ -3,7 +3,7 @@
 use crate::history::{Call, Outcome};
 use crate::models::call::SearchCall;
 use crate::models::decision::Decision;
-use crate::models::model::{expect_f, Model};
+use crate::models::model::{expect_f, Model, OpError};
 use crate::models::queue::decide;
 use crate::models::queue::op::QueueOp;
 use crate::value::Value;
@@ -25,7 +25,7 @@ impl Model for QueueModel {
         VecDeque::new()
     }
 
-    fn op(&self, call: &Call) -> Result<Option<QueueOp>, String> {
+    fn op(&self, call: &Call) -> Result<Option<QueueOp>, OpError> {
         match call.f.as_str() {
             "enqueue" => Ok(Some(QueueOp::Enqueue(call.invoke_value.clone()))),
             "dequeue" if call.outcome == Outcome::Ok => {

@@ -3,7 +3,7 @@
 use crate::history::{is_failed_compare, Call};
 use crate::models::call::SearchCall;
 use crate::models::decision::Decision;
-use crate::models::model::{expect_f, read_result, Model, ModelOptions};
+use crate::models::model::{expect_f, read_result, Model, ModelOptions, OpError};
 use crate::models::register::decide;
 use crate::models::register::op::RegisterOp;
 use crate::value::Value;
@@ -36,7 +36,7 @@ impl Model for CasRegister {
         self.opts.initial.clone()
     }
 
-    fn op(&self, call: &Call) -> Result<Option<RegisterOp>, String> {
+    fn op(&self, call: &Call) -> Result<Option<RegisterOp>, OpError> {
         match call.f.as_str() {
             "read" => Ok(read_result(call, &self.opts).map(RegisterOp::Read)),
             "write" => Ok(Some(RegisterOp::Write(call.invoke_value.clone()))),
@@ -45,10 +45,10 @@ impl Model for CasRegister {
                     Ok(Some(RegisterOp::CasFailed(from.clone())))
                 }
                 Some([from, to]) => Ok(Some(RegisterOp::Cas(from.clone(), to.clone()))),
-                _ => Err(format!(
+                _ => Err(OpError::Value(format!(
                     "cas value is {}, expected [from to]",
                     call.invoke_value
-                )),
+                ))),
             },
             _ if self.plain => Err(expect_f(call, &["read", "write"])),
             _ => Err(expect_f(call, &["read", "write", "cas"])),

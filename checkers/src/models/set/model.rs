@@ -3,7 +3,7 @@
 use crate::history::{Call, Outcome};
 use crate::models::call::SearchCall;
 use crate::models::decision::Decision;
-use crate::models::model::{expect_f, Model};
+use crate::models::model::{expect_f, Model, OpError};
 use crate::models::set::decide;
 use crate::models::set::op::SetOp;
 use crate::value::Value;
@@ -23,7 +23,7 @@ impl Model for SetModel {
         imbl::OrdSet::new()
     }
 
-    fn op(&self, call: &Call) -> Result<Option<SetOp>, String> {
+    fn op(&self, call: &Call) -> Result<Option<SetOp>, OpError> {
         match call.f.as_str() {
             "add" => Ok(Some(SetOp::Add(call.invoke_value.clone()))),
             "read" if call.outcome != Outcome::Ok => Ok(None),
@@ -39,10 +39,10 @@ impl Model for SetModel {
                     Ok(Some(SetOp::ReadTwice(twice.unwrap_or_default())))
                 }
                 None if call.value.is_nil() => Ok(Some(SetOp::Read(BTreeSet::new()))),
-                None => Err(format!(
+                None => Err(OpError::Value(format!(
                     "read value is {}, expected a set or list",
                     call.value.kind()
-                )),
+                ))),
             },
             _ => Err(expect_f(call, &["add", "read"])),
         }
