@@ -2,8 +2,9 @@
 
 use crate::config::bounds::{self, seconds};
 use crate::exit;
+use crate::report::outputs::{self, Outputs, Page};
 use crate::report::results::{self, Results};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
 use ferret_checkers::history::describe::{describe_call, describe_result, SHOWN_ITEMS};
 use ferret_checkers::{
@@ -212,15 +213,17 @@ pub fn run(args: CheckArgs) -> Result<u8> {
     })?;
     print_summary(&args.file, format, &report, args.verbose);
     let results = Results::new(report, ops, faults, None);
-    let report = &results.report;
-    if let Some(out) = &args.json {
-        let text = serde_json::to_string_pretty(&results)?;
-        std::fs::write(out, text + "\n")
-            .with_context(|| format!("cannot write {}", out.display()))?;
-    }
-    if let (Some(out), Some((history, calls))) = (&args.html, &drawn) {
-        let name = args.file.display().to_string();
-        let facts = vec![
+    let name = args.file.display().to_string();
+    let suite = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let page = drawn.as_ref().map(|(history, calls)| Page {
+        name: name.clone(),
+        history,
+        calls,
+        facts: vec![
             ("file".to_string(), name.clone()),
             ("format".to_string(), format.name().to_string()),
             ("ferret".to_string(), env!("CARGO_PKG_VERSION").to_string()),
@@ -228,22 +231,16 @@ pub fn run(args: CheckArgs) -> Result<u8> {
                 "command".to_string(),
                 std::env::args().collect::<Vec<_>>().join(" "),
             ),
-        ];
-        std::fs::write(
-            out,
-            crate::report::html::render(&name, &results, history, calls, &facts).html,
-        )
-        .with_context(|| format!("cannot write {}", out.display()))?;
-    }
-    if let Some(out) = &args.junit {
-        let suite = args
-            .file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        std::fs::write(out, crate::report::junit::render(&suite, report))
-            .with_context(|| format!("cannot write {}", out.display()))?;
-    }
+        ],
+    });
+    let out = Outputs {
+        results: args.json.clone(),
+        junit: args.junit.clone(),
+        html: args.html.clone(),
+        plots: None,
+    };
+    outputs::write(&results, &suite, page.as_ref(), &out)?;
+    let report = &results.report;
     Ok(exit::for_verdict(report.verdict))
 }
 

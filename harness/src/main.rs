@@ -47,7 +47,7 @@ struct Cli {
 enum Command {
     Run(run::RunArgs),
     Check(check::CheckArgs),
-    Report(report::ReportArgs),
+    Report(report::again::ReportArgs),
     Clean(clean::CleanArgs),
     Clock(clock::ClockArgs),
     Image(platform::image::ImageArgs),
@@ -69,7 +69,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::run(args),
-        Command::Report(args) => report::run(args),
+        Command::Report(args) => report::again::run(args),
         Command::Clean(args) => clean::run(args),
         Command::Clock(args) => clock::run(args),
         Command::Image(args) => platform::image::run(args),

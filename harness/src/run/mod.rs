@@ -13,6 +13,7 @@ mod scheduler;
 use crate::config::Config;
 use crate::db::{self, Db};
 use crate::platform::{self, Platform};
+use crate::report::outputs::{self, Outputs, Page};
 use crate::report::results::{Results, RunFacts};
 use crate::store::{create_run_dir, HistoryLog};
 use crate::{check, exit};
@@ -515,10 +516,14 @@ fn check_history(
     };
     let calls = crate::report::calls_of(&history);
     let results = Results::of_history(report, &history, &calls, Some(run));
-    let file = run_dir.join("results.json");
-    std::fs::write(&file, serde_json::to_string_pretty(&results)? + "\n")
-        .with_context(|| format!("cannot write {}", file.display()))?;
-    crate::report::write_pages(run_dir, &results, &history, &calls)?;
+    let name = outputs::run_name(run_dir, &results);
+    let page = Page {
+        name: name.clone(),
+        history: &history,
+        calls: &calls,
+        facts: outputs::run_facts(run_dir, &results),
+    };
+    outputs::write(&results, &name, Some(&page), &Outputs::run_dir(run_dir))?;
     let report = results.report;
     check::print_summary(&path, Format::Jsonl, &report, false);
     println!(
