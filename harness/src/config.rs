@@ -151,76 +151,28 @@ impl Default for ClientConfig {
     }
 }
 
+/// The `workload:` section: what the harness reads of every workload, and the kind's own
+/// settings, which the kind reads and checks (`ferret_workloads::kinds`, docs/workloads.md).
 #[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct WorkloadConfig {
     /// `register`: read / write / cas over independent keys; `lease`: grant, attach, renew,
     /// revoke; `lock`: a lock-protected shared set; `watch`: writers and watch streams (the
     /// last three etcd only).
     #[serde(default = "default_workload")]
     pub kind: String,
-    #[serde(default = "default_keys")]
-    pub keys: usize,
-    /// register: retire a key after about this many ops on it and start a fresh one (`k3.1`,
-    /// `k3.2`, …), so long runs yield short per-key histories; 0 never retires.
-    #[serde(default)]
-    pub key_ops: u64,
     /// Client processes running at once.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
     /// Target ops per second, all clients together.
     #[serde(default = "default_rate")]
     pub rate: f64,
-    #[serde(default)]
-    pub mix: MixConfig,
-    /// lease, lock: the TTL asked for each lease, in whole seconds.
-    #[serde(default = "default_ttl")]
-    pub ttl: i64,
-    /// lock: seconds of work between reading the set and writing it back: up to twice this,
-    /// on average this.
-    #[serde(default = "default_hold")]
-    pub hold: f64,
-    /// lock: seconds an acquire may wait in the lock's queue before its outcome is unknown.
-    #[serde(default = "default_lock_wait")]
-    pub lock_wait: f64,
-    /// lock: after a lock is granted, check that its key still exists before using it, as
-    /// etcd's later client libraries do; a lock whose key is gone counts as not acquired.
-    #[serde(default)]
-    pub verify_lock: bool,
-    /// lock: write the set back in a txn that requires the lock's key to still exist (etcd's
-    /// documented way to act only while holding a lock), so a delayed write is refused.
-    #[serde(default)]
-    pub fence: bool,
-    /// watch: how many of the client slots watch (the others write).
-    #[serde(default = "default_watchers")]
-    pub watchers: usize,
-    /// watch: seconds each watch stream lasts before it is resumed from the next revision.
-    #[serde(default = "default_watch_span")]
-    pub watch_span: f64,
-}
-
-fn default_watchers() -> usize {
-    3
-}
-fn default_watch_span() -> f64 {
-    2.0
-}
-
-fn default_ttl() -> i64 {
-    3
-}
-fn default_hold() -> f64 {
-    0.1
-}
-fn default_lock_wait() -> f64 {
-    10.0
+    /// The kind's own settings, kept as written (a field no kind knows is refused by the kind).
+    #[serde(flatten)]
+    pub settings: yaml_serde::Mapping,
 }
 
 fn default_workload() -> String {
     "register".into()
-}
-fn default_keys() -> usize {
-    20
 }
 fn default_concurrency() -> usize {
     10
@@ -233,36 +185,9 @@ impl Default for WorkloadConfig {
     fn default() -> Self {
         WorkloadConfig {
             kind: default_workload(),
-            keys: default_keys(),
-            key_ops: 0,
             concurrency: default_concurrency(),
             rate: default_rate(),
-            mix: MixConfig::default(),
-            ttl: default_ttl(),
-            hold: default_hold(),
-            lock_wait: default_lock_wait(),
-            verify_lock: false,
-            fence: false,
-            watchers: default_watchers(),
-            watch_span: default_watch_span(),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct MixConfig {
-    pub read: f64,
-    pub write: f64,
-    pub cas: f64,
-}
-
-impl Default for MixConfig {
-    fn default() -> Self {
-        MixConfig {
-            read: 0.5,
-            write: 0.3,
-            cas: 0.2,
+            settings: Default::default(),
         }
     }
 }
@@ -363,6 +288,23 @@ impl Config {
             ),
             None => anyhow::anyhow!("{}: {e}", path.display()),
         })?;
+        // The workload's own settings, read by its kind from the text: errors keep their place.
+        if let Some(kind) = ferret_workloads::kinds::kind(&config.workload.kind) {
+            (kind.read_text)(&text).map_err(|e| match e.location() {
+                Some(l) => anyhow::anyhow!(
+                    "{}:{}:{}: {e} (what a {} workload reads)",
+                    path.display(),
+                    l.line(),
+                    l.column(),
+                    kind.name
+                ),
+                None => anyhow::anyhow!(
+                    "{}: {e} (what a {} workload reads)",
+                    path.display(),
+                    kind.name
+                ),
+            })?;
+        }
         config.validate().map_err(|e| {
             // An http op's error names its field, and what in it to point at.
             if let Some(HttpSpecError(spec)) = e.downcast_ref::<HttpSpecError>() {
@@ -421,39 +363,33 @@ impl Config {
             })
     }
 
-    /// The workload `workload.kind` names.
-    pub fn workload(&self) -> Result<Box<dyn ferret_workloads::Workload>> {
-        // Checked here, before anything is sized or timed by them (a workload keeps state per
-        // key); validate() gets them through this.
-        bounds::count(self.workload.keys, "workload.keys", bounds::KEYS)?;
-        let m = self.workload.mix;
-        let mix = ferret_workloads::register::Mix {
-            read: m.read,
-            write: m.write,
-            cas: m.cas,
-        };
-        let params = ferret_workloads::Params {
-            keys: self.workload.keys,
-            mix,
-            key_ops: self.workload.key_ops,
-            concurrency: self.workload.concurrency,
-            ttl: self.workload.ttl,
-            watchers: self.workload.watchers,
-            watch_span: bounds::seconds(
-                self.workload.watch_span,
-                "workload.watch_span",
-                bounds::WATCH_SPAN,
-            )?,
-            fence: self.workload.fence,
-            hold: bounds::seconds(self.workload.hold, "workload.hold", bounds::HOLD)?,
-        };
-        ferret_workloads::workload(&self.workload.kind, &params).ok_or_else(|| {
+    /// The workload's own settings, as its kind reads them.
+    pub fn settings(&self) -> Result<Box<dyn ferret_workloads::settings::Settings>> {
+        let kind = ferret_workloads::kinds::kind(&self.workload.kind).ok_or_else(|| {
             anyhow::anyhow!(
                 "workload.kind {:?} is not known; use one of {}",
                 self.workload.kind,
-                ferret_workloads::KINDS.join(", ")
+                ferret_workloads::kinds::names()
             )
-        })
+        })?;
+        (kind.read_value)(yaml_serde::Value::Mapping(self.workload.settings.clone()))
+            .map_err(|e| anyhow::anyhow!("workload ({} workload): {e}", kind.name))
+    }
+
+    /// What every workload's settings may depend on.
+    pub fn common(&self) -> ferret_workloads::settings::Common {
+        ferret_workloads::settings::Common {
+            concurrency: self.workload.concurrency,
+        }
+    }
+
+    /// The workload `workload.kind` names, its settings checked.
+    pub fn workload(&self) -> Result<Box<dyn ferret_workloads::Workload>> {
+        let settings = self.settings()?;
+        // Checked here, before anything is sized or timed by them (a workload keeps state per
+        // key); validate() gets them through this.
+        settings.validate(&self.common())?;
+        Ok(settings.workload(&self.common()))
     }
 
     /// The http client's ops, checked and compiled; `None` for the etcd protocol.
@@ -522,74 +458,22 @@ impl Config {
         if self.client.protocol == "etcd" && self.db.client_url.is_empty() {
             bail!("db.client_url must say where the etcd client connects, e.g. http://{{ip}}:2379");
         }
-        let workload = self.workload()?;
-        // The register workload's ops are checked against the mix below.
-        if let (Some(spec), false) = (&http, workload.name() == "register") {
-            if let Some(f) = workload.ops().iter().find(|f| !spec.supports(f)) {
-                bail!(
-                    "workload.kind {} invokes {f}, which client.ops does not describe (the \
-                     lease and lock workloads need client.protocol: etcd)",
-                    self.workload.kind,
-                );
-            }
-        }
-        if !(TTL.0..=TTL.1).contains(&self.workload.ttl) {
-            bail!(
-                "workload.ttl must be between {} and {} seconds, not {}",
-                TTL.0,
-                TTL.1,
-                self.workload.ttl
-            );
-        }
-        seconds(self.workload.lock_wait, "workload.lock_wait", OP_TIMEOUT)?;
-        if self.workload.kind == "watch"
-            && !(1..self.workload.concurrency).contains(&self.workload.watchers)
-        {
-            bail!(
-                "workload.watchers must leave at least one writer: between 1 and {} with \
-                 workload.concurrency {}, not {}",
-                self.workload.concurrency.saturating_sub(1),
-                self.workload.concurrency,
-                self.workload.watchers
-            );
-        }
         count(
             self.workload.concurrency,
             "workload.concurrency",
             CONCURRENCY,
         )?;
+        let settings = self.settings()?;
+        settings.validate(&self.common())?;
+        if let Some(spec) = &http {
+            settings.check_ops(&self.common(), &|f| spec.supports(f))?;
+        }
         let (lo, hi) = RATE;
         if !(self.workload.rate.is_finite() && (lo..=hi).contains(&self.workload.rate)) {
             bail!(
                 "workload.rate must be between {lo} and {hi} ops per second, not {}",
                 show(self.workload.rate)
             );
-        }
-        let m = self.workload.mix;
-        for (v, name) in [(m.read, "read"), (m.write, "write"), (m.cas, "cas")] {
-            if !(v.is_finite() && v >= 0.0) {
-                bail!(
-                    "workload.mix.{name} must be a share of 0 or more, not {}",
-                    show(v)
-                );
-            }
-        }
-        if !(m.read + m.write + m.cas > 0.0 && (m.read + m.write + m.cas).is_finite()) {
-            bail!("workload.mix must give some op a share above 0");
-        }
-        if let Some(spec) = &http {
-            for (share, f) in [(m.read, "read"), (m.write, "write"), (m.cas, "cas")] {
-                if share > 0.0 && !spec.supports(f) {
-                    bail!(
-                        "workload.mix.{f} is {share} but client.ops has no {f}{}",
-                        if f == "cas" {
-                            " (a cas the service can only do as read-then-write is not a cas: set workload.mix.cas to 0)"
-                        } else {
-                            ""
-                        }
-                    );
-                }
-            }
         }
         self.model()?;
         let faults = self.faults()?;
@@ -663,12 +547,7 @@ pub mod bounds {
     pub const RECOVERY: (f64, f64) = (0.0, 3_600.0);
     /// Ops per second, all clients together.
     pub const RATE: (f64, f64) = (0.01, 100_000.0);
-    /// Seconds; etcd grants at least its own minimum anyway.
-    pub const TTL: (i64, i64) = (1, 86_400);
-    pub const HOLD: (f64, f64) = (0.0, 3_600.0);
-    pub const WATCH_SPAN: (f64, f64) = (0.01, 3_600.0);
     pub const NODES: (usize, usize) = (1, 32);
-    pub const KEYS: (usize, usize) = (1, 1_000_000);
     pub const CONCURRENCY: (usize, usize) = (1, 1_024);
     pub const CLOCK_OFFSET_MS: u64 = 86_400_000;
     pub const CLOCK_DRIFT_MS_PER_S: u64 = 100_000;
@@ -814,5 +693,53 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("time_limit"));
+    }
+
+    #[test]
+    fn each_workload_reads_only_its_own_settings() {
+        let base =
+            "name: x\nplatform: {nodes: 3}\ndb: {name: e, start: s, ready: r, client_url: u}\n";
+        // A lock's field in a register workload is refused where it stands.
+        let (_d, p) = write(&format!("{base}workload:\n  kind: register\n  ttl: 5\n"));
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("c.yaml:6:3") && e.contains("ttl"), "{e}");
+        assert!(e.contains("register workload"), "{e}");
+        // The same field is the lock workload's own.
+        let (_d, p) = write(&format!("{base}workload:\n  kind: lock\n  ttl: 5\n"));
+        let c = Config::load(&p).unwrap();
+        assert!(c.settings().unwrap().describe().contains("lease TTL 5 s"));
+        // Each kind checks its own bounds, located in the file.
+        let (_d, p) = write(&format!(
+            "{base}workload:\n  kind: watch\n  concurrency: 3\n  watchers: 3\n"
+        ));
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("c.yaml:7:3") && e.contains("workload.watchers"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_watch_workload_is_described_as_one() {
+        let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../configs/etcd-watch.yaml");
+        let d = Config::load(&p).unwrap().settings().unwrap().describe();
+        assert_eq!(d, "watch workload over 3 keys, 3 watchers, streams of 2 s");
+    }
+
+    #[test]
+    fn a_config_written_to_the_store_reads_back_the_same() {
+        let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../configs/etcd-lock.yaml");
+        let c = Config::load(&p).unwrap();
+        let (_d, again) = write(&yaml_serde::to_string(&c).unwrap());
+        let c2 = Config::load(&again).unwrap();
+        assert_eq!(c.workload.settings, c2.workload.settings);
+        assert_eq!(
+            c.settings().unwrap().describe(),
+            c2.settings().unwrap().describe()
+        );
+        assert_eq!(
+            format!("{:?}", c.settings().unwrap()),
+            format!("{:?}", c2.settings().unwrap())
+        );
     }
 }

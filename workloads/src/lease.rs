@@ -3,10 +3,13 @@
 //! renewing and watches the key while it may still be alive; then starts over with a new lease
 //! and key. Checked by the lease checker (`checkers::lease`).
 
+use crate::settings::{Common, Settings, SettingsError};
 use crate::{Completion, Generator, Op, Workload};
 use ferret_checkers::{EventType, Value};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
 
 #[derive(Clone, Copy, Debug)]
 pub struct LeaseWorkload {
@@ -165,6 +168,60 @@ impl Generator for LeaseGenerator {
             ("revoke", Phase::Held { .. }) => self.start_over(),
             _ => {}
         }
+    }
+}
+
+/// Seconds a lease may be asked for; etcd grants at least its own minimum anyway.
+pub const TTL: (i64, i64) = (1, 86_400);
+
+/// The TTL within its bounds.
+pub(crate) fn check_ttl(ttl: i64) -> Result<(), SettingsError> {
+    if !(TTL.0..=TTL.1).contains(&ttl) {
+        return Err(SettingsError::new(
+            "ttl",
+            format!("must be between {} and {} seconds, not {ttl}", TTL.0, TTL.1),
+        ));
+    }
+    Ok(())
+}
+
+/// `workload:` of a lease workload.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LeaseSettings {
+    /// Seconds asked for each lease.
+    pub ttl: i64,
+    // Read by the harness for every workload.
+    #[serde(rename = "kind")]
+    _kind: IgnoredAny,
+    #[serde(rename = "concurrency")]
+    _concurrency: IgnoredAny,
+    #[serde(rename = "rate")]
+    _rate: IgnoredAny,
+}
+
+impl Default for LeaseSettings {
+    fn default() -> Self {
+        LeaseSettings {
+            ttl: 3,
+            _kind: IgnoredAny,
+            _concurrency: IgnoredAny,
+            _rate: IgnoredAny,
+        }
+    }
+}
+
+impl Settings for LeaseSettings {
+    fn validate(&self, _: &Common) -> Result<(), SettingsError> {
+        check_ttl(self.ttl)
+    }
+
+    fn workload(&self, _: &Common) -> Box<dyn Workload> {
+        Box::new(LeaseWorkload { ttl: self.ttl })
+    }
+
+    fn describe(&self) -> String {
+        format!("lease workload, lease TTL {} s", self.ttl)
     }
 }
 

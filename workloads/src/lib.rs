@@ -1,11 +1,14 @@
-//! Workloads: the ops ferret's clients ask a system (`register`, `lease`, `lock`, `watch`), and the
-//! clients that ask them (`clients::etcd`: etcd's v3 JSON gateway; `clients::http`: any HTTP
-//! service, described in the config).
+//! Workloads: the ops ferret's clients ask a system (`register`, `lease`, `lock`, `watch`), each
+//! with the settings it reads from a config (`settings`, registered in `kinds`), and the clients
+//! that ask them (`clients::etcd`: etcd's v3 JSON gateway; `clients::http`: any HTTP service,
+//! described in the config).
 
 pub mod clients;
+pub mod kinds;
 pub mod lease;
 pub mod lock;
 pub mod register;
+pub mod settings;
 pub mod watch;
 
 pub use lease::LeaseWorkload;
@@ -123,51 +126,5 @@ pub trait Workload: Send + Sync {
     /// rather than made as it goes.
     fn keys_fixed(&self) -> bool {
         true
-    }
-}
-
-/// The workloads `workload.kind` names.
-pub const KINDS: [&str; 4] = ["register", "lease", "lock", "watch"];
-
-/// What a config says of its workload.
-#[derive(Clone, Debug)]
-pub struct Params {
-    pub keys: usize,
-    pub mix: register::Mix,
-    /// Register: retire a key after about this many ops (0: never); client slots.
-    pub key_ops: u64,
-    pub concurrency: usize,
-    /// Lease TTL asked for, in seconds (lease and lock workloads).
-    pub ttl: i64,
-    /// Lock: the longest time a holder works between reading the set and writing it back.
-    pub hold: std::time::Duration,
-    /// Lock: write back only while the lock's key exists.
-    pub fence: bool,
-    /// Watch: how many client slots watch, and how long each watch stream lasts.
-    pub watchers: usize,
-    pub watch_span: std::time::Duration,
-}
-
-/// The workload a config names; `None` for an unknown kind.
-pub fn workload(kind: &str, p: &Params) -> Option<Box<dyn Workload>> {
-    match kind {
-        "register" => Some(Box::new(RegisterWorkload::new(
-            p.keys,
-            p.mix,
-            p.key_ops,
-            p.concurrency,
-        ))),
-        "lease" => Some(Box::new(LeaseWorkload { ttl: p.ttl })),
-        "lock" => Some(Box::new(LockWorkload {
-            ttl: p.ttl,
-            hold: p.hold,
-            fence: p.fence,
-        })),
-        "watch" => Some(Box::new(WatchWorkload {
-            keys: p.keys,
-            watchers: p.watchers,
-            span: p.watch_span,
-        })),
-        _ => None,
     }
 }

@@ -3,10 +3,15 @@
 //! element added — unguarded, trusting the lock — and releases. If the lock is not exclusive,
 //! acknowledged elements are lost. Checked by the lock-set checker (`checkers::lockset`).
 
+use crate::clients::etcd::EtcdClient;
+use crate::lease::check_ttl;
+use crate::settings::{self, Common, Settings, SettingsError};
 use crate::{Completion, Generator, Op, Workload};
 use ferret_checkers::{EventType, Value};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
 use std::time::Duration;
 
 /// The lock's name and the set's key.
@@ -172,6 +177,91 @@ impl Generator for LockGenerator {
                 Some(op)
             }
         }
+    }
+}
+
+/// Seconds of work a holder may do between reading the set and writing it back.
+pub const HOLD: (f64, f64) = (0.0, 3_600.0);
+/// Seconds an acquire may wait in the lock's queue.
+pub const LOCK_WAIT: (f64, f64) = (0.001, 3_600.0);
+
+/// `workload:` of a lock workload.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LockSettings {
+    /// Seconds asked for the lease behind each lock.
+    pub ttl: i64,
+    /// Seconds of work between reading the set and writing it back: up to twice this, on
+    /// average this.
+    pub hold: f64,
+    /// Seconds an acquire may wait in the lock's queue before its outcome is unknown.
+    pub lock_wait: f64,
+    /// After a lock is granted, check that its key still exists before using it, as etcd's
+    /// later client libraries do; a lock whose key is gone counts as not acquired.
+    pub verify_lock: bool,
+    /// Write the set back in a txn that requires the lock's key to still exist (etcd's
+    /// documented way to act only while holding a lock), so a delayed write is refused.
+    pub fence: bool,
+    // Read by the harness for every workload.
+    #[serde(rename = "kind")]
+    _kind: IgnoredAny,
+    #[serde(rename = "concurrency")]
+    _concurrency: IgnoredAny,
+    #[serde(rename = "rate")]
+    _rate: IgnoredAny,
+}
+
+impl Default for LockSettings {
+    fn default() -> Self {
+        LockSettings {
+            ttl: 3,
+            hold: 0.1,
+            lock_wait: 10.0,
+            verify_lock: false,
+            fence: false,
+            _kind: IgnoredAny,
+            _concurrency: IgnoredAny,
+            _rate: IgnoredAny,
+        }
+    }
+}
+
+impl Settings for LockSettings {
+    fn validate(&self, _: &Common) -> Result<(), SettingsError> {
+        check_ttl(self.ttl)?;
+        settings::seconds(self.hold, "hold", HOLD)?;
+        settings::seconds(self.lock_wait, "lock_wait", LOCK_WAIT)?;
+        Ok(())
+    }
+
+    fn workload(&self, _: &Common) -> Box<dyn Workload> {
+        Box::new(LockWorkload {
+            ttl: self.ttl,
+            hold: Duration::from_secs_f64(self.hold),
+            fence: self.fence,
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "lock workload, lease TTL {} s, work up to {} s while holding{}{}",
+            self.ttl,
+            settings::show(2.0 * self.hold),
+            if self.verify_lock {
+                ", grants verified"
+            } else {
+                ""
+            },
+            if self.fence {
+                ", write-backs fenced"
+            } else {
+                ""
+            },
+        )
+    }
+
+    fn etcd_client(&self, client: EtcdClient) -> EtcdClient {
+        client.with_lock(Duration::from_secs_f64(self.lock_wait), self.verify_lock)
     }
 }
 

@@ -3,15 +3,19 @@
 //! retired after about `key_ops` ops and a fresh one takes its place (`k3`, then `k3.1`, `k3.2`
 //! …), so a long run still yields short per-key histories (Jepsen's independent generator).
 
+use crate::settings::{self, Common, Settings, SettingsError};
 use crate::{Completion, Generator, Op, Workload};
 use ferret_checkers::{EventType, Value};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Fractions of each op; they need not sum to 1.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Mix {
     pub read: f64,
     pub write: f64,
@@ -212,6 +216,104 @@ impl Generator for RegisterGenerator {
             }
             _ => {}
         }
+    }
+}
+
+/// The most keys a register or watch workload may use: each key keeps state in the workload.
+pub const KEYS: (usize, usize) = (1, 1_000_000);
+
+/// `workload:` of a register workload.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegisterSettings {
+    /// Independent keys.
+    pub keys: usize,
+    /// Retire a key after about this many ops on it and start a fresh one (`k3.1`, `k3.2`, …),
+    /// so long runs yield short per-key histories; 0 never retires.
+    pub key_ops: u64,
+    /// Shares of read, write and cas.
+    pub mix: Mix,
+    // Read by the harness for every workload.
+    #[serde(rename = "kind")]
+    _kind: IgnoredAny,
+    #[serde(rename = "concurrency")]
+    _concurrency: IgnoredAny,
+    #[serde(rename = "rate")]
+    _rate: IgnoredAny,
+}
+
+impl Default for RegisterSettings {
+    fn default() -> Self {
+        RegisterSettings {
+            keys: 20,
+            key_ops: 0,
+            mix: Mix::default(),
+            _kind: IgnoredAny,
+            _concurrency: IgnoredAny,
+            _rate: IgnoredAny,
+        }
+    }
+}
+
+impl RegisterSettings {
+    fn shares(&self) -> [(f64, &'static str); 3] {
+        let m = self.mix;
+        [(m.read, "read"), (m.write, "write"), (m.cas, "cas")]
+    }
+}
+
+impl Settings for RegisterSettings {
+    fn validate(&self, _: &Common) -> Result<(), SettingsError> {
+        settings::count(self.keys, "keys", KEYS)?;
+        for (v, name) in self.shares() {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(SettingsError::new(
+                    format!("mix.{name}"),
+                    format!("must be a share of 0 or more, not {}", settings::show(v)),
+                ));
+            }
+        }
+        let sum: f64 = self.shares().iter().map(|s| s.0).sum();
+        if !(sum > 0.0 && sum.is_finite()) {
+            return Err(SettingsError::new(
+                "mix",
+                "must give some op a share above 0",
+            ));
+        }
+        Ok(())
+    }
+
+    fn workload(&self, common: &Common) -> Box<dyn Workload> {
+        Box::new(RegisterWorkload::new(
+            self.keys,
+            self.mix,
+            self.key_ops,
+            common.concurrency,
+        ))
+    }
+
+    fn describe(&self) -> String {
+        format!("register workload over {} keys", self.keys)
+    }
+
+    fn check_ops(&self, _: &Common, supports: &dyn Fn(&str) -> bool) -> Result<(), SettingsError> {
+        for (share, f) in self.shares() {
+            if share > 0.0 && !supports(f) {
+                return Err(SettingsError::new(
+                    format!("mix.{f}"),
+                    format!(
+                        "is {share} but client.ops has no {f}{}",
+                        if f == "cas" {
+                            " (a cas the service can only do as read-then-write is not a cas: \
+                             set workload.mix.cas to 0)"
+                        } else {
+                            ""
+                        }
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

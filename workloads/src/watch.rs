@@ -4,10 +4,14 @@
 //! left, and every key is read with its revision. Checked by the watch checker
 //! (`checkers::watch`).
 
+use crate::register::KEYS;
+use crate::settings::{self, Common, Settings, SettingsError};
 use crate::{Completion, Generator, Op, Workload};
 use ferret_checkers::{EventType, Value};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
 use std::time::Duration;
 
 /// Every key the workload writes lives under this prefix; watchers watch all of it.
@@ -135,6 +139,78 @@ impl Generator for WatchGenerator {
         }
         self.drained = true;
         Some(self.watch(Duration::from_secs(3)))
+    }
+}
+
+/// Seconds a watch stream may last before it is resumed.
+pub const WATCH_SPAN: (f64, f64) = (0.01, 3_600.0);
+
+/// `workload:` of a watch workload.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WatchSettings {
+    /// Keys the writers put to.
+    pub keys: usize,
+    /// How many of the client slots watch (the first ones; the others write).
+    pub watchers: usize,
+    /// Seconds each watch stream lasts before it is resumed from the next revision.
+    pub watch_span: f64,
+    // Read by the harness for every workload.
+    #[serde(rename = "kind")]
+    _kind: IgnoredAny,
+    #[serde(rename = "concurrency")]
+    _concurrency: IgnoredAny,
+    #[serde(rename = "rate")]
+    _rate: IgnoredAny,
+}
+
+impl Default for WatchSettings {
+    fn default() -> Self {
+        WatchSettings {
+            keys: 20,
+            watchers: 3,
+            watch_span: 2.0,
+            _kind: IgnoredAny,
+            _concurrency: IgnoredAny,
+            _rate: IgnoredAny,
+        }
+    }
+}
+
+impl Settings for WatchSettings {
+    fn validate(&self, common: &Common) -> Result<(), SettingsError> {
+        settings::count(self.keys, "keys", KEYS)?;
+        settings::seconds(self.watch_span, "watch_span", WATCH_SPAN)?;
+        if !(1..common.concurrency).contains(&self.watchers) {
+            return Err(SettingsError::new(
+                "watchers",
+                format!(
+                    "must leave at least one writer: between 1 and {} with workload.concurrency \
+                     {}, not {}",
+                    common.concurrency.saturating_sub(1),
+                    common.concurrency,
+                    self.watchers
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn workload(&self, _: &Common) -> Box<dyn Workload> {
+        Box::new(WatchWorkload {
+            keys: self.keys,
+            watchers: self.watchers,
+            span: Duration::from_secs_f64(self.watch_span),
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "watch workload over {} keys, {} watchers, streams of {} s",
+            self.keys,
+            self.watchers,
+            settings::show(self.watch_span)
+        )
     }
 }
 

@@ -135,10 +135,7 @@ pub fn run(args: RunArgs) -> Result<u8> {
             config.time_limit,
             config.workload.concurrency,
             config.workload.rate,
-            match config.workload.kind.as_str() {
-                "register" => format!("register workload over {} keys", config.workload.keys),
-                kind => format!("{kind} workload, lease TTL {} s", config.workload.ttl),
-            },
+            config.settings()?.describe(),
             if faults.is_empty() {
                 "none".to_string()
             } else {
@@ -283,6 +280,7 @@ fn make_clients(
 ) -> Result<Vec<Box<dyn Client>>> {
     let timeout = Duration::from_secs_f64(config.client.timeout);
     let spec = config.http_spec()?.map(Arc::new);
+    let settings = config.settings()?;
     nodes
         .iter()
         .map(|n| -> Result<Box<dyn Client>> {
@@ -292,12 +290,10 @@ fn make_clients(
                         .map_err(anyhow::Error::msg)?,
                 ),
                 None => Box::new(
-                    EtcdClient::new(db.client_url(n), timeout, config.client.serializable)
-                        .map_err(anyhow::Error::msg)?
-                        .with_lock(
-                            Duration::from_secs_f64(config.workload.lock_wait),
-                            config.workload.verify_lock,
-                        ),
+                    settings.etcd_client(
+                        EtcdClient::new(db.client_url(n), timeout, config.client.serializable)
+                            .map_err(anyhow::Error::msg)?,
+                    ),
                 ),
             })
         })
