@@ -19,7 +19,8 @@ const SHOWN_RELAXED: usize = 10;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum FormatArg {
-    /// Recognise the format from the file's content.
+    /// Recognise the format from the file's first op line (within its first 64 KiB; other log
+    /// lines before it, as a jepsen.log has, are passed over).
     Auto,
     /// ferret's own: one JSON object per line.
     Jsonl,

@@ -47,15 +47,29 @@ fn every_relative_link_resolves() {
             checked += 1;
         }
     }
-    assert!(checked > 20, "only {checked} links found: the scan is broken");
+    assert!(
+        checked > 20,
+        "only {checked} links found: the scan is broken"
+    );
 }
 
 #[test]
 fn the_readme_is_a_front_page() {
     let text = std::fs::read_to_string(repo().join("README.md")).unwrap();
     let lines = text.lines().count();
-    assert!(lines < 200, "README.md has {lines} lines; the rest belongs in docs/");
-    for doc in ["docs/running.md", "docs/checking.md", "docs/faults.md", "docs/findings.md"] {
-        assert!(text.contains(&format!("]({doc})")), "README.md does not link {doc}");
+    assert!(
+        lines < 200,
+        "README.md has {lines} lines; the rest belongs in docs/"
+    );
+    for doc in [
+        "docs/running.md",
+        "docs/checking.md",
+        "docs/faults.md",
+        "docs/findings.md",
+    ] {
+        assert!(
+            text.contains(&format!("]({doc})")),
+            "README.md does not link {doc}"
+        );
     }
 }

@@ -43,19 +43,13 @@ pub fn run(args: ReportArgs) -> Result<u8> {
     let path = dir.join("history.jsonl");
     let (history, _) = ferret_checkers::read_file(&path, Some(ferret_checkers::Format::Jsonl))?;
     let calls = calls_of(&history);
-    let name = outputs::run_name(dir, &results);
-    let page = Page {
-        name: name.clone(),
-        history: &history,
-        calls: &calls,
-        facts: outputs::run_facts(dir, &results),
-    };
+    let page = Page::of_run(dir, &results, &history, &calls);
     // results.json is what the pages are made from: it is not written again.
     let out = Outputs {
         results: None,
         ..Outputs::run_dir(dir)
     };
-    outputs::write(&results, &name, Some(&page), &out)?;
+    outputs::write(&results, &page.name, Some(&page), &out)?;
     println!(
         "{}: {}; wrote report.html, junit.xml{} in {}",
         file.display(),

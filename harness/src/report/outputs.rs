@@ -39,6 +39,18 @@ pub struct Page<'a> {
     pub facts: Vec<(String, String)>,
 }
 
+impl<'a> Page<'a> {
+    /// A run's page: titled by its config's name, with the run's facts.
+    pub fn of_run(dir: &Path, results: &Results, history: &'a History, calls: &'a [Call]) -> Self {
+        Page {
+            name: run_name(dir, results),
+            history,
+            calls,
+            facts: run_facts(dir, results),
+        }
+    }
+}
+
 /// Write the outputs asked for: `suite` names the JUnit test suite; the page and plots need
 /// `page` (a history read as events), and are skipped without it.
 pub fn write(results: &Results, suite: &str, page: Option<&Page>, out: &Outputs) -> Result<()> {
@@ -70,7 +82,7 @@ pub fn write(results: &Results, suite: &str, page: Option<&Page>, out: &Outputs)
 
 /// A run's facts for its page: folder, seed, how to reproduce it, the system's version, the
 /// config it ran with.
-pub fn run_facts(dir: &Path, results: &Results) -> Vec<(String, String)> {
+fn run_facts(dir: &Path, results: &Results) -> Vec<(String, String)> {
     let mut facts = Vec::new();
     if let Some(run) = &results.run {
         facts.push(("run".to_string(), run.dir.clone()));
@@ -88,7 +100,7 @@ pub fn run_facts(dir: &Path, results: &Results) -> Vec<(String, String)> {
 }
 
 /// A run's name: the config's, else its folder's.
-pub fn run_name(dir: &Path, results: &Results) -> String {
+fn run_name(dir: &Path, results: &Results) -> String {
     results
         .run
         .as_ref()

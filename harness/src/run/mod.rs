@@ -512,14 +512,13 @@ fn check_history(
     };
     let calls = crate::report::calls_of(&history);
     let results = Results::of_history(report, &history, &calls, Some(run));
-    let name = outputs::run_name(run_dir, &results);
-    let page = Page {
-        name: name.clone(),
-        history: &history,
-        calls: &calls,
-        facts: outputs::run_facts(run_dir, &results),
-    };
-    outputs::write(&results, &name, Some(&page), &Outputs::run_dir(run_dir))?;
+    let page = Page::of_run(run_dir, &results, &history, &calls);
+    outputs::write(
+        &results,
+        &page.name,
+        Some(&page),
+        &Outputs::run_dir(run_dir),
+    )?;
     let report = results.report;
     check::print_summary(&path, Format::Jsonl, &report, false);
     println!(
