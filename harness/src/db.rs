@@ -3,7 +3,8 @@
 
 use crate::config::DbConfig;
 use crate::platform::{
-    host, host_command, main_process, printable, signal_group, Daemon, Node, Platform,
+    host, host_command, main_process, printable, signal_group, wait_group_gone, Daemon, Node,
+    Platform, KILL_WAIT,
 };
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
@@ -238,6 +239,16 @@ impl Db {
             signal_group(daemon.group, libc::SIGKILL);
             let _ = daemon.launcher.start_kill();
             let _ = daemon.launcher.wait().await;
+            // The system the launcher started may outlive it by a moment: a kill is done when
+            // the whole group is gone (reaped, not a zombie).
+            if !wait_group_gone(daemon.group, KILL_WAIT).await {
+                eprintln!(
+                    "warning: {}'s process group {} was still there {} s after SIGKILL",
+                    node.name,
+                    daemon.group,
+                    KILL_WAIT.as_secs()
+                );
+            }
         }
     }
 

@@ -69,6 +69,22 @@ fn pid_alive(pid: u32) -> bool {
             .contains(") Z ")
 }
 
+/// Every process in process group `pgid` (a daemon's launcher and the system it started).
+fn group_members(pgid: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let fields: Vec<&str> = stat
+                .rfind(')')
+                .map(|at| stat[at + 1..].split_whitespace().collect())
+                .unwrap_or_default();
+            fields.get(2) == Some(&pgid.to_string().as_str())
+        })
+        .collect()
+}
+
 /// The nemesis events of a stored history.
 fn nemesis_events(history: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(history)
@@ -396,9 +412,22 @@ fn ctrl_c_and_sigkill_then_clean_leave_nothing() {
     let mut child = spawn_run(&["configs/etcd.yaml", "--time-limit", "60"], store.path());
     let (run_id, pids) = wait_until_ready(&mut child);
     std::thread::sleep(Duration::from_secs(3));
+    // Each daemon is a launching shell and the etcd it started, in the shell's group.
+    let members: Vec<u32> = pids.iter().flat_map(|&p| group_members(p)).collect();
+    assert!(
+        members.len() > pids.len(),
+        "no etcd under its launcher: {members:?}"
+    );
     unsafe_kill(child.id(), 2);
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(3));
+    // Teardown waits until what it killed is gone: not even a zombie is left when it exits.
+    for p in &members {
+        assert!(
+            !Path::new(&format!("/proc/{p}")).exists(),
+            "process {p} of the run still there when the harness exited after Ctrl-C"
+        );
+    }
     assert!(
         leftovers(&run_id).is_empty(),
         "after Ctrl-C: {:?}",

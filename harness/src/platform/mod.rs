@@ -218,16 +218,16 @@ pub async fn clean_registry(reg: &Registry) -> Vec<String> {
             removed.push(format!("process {}", p.pid));
         }
     }
-    // Killed processes keep their namespace until they are gone.
-    for _ in 0..100 {
-        if reg
-            .processes
-            .iter()
-            .all(|p| process_start(p.pid) != Some(p.start))
-        {
-            break;
+    // Killed processes keep their namespace (and a mount, files they hold) until they are gone:
+    // wait for every process of each group, not only the registered leader.
+    for p in &reg.processes {
+        if !wait_group_gone(p.pid, KILL_WAIT).await {
+            removed.push(format!(
+                "process group {} killed, but some of it was still there after {} s",
+                p.pid,
+                KILL_WAIT.as_secs()
+            ));
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     if reg.docker_project.is_some() {
         removed.extend(clean_labelled(&reg.run_id).await);
@@ -262,6 +262,57 @@ pub fn signal(pid: u32, sig: i32) -> bool {
 pub fn signal_group(pgid: u32, sig: i32) -> bool {
     // SAFETY: killpg(2) on a group whose leader we started; no memory is involved.
     unsafe { libc::killpg(pgid as i32, sig) == 0 }
+}
+
+/// How long teardown and `ferret clean` wait for a process they killed to be gone.
+pub const KILL_WAIT: Duration = Duration::from_secs(10);
+
+/// Become the reaper of the harness's orphaned descendants (PR_SET_CHILD_SUBREAPER): when a
+/// daemon's launching shell dies first, the system it started is the harness's to reap, not
+/// init's, so teardown can see it gone instead of leaving a zombie for a second or more.
+pub fn adopt_orphans() {
+    // SAFETY: prctl(2) with integer arguments; no memory is involved.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
+}
+
+/// Whether `pid` is still there in a way that matters: alive, or a zombie of the harness's own
+/// (which it then reaps). A zombie of another parent holds no file, mount or port any more, and
+/// is its parent's to reap (in a container, its `sleep` pid 1 never does until it is removed).
+fn lingers(pid: u32) -> bool {
+    let Some(f) = ferret_nemesis::proc::stat_fields(&pid.to_string()) else {
+        return false;
+    };
+    // State is field 3, the parent field 4.
+    if f.first().map(String::as_str) != Some("Z") {
+        return true;
+    }
+    if f.get(1).and_then(|p| p.parse::<u32>().ok()) == Some(std::process::id()) {
+        // SAFETY: waitpid(2) on one zombie child of ours, with no status pointer.
+        let reaped = unsafe { libc::waitpid(pid as i32, std::ptr::null_mut(), libc::WNOHANG) };
+        return reaped != pid as i32;
+    }
+    false
+}
+
+/// Wait, up to `most`, until process group `pgid` has nothing left that lingers (see
+/// `lingers`). True when it is gone.
+pub async fn wait_group_gone(pgid: u32, most: Duration) -> bool {
+    let deadline = std::time::Instant::now() + most;
+    loop {
+        let left = ferret_nemesis::proc::group_members(pgid)
+            .into_iter()
+            .filter(|&pid| lingers(pid))
+            .count();
+        if left == 0 {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 /// Kill a registered daemon's process group if its leader is still the one we started.

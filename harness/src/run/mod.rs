@@ -116,6 +116,8 @@ impl RunArgs {
 }
 
 pub fn run(args: RunArgs) -> Result<u8> {
+    // The daemons' own processes are the harness's to reap when their launchers die first.
+    platform::adopt_orphans();
     let mut config = Config::load(&args.config)?;
     args.apply(&mut config);
     config
