@@ -786,3 +786,78 @@ fn unsafe_kill(pid: u32, sig: i32) {
         libc::kill(pid as i32, sig);
     }
 }
+
+/// A node that cannot restart after a kill is a finding: the run is invalid, naming the node and
+/// the end of its log, in the summary, results.json, junit.xml, nemesis.jsonl and the history.
+#[test]
+fn a_node_that_does_not_come_back_makes_the_run_invalid() {
+    require_environment();
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let store = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo().join("configs/etcd.yaml"))
+        .unwrap()
+        .replace(
+            "  ready_timeout: 30",
+            "  ready_timeout: 5\n  restart: echo 'refusing to start again' >&2; exit 3",
+        );
+    assert!(text.contains("refusing to start again"));
+    let config = store.path().join("no-restart.yaml");
+    std::fs::write(&config, text).unwrap();
+    // Three nodes: a kill takes one, and the two left keep a majority and stay ready.
+    let stdout = run_to_end(
+        &[
+            config.to_str().unwrap(),
+            "--nodes",
+            "3",
+            "--nemesis",
+            "kill",
+            "--time-limit",
+            "8",
+            "--seed",
+            "3",
+        ],
+        store.path(),
+        &[1],
+    );
+    assert!(stdout.contains("recovery-failure"), "{stdout}");
+    let run = store.path().join("etcd/latest");
+    let killed: std::collections::BTreeSet<String> = nemesis_events(&run.join("history.jsonl"))
+        .iter()
+        .filter(|e| e["f"] == "kill")
+        .flat_map(|e| e["value"]["nodes"].as_array().cloned().unwrap_or_default())
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect();
+    assert!(!killed.is_empty());
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("results.json")).unwrap()).unwrap();
+    assert_eq!(results["verdict"], "invalid");
+    let failed: Vec<&serde_json::Value> = results["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["anomalies"][0]["kind"] == "recovery-failure")
+        .collect();
+    // Exactly the killed nodes, each with the restart's own words from its log.
+    let named: std::collections::BTreeSet<String> = failed
+        .iter()
+        .map(|k| {
+            k["key"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("node ")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(named, killed, "{results}");
+    for k in &failed {
+        let summary = k["anomalies"][0]["summary"].as_str().unwrap();
+        assert!(summary.contains("refusing to start again"), "{summary}");
+    }
+    let junit = std::fs::read_to_string(run.join("junit.xml")).unwrap();
+    assert!(junit.contains("recovery-failure"), "{junit}");
+    let schedule = std::fs::read_to_string(run.join("nemesis.jsonl")).unwrap();
+    assert!(schedule.contains("\"recovery_failure\""), "{schedule}");
+    let history = std::fs::read_to_string(run.join("history.jsonl")).unwrap();
+    assert!(history.contains("\"recovery-failure\""));
+    assert!(leftovers(&run_id_of(&stdout)).is_empty());
+}

@@ -8,6 +8,7 @@
 mod leader;
 mod nemesis;
 mod progress;
+mod recovery;
 mod scheduler;
 
 use crate::config::Config;
@@ -259,6 +260,8 @@ struct Ctx {
     system_version: std::sync::OnceLock<String>,
     /// Nanoseconds on the history's clock when the workload ended: later ops are the final ones.
     workload_end_ns: std::sync::OnceLock<i64>,
+    /// Nodes that did not come back after the final heal.
+    recovery_failures: std::sync::OnceLock<Vec<recovery::RecoveryFailure>>,
     /// Strobe and drift agents still running, with the node and offset they started from.
     clock_jobs: tokio::sync::Mutex<Vec<(String, i64, tokio::process::Child)>>,
     seed: u64,
@@ -374,6 +377,7 @@ async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Re
         skews: Default::default(),
         deadline: std::sync::OnceLock::new(),
         workload_end_ns: std::sync::OnceLock::new(),
+        recovery_failures: std::sync::OnceLock::new(),
         system_version: std::sync::OnceLock::new(),
         clock_jobs: Default::default(),
         next_process: AtomicI64::new(config.workload.concurrency as i64),
@@ -468,8 +472,16 @@ async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Re
     let end = ctx.workload_end_ns.get().copied().unwrap_or(i64::MAX);
     let keys_fixed = ctx.workload.keys_fixed();
     let version = ctx.system_version.get().cloned();
+    let failures = ctx.recovery_failures.get().cloned().unwrap_or_default();
     let check = tokio::task::spawn_blocking(move || {
-        check_history(&config, &dir, end, keys_fixed, version.as_deref())
+        check_history(
+            &config,
+            &dir,
+            end,
+            keys_fixed,
+            version.as_deref(),
+            &failures,
+        )
     });
     tokio::select! {
         r = check => r.map_err(|e| anyhow!("the check failed: {e}"))?.map(|report| (report, run_dir)),
@@ -488,6 +500,7 @@ fn check_history(
     workload_end_ns: i64,
     keys_fixed: bool,
     system_version: Option<&str>,
+    recovery_failures: &[recovery::RecoveryFailure],
 ) -> Result<ferret_checkers::Report> {
     let path = run_dir.join("history.jsonl");
     let (history, _) = read_file(&path, Some(Format::Jsonl))?;
@@ -503,6 +516,7 @@ fn check_history(
     let mut report =
         ferret_checkers::check(&history, &opts).with_context(|| path.display().to_string())?;
     no_vacuous_pass(&mut report, &tested, &config.checker, keys_fixed);
+    recovery::report_failures(&mut report, recovery_failures);
     let config_file = run_dir.join("config.yaml");
     let seed = config.seed.unwrap_or_default();
     let run = RunFacts {

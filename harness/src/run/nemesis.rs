@@ -137,7 +137,7 @@ pub(super) async fn nemesis(
     }
 }
 
-fn append_line(path: &std::path::Path, v: &serde_json::Value) -> Result<()> {
+pub(super) fn append_line(path: &std::path::Path, v: &serde_json::Value) -> Result<()> {
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new()
         .create(true)
