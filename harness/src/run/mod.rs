@@ -260,8 +260,8 @@ struct Ctx {
     system_version: std::sync::OnceLock<String>,
     /// Nanoseconds on the history's clock when the workload ended: later ops are the final ones.
     workload_end_ns: std::sync::OnceLock<i64>,
-    /// Nodes that did not come back after the final heal.
-    recovery_failures: std::sync::OnceLock<Vec<recovery::RecoveryFailure>>,
+    /// Nodes that did not come back after a heal.
+    recovery_failures: std::sync::Mutex<Vec<recovery::RecoveryFailure>>,
     /// Strobe and drift agents still running, with the node and offset they started from.
     clock_jobs: tokio::sync::Mutex<Vec<(String, i64, tokio::process::Child)>>,
     seed: u64,
@@ -377,7 +377,7 @@ async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Re
         skews: Default::default(),
         deadline: std::sync::OnceLock::new(),
         workload_end_ns: std::sync::OnceLock::new(),
-        recovery_failures: std::sync::OnceLock::new(),
+        recovery_failures: Default::default(),
         system_version: std::sync::OnceLock::new(),
         clock_jobs: Default::default(),
         next_process: AtomicI64::new(config.workload.concurrency as i64),
@@ -472,7 +472,11 @@ async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Re
     let end = ctx.workload_end_ns.get().copied().unwrap_or(i64::MAX);
     let keys_fixed = ctx.workload.keys_fixed();
     let version = ctx.system_version.get().cloned();
-    let failures = ctx.recovery_failures.get().cloned().unwrap_or_default();
+    let failures = ctx
+        .recovery_failures
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     let check = tokio::task::spawn_blocking(move || {
         check_history(
             &config,

@@ -133,6 +133,18 @@ pub(super) async fn nemesis(
                 &serde_json::json!({"at_s": ctx.history.elapsed_s(), "heal": kind.name(), "heal_ms": heal_ms}),
             )?;
         }
+        // A restarted or resumed system must come back before the next fault.
+        if let Fault::Kill { nodes } | Fault::Pause { nodes } = &fault {
+            let touched: Vec<_> = ctx
+                .platform
+                .nodes()
+                .iter()
+                .filter(|n| nodes.contains(&n.name))
+                .cloned()
+                .collect();
+            let after = format!("the heal of {kind} at {:.3} s", ctx.history.elapsed_s());
+            super::recovery::check_nodes(&ctx, &touched, &after).await?;
+        }
         *ctx.stats.fault.lock().unwrap_or_else(|e| e.into_inner()) = String::new();
     }
 }

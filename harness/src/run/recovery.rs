@@ -1,9 +1,11 @@
-//! A node that does not come back is a finding, not a shortfall: after the final heal and the
-//! recovery time, every node must be running and ready again within `db.ready_timeout`. One that
-//! exited or never became ready is a recovery failure, recorded in the history and nemesis.jsonl
-//! and reported as an invalid entry of the run's verdict, with the end of the node's log.
+//! A node that does not come back is a finding, not a shortfall: after the heal of a kill or a
+//! pause, the nodes it touched, and after the final heal and the recovery time every node, must be
+//! running and ready again within `db.ready_timeout`. One that exited or never became ready is a
+//! recovery failure, recorded in the history and nemesis.jsonl and reported as an invalid entry
+//! of the run's verdict, with the end of the node's log.
 
 use super::Ctx;
+use crate::platform::Node;
 use anyhow::Result;
 use ferret_checkers::verdict::{Anomaly, KeyReport};
 use ferret_checkers::{EventType, Process, Report, Value, VerdictName};
@@ -13,6 +15,8 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub(super) struct RecoveryFailure {
     pub node: String,
+    /// What it did not come back from: `the final heal`, `the heal of kill at 12.301 s`.
+    pub after: String,
     /// Seconds on the history's clock when it was found.
     pub at_s: f64,
     /// Whether it exited or was not ready, and the end of its log.
@@ -20,25 +24,40 @@ pub(super) struct RecoveryFailure {
 }
 
 /// Check every node once the cluster has been healed and given its recovery time.
-pub(super) async fn check_recovery(ctx: &Ctx) -> Result<Vec<RecoveryFailure>> {
-    let nodes = ctx.platform.nodes();
+pub(super) async fn check_recovery(ctx: &Ctx) -> Result<()> {
+    check_nodes(ctx, ctx.platform.nodes(), "the final heal").await
+}
+
+/// Check that `nodes` are running and ready within `db.ready_timeout` after a heal that touched
+/// their processes (`after` says which); a node already found failed is not named twice.
+pub(super) async fn check_nodes(ctx: &Ctx, nodes: &[Node], after: &str) -> Result<()> {
     // Every node at once: one that never becomes ready must not hold up the others.
     let answers = futures::future::join_all(nodes.iter().map(|n| {
         ctx.db
             .wait_ready(ctx.platform.as_ref(), std::slice::from_ref(n))
     }))
     .await;
-    let mut failures = Vec::new();
     for (node, answer) in nodes.iter().zip(answers) {
         let Err(e) = answer else {
             continue;
         };
         let f = RecoveryFailure {
             node: node.name.clone(),
+            after: after.to_string(),
             at_s: ctx.history.elapsed_s(),
             message: e.to_string(),
         };
-        let value = serde_json::json!({"node": f.node, "message": f.message});
+        {
+            let mut failures = ctx
+                .recovery_failures
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if failures.iter().any(|g| g.node == f.node) {
+                continue;
+            }
+            failures.push(f.clone());
+        }
+        let value = serde_json::json!({"node": f.node, "after": f.after, "message": f.message});
         ctx.history.record(
             Process::Nemesis,
             EventType::Info,
@@ -49,11 +68,10 @@ pub(super) async fn check_recovery(ctx: &Ctx) -> Result<Vec<RecoveryFailure>> {
         )?;
         super::nemesis::append_line(
             &ctx.run_dir.join("nemesis.jsonl"),
-            &serde_json::json!({"at_s": f.at_s, "recovery_failure": f.node, "message": f.message}),
+            &serde_json::json!({"at_s": f.at_s, "recovery_failure": f.node, "after": f.after, "message": f.message}),
         )?;
-        failures.push(f);
     }
-    Ok(failures)
+    Ok(())
 }
 
 /// Each failure as an invalid entry of the report, so the summary, results.json, junit.xml and
@@ -63,8 +81,8 @@ pub(super) fn report_failures(report: &mut Report, failures: &[RecoveryFailure])
         let anomaly = Anomaly {
             kind: "recovery-failure".into(),
             summary: format!(
-                "node {} was not running and ready after the final heal (checked at {:.3} s): {}",
-                f.node, f.at_s, f.message
+                "node {} was not running and ready after {} (checked at {:.3} s): {}",
+                f.node, f.after, f.at_s, f.message
             ),
             calls: Vec::new(),
         };

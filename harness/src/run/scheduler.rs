@@ -75,8 +75,7 @@ pub(super) async fn cluster_phase(ctx: Arc<Ctx>, faults: Vec<FaultKind>) -> Resu
     // Let the cluster recover, then the workload's final ops (a read of every key, say), each by
     // a fresh process, spread over the nodes.
     tokio::time::sleep(Duration::from_secs_f64(ctx.config.nemesis.recovery)).await;
-    let failures = super::recovery::check_recovery(&ctx).await?;
-    let _ = ctx.recovery_failures.set(failures);
+    super::recovery::check_recovery(&ctx).await?;
     let mut finals = JoinSet::new();
     for (i, op) in ctx.workload.final_ops().into_iter().enumerate() {
         let ctx = ctx.clone();
