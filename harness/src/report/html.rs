@@ -256,10 +256,13 @@ fn invalid_key(k: &KeyReport) -> Markup {
             h2 { "Key " code { (k.key.to_string()) } ": invalid" }
             @for a in &k.anomalies {
                 h3 { (a.kind) }
-                p.summary { (a.summary) }
-                table.calls {
-                    tr { th { "where" } th { "process" } th { "call" } th { "result" } th {} }
-                    @for c in &a.calls { (call_row(c, "")) }
+                // A summary may end with a node's log: its lines kept.
+                p.summary.lines { (a.summary) }
+                @if !a.calls.is_empty() {
+                    table.calls {
+                        tr { th { "where" } th { "process" } th { "call" } th { "result" } th {} }
+                        @for c in &a.calls { (call_row(c, "")) }
+                    }
                 }
             }
             @if let Some(e) = &k.explanation { (explanation(e)) }
@@ -622,4 +625,4 @@ rect.info{fill:none;stroke:#666;stroke-width:.8;stroke-dasharray:3 2}\
 rect.stuck{stroke:#000;stroke-width:2.5}rect.fault{fill:#f90;opacity:.18}\
 .legend.ok{border-bottom:4px solid #6b6}.legend.fail{border-bottom:4px dotted #b22}\
 .legend.info{border-bottom:2px dashed #666}.legend.stuck{border-bottom:3px solid #000}.legend.fault{background:#fde3bf}\
-line.tick{stroke:#ddd;stroke-width:1}text.tick{font-size:10px;fill:#555}text.lane{font-size:10px;fill:#333;opacity:.7}text.call{font-size:10px;font-family:monospace;fill:#222}pre{margin:0;font-size:.85em}.summary{max-width:70em}.warning{color:#a50}section.key{border-top:2px solid #999;margin-top:1.5em}";
+line.tick{stroke:#ddd;stroke-width:1}text.tick{font-size:10px;fill:#555}text.lane{font-size:10px;fill:#333;opacity:.7}text.call{font-size:10px;font-family:monospace;fill:#222}pre{margin:0;font-size:.85em}.summary{max-width:70em}.lines{white-space:pre-wrap}.warning{color:#a50}section.key{border-top:2px solid #999;margin-top:1.5em}";
