@@ -8,6 +8,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
+/// Append one JSON object as a line to a run's file (nemesis.jsonl), opened and closed each time
+/// so a crash of the harness loses no line already written.
+pub fn append_json_line(path: &Path, v: &serde_json::Value) -> Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    writeln!(f, "{v}").with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
 /// Make the run's folder and point `latest` at it.
 pub fn create_run_dir(store: &Path, name: &str) -> Result<PathBuf> {
     let base = store.join(name);

@@ -4,6 +4,7 @@
 use super::leader::find_leader;
 use super::Ctx;
 use crate::platform::{host_status, Node};
+use crate::store::append_json_line;
 use anyhow::{anyhow, Result};
 use ferret_checkers::{EventType, Process, Value};
 use ferret_nemesis::{nft_drop_script, nft_heal_script, Fault, FaultKind};
@@ -49,7 +50,7 @@ pub(super) async fn nemesis(
                     v,
                     None,
                 )?;
-                append_line(
+                append_json_line(
                     &schedule,
                     &serde_json::json!({"at_s": ctx.history.elapsed_s(), "heal": "clock", "final": true}),
                 )?;
@@ -97,7 +98,7 @@ pub(super) async fn nemesis(
         )?;
         // A bump stays until a clock-reset or the run's end; a reset is a moment: neither heals.
         let stays = matches!(kind, FaultKind::ClockBump | FaultKind::ClockReset);
-        append_line(
+        append_json_line(
             &schedule,
             &serde_json::json!({"at_s": ctx.history.elapsed_s(), "start": kind.name(), "stays": stays, "apply_ms": apply_ms, "fault": &fault}),
         )?;
@@ -128,7 +129,7 @@ pub(super) async fn nemesis(
                 .record(Process::Nemesis, EventType::Info, f_stop, None, value, None)?;
         }
         if !stays {
-            append_line(
+            append_json_line(
                 &schedule,
                 &serde_json::json!({"at_s": ctx.history.elapsed_s(), "heal": kind.name(), "heal_ms": heal_ms}),
             )?;
@@ -147,16 +148,6 @@ pub(super) async fn nemesis(
         }
         *ctx.stats.fault.lock().unwrap_or_else(|e| e.into_inner()) = String::new();
     }
-}
-
-pub(super) fn append_line(path: &std::path::Path, v: &serde_json::Value) -> Result<()> {
-    use std::io::Write;
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    writeln!(f, "{v}")?;
-    Ok(())
 }
 
 fn describe(fault: &Fault) -> String {

@@ -6,6 +6,7 @@
 
 use super::Ctx;
 use crate::platform::Node;
+use crate::store::append_json_line;
 use anyhow::Result;
 use ferret_checkers::verdict::{Anomaly, KeyReport};
 use ferret_checkers::{EventType, Process, Report, Value, VerdictName};
@@ -66,7 +67,7 @@ pub(super) async fn check_nodes(ctx: &Ctx, nodes: &[Node], after: &str) -> Resul
             Value::from_json(&value)?,
             None,
         )?;
-        super::nemesis::append_line(
+        append_json_line(
             &ctx.run_dir.join("nemesis.jsonl"),
             &serde_json::json!({"at_s": f.at_s, "recovery_failure": f.node, "after": f.after, "message": f.message}),
         )?;
