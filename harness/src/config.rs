@@ -534,7 +534,7 @@ impl std::error::Error for HttpSpecError {}
 /// The bounds every number of a config or flag is held to. Beyond them a run is a typo, and some
 /// values would overflow a timer or a clock offset.
 pub mod bounds {
-    use anyhow::{bail, Result};
+    use anyhow::Result;
     use std::time::Duration;
 
     /// (least, most) seconds.
@@ -553,31 +553,15 @@ pub mod bounds {
     pub const CLOCK_DRIFT_MS_PER_S: u64 = 100_000;
     pub const STROBE_PERIOD_MS: (u64, u64) = (1, 60_000);
 
-    /// A number as a person reads it: `1e20`, not twenty-one digits.
-    pub fn show(v: f64) -> String {
-        if v != 0.0 && v.is_finite() && !(1e-4..1e9).contains(&v.abs()) {
-            format!("{v:e}")
-        } else {
-            format!("{v}")
-        }
-    }
+    pub use ferret_workloads::settings::show;
 
     /// `v` seconds as a duration, if within `(least, most)`.
-    pub fn seconds(v: f64, name: &str, (lo, hi): (f64, f64)) -> Result<Duration> {
-        if !(v.is_finite() && v >= lo && v <= hi) {
-            bail!(
-                "{name} must be between {lo} and {hi} seconds, not {}",
-                show(v)
-            );
-        }
-        Ok(Duration::from_secs_f64(v))
+    pub fn seconds(v: f64, name: &str, bounds: (f64, f64)) -> Result<Duration> {
+        Ok(ferret_workloads::settings::seconds(v, name, bounds)?)
     }
 
-    pub fn count(v: usize, name: &str, (lo, hi): (usize, usize)) -> Result<()> {
-        if !(lo..=hi).contains(&v) {
-            bail!("{name} must be {lo} to {hi}, not {v}");
-        }
-        Ok(())
+    pub fn count(v: usize, name: &str, bounds: (usize, usize)) -> Result<()> {
+        Ok(ferret_workloads::settings::count(v, name, bounds)?)
     }
 }
 

@@ -178,7 +178,7 @@ pub const TTL: (i64, i64) = (1, 86_400);
 pub(crate) fn check_ttl(ttl: i64) -> Result<(), SettingsError> {
     if !(TTL.0..=TTL.1).contains(&ttl) {
         return Err(SettingsError::new(
-            "ttl",
+            "workload.ttl",
             format!("must be between {} and {} seconds, not {ttl}", TTL.0, TTL.1),
         ));
     }

@@ -229,8 +229,8 @@ impl Default for LockSettings {
 impl Settings for LockSettings {
     fn validate(&self, _: &Common) -> Result<(), SettingsError> {
         check_ttl(self.ttl)?;
-        settings::seconds(self.hold, "hold", HOLD)?;
-        settings::seconds(self.lock_wait, "lock_wait", LOCK_WAIT)?;
+        settings::seconds(self.hold, "workload.hold", HOLD)?;
+        settings::seconds(self.lock_wait, "workload.lock_wait", LOCK_WAIT)?;
         Ok(())
     }
 

@@ -264,11 +264,11 @@ impl RegisterSettings {
 
 impl Settings for RegisterSettings {
     fn validate(&self, _: &Common) -> Result<(), SettingsError> {
-        settings::count(self.keys, "keys", KEYS)?;
+        settings::count(self.keys, "workload.keys", KEYS)?;
         for (v, name) in self.shares() {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(SettingsError::new(
-                    format!("mix.{name}"),
+                    format!("workload.mix.{name}"),
                     format!("must be a share of 0 or more, not {}", settings::show(v)),
                 ));
             }
@@ -276,7 +276,7 @@ impl Settings for RegisterSettings {
         let sum: f64 = self.shares().iter().map(|s| s.0).sum();
         if !(sum > 0.0 && sum.is_finite()) {
             return Err(SettingsError::new(
-                "mix",
+                "workload.mix",
                 "must give some op a share above 0",
             ));
         }
@@ -300,7 +300,7 @@ impl Settings for RegisterSettings {
         for (share, f) in self.shares() {
             if share > 0.0 && !supports(f) {
                 return Err(SettingsError::new(
-                    format!("mix.{f}"),
+                    format!("workload.mix.{f}"),
                     format!(
                         "is {share} but client.ops has no {f}{}",
                         if f == "cas" {

@@ -16,9 +16,9 @@ pub struct Common {
     pub concurrency: usize,
 }
 
-/// A setting a workload cannot run with: its field under `workload.`, and what it must be.
+/// A setting out of its bounds: its field's dotted path (`workload.ttl`), and what it must be.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
-#[error("workload.{field} {expected}")]
+#[error("{field} {expected}")]
 pub struct SettingsError {
     pub field: String,
     pub expected: String,
@@ -54,7 +54,7 @@ pub trait Settings: Debug + Send + Sync {
         let w = self.workload(common);
         match w.ops().iter().find(|f| !supports(f)) {
             Some(f) => Err(SettingsError::new(
-                "kind",
+                "workload.kind",
                 format!(
                     "{} invokes {f}, which client.ops does not describe (the lease, lock and \
                      watch workloads need client.protocol: etcd)",
@@ -94,7 +94,8 @@ where
     Ok(Box::new(yaml_serde::from_value::<S>(fields)?))
 }
 
-/// `v` seconds as a duration, if within `(least, most)`.
+/// `v` seconds as a duration, if within `(least, most)`. The harness holds its own fields to
+/// bounds with these too.
 pub fn seconds(v: f64, field: &str, (lo, hi): (f64, f64)) -> Result<Duration, SettingsError> {
     if !(v.is_finite() && v >= lo && v <= hi) {
         return Err(SettingsError::new(

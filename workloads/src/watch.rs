@@ -179,11 +179,11 @@ impl Default for WatchSettings {
 
 impl Settings for WatchSettings {
     fn validate(&self, common: &Common) -> Result<(), SettingsError> {
-        settings::count(self.keys, "keys", KEYS)?;
-        settings::seconds(self.watch_span, "watch_span", WATCH_SPAN)?;
+        settings::count(self.keys, "workload.keys", KEYS)?;
+        settings::seconds(self.watch_span, "workload.watch_span", WATCH_SPAN)?;
         if !(1..common.concurrency).contains(&self.watchers) {
             return Err(SettingsError::new(
-                "watchers",
+                "workload.watchers",
                 format!(
                     "must leave at least one writer: between 1 and {} with workload.concurrency \
                      {}, not {}",

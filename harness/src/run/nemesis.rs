@@ -136,13 +136,10 @@ pub(super) async fn nemesis(
         }
         // A restarted or resumed system must come back before the next fault.
         if let Fault::Kill { nodes } | Fault::Pause { nodes } = &fault {
-            let touched: Vec<_> = ctx
-                .platform
-                .nodes()
+            let touched = nodes
                 .iter()
-                .filter(|n| nodes.contains(&n.name))
-                .cloned()
-                .collect();
+                .map(|n| ctx.platform.node(n).cloned())
+                .collect::<Result<Vec<_>>>()?;
             let after = format!("the heal of {kind} at {:.3} s", ctx.history.elapsed_s());
             super::recovery::check_nodes(&ctx, &touched, &after).await?;
         }
