@@ -6,6 +6,7 @@ mod clock;
 mod config;
 mod db;
 mod exit;
+mod faultfs;
 mod platform;
 mod report;
 mod run;
@@ -34,6 +35,7 @@ enum Command {
     Clean(clean::CleanArgs),
     Clock(clock::ClockArgs),
     Image(platform::image::ImageArgs),
+    Faultfs(faultfs::FaultfsArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Clean(args) => clean::run(args),
         Command::Clock(args) => clock::run(args),
         Command::Image(args) => platform::image::run(args),
+        Command::Faultfs(args) => faultfs::run(args),
     };
     match code {
         Ok(code) => ExitCode::from(code),
