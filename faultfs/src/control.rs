@@ -39,6 +39,11 @@ pub struct Reply {
     pub unsynced_bytes: u64,
     /// Directory changes not yet durable, after the request.
     pub pending_entries: usize,
+    /// fsyncs still to fail, and fsyncs failed since the fault was armed.
+    pub fsync_errors_armed: u32,
+    pub fsyncs_failed: u64,
+    /// Operations refused with ENOSPC since the disk was made full.
+    pub space_refused: u64,
 }
 
 /// Why a request got no good reply.

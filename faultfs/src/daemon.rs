@@ -20,6 +20,8 @@ pub struct Options {
     pub control: PathBuf,
     /// Also fsync the backing file system on every fsync.
     pub sync_through: bool,
+    /// When directory changes become durable.
+    pub metadata: crate::disk::Metadata,
     /// Mount in this mount namespace (`/proc/PID/ns/mnt` of a container) instead of our own.
     pub mount_ns: Option<PathBuf>,
 }
@@ -63,7 +65,7 @@ fn enter_mount_ns(path: &Path) -> io::Result<()> {
 
 /// Serve until an `exit` request (or the control socket fails).
 pub fn serve(o: &Options) -> io::Result<()> {
-    let disk = Arc::new(Mutex::new(Disk::open(&o.backing)?));
+    let disk = Arc::new(Mutex::new(Disk::open(&o.backing, o.metadata)?));
     let _ = std::fs::remove_file(&o.control);
     // Bound on this machine before the namespace changes, so the harness can reach it.
     let listener = UnixListener::bind(&o.control)?;
@@ -91,6 +93,9 @@ pub fn serve(o: &Options) -> io::Result<()> {
             let d = disk.lock().unwrap_or_else(|e| e.into_inner());
             reply.unsynced_bytes = d.journal.unsynced_bytes();
             reply.pending_entries = d.namespace.pending();
+            reply.fsync_errors_armed = d.fsync_errors;
+            reply.fsyncs_failed = d.fsyncs_failed;
+            reply.space_refused = d.space_refused;
         }
         let mut out = serde_json::to_string(&reply).expect("replies serialize");
         out.push('\n');
@@ -121,11 +126,19 @@ fn answer(
     match r {
         Request::Status | Request::Exit => ok(Reply::default()),
         Request::FsyncError { count } => {
-            lock().fsync_errors = count;
+            let mut d = lock();
+            d.fsync_errors = count;
+            if count > 0 {
+                d.fsyncs_failed = 0;
+            }
             ok(Reply::default())
         }
         Request::DiskFull { on } => {
-            lock().full = on;
+            let mut d = lock();
+            if on && !d.full {
+                d.space_refused = 0;
+            }
+            d.full = on;
             ok(Reply::default())
         }
         Request::Corrupt { pattern, seed } => match lock().corrupt(&pattern, seed) {

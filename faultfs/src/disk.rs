@@ -43,11 +43,40 @@ pub struct Disk {
     pub fsync_errors: u32,
     /// Writes, creates and allocations fail with ENOSPC.
     pub full: bool,
+    /// fsyncs failed with EIO since the fault was armed.
+    pub fsyncs_failed: u64,
+    /// Operations refused with ENOSPC since the disk was made full.
+    pub space_refused: u64,
+    /// When directory changes become durable.
+    pub metadata: Metadata,
+}
+
+/// When a directory change (create, rename, unlink, mkdir) becomes durable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metadata {
+    /// After an fsync of every directory it changed: the least POSIX promises.
+    #[default]
+    Strict,
+    /// After any later fsync or fdatasync on the file system: one ordered journal committed
+    /// whole, as ext4 (data=ordered) and XFS behave in practice.
+    Journaled,
+}
+
+impl std::str::FromStr for Metadata {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Metadata, String> {
+        match s {
+            "strict" => Ok(Metadata::Strict),
+            "journaled" => Ok(Metadata::Journaled),
+            _ => Err(format!("{s:?}: expected strict or journaled")),
+        }
+    }
 }
 
 impl Disk {
     /// Open (creating if needed) a backing directory.
-    pub fn open(backing: &Path) -> io::Result<Disk> {
+    pub fn open(backing: &Path, metadata: Metadata) -> io::Result<Disk> {
         let tree = backing.join("tree");
         let trash = backing.join("trash");
         std::fs::create_dir_all(&tree)?;
@@ -59,6 +88,9 @@ impl Disk {
             namespace: Namespace::new(sys::open_dir_path(&trash)?),
             fsync_errors: 0,
             full: false,
+            fsyncs_failed: 0,
+            space_refused: 0,
+            metadata,
         })
     }
 
@@ -97,6 +129,14 @@ impl Disk {
         }
         ev.entries_undone = self.namespace.crash()?;
         Ok(ev)
+    }
+
+    /// An fsync of the file system's journal (under `Journaled`): every directory change so
+    /// far is durable.
+    pub fn commit_entries(&mut self) {
+        if self.metadata == Metadata::Journaled {
+            self.namespace.settle();
+        }
     }
 
     /// Make everything durable (what a clean shutdown's writeback would do).

@@ -173,10 +173,7 @@ impl FaultFs {
     }
 
     fn refuse_if_full(&self) -> Res<()> {
-        if lock(&self.disk).full {
-            return Err(Errno::ENOSPC);
-        }
-        Ok(())
+        full(&mut lock(&self.disk))
     }
 
     /// Set a file's length, saving what a crash must bring back.
@@ -319,9 +316,7 @@ impl FaultFs {
     fn write_inner(&self, fh: FileHandle, offset: u64, data: &[u8]) -> Res<u32> {
         let (file, key, inode, sync) = self.handle(fh)?;
         let mut d = lock(&self.disk);
-        if d.full {
-            return Err(Errno::ENOSPC);
-        }
+        full(&mut d)?;
         let fd = inode.as_raw_fd();
         d.journal.before_write(
             key,
@@ -332,6 +327,7 @@ impl FaultFs {
         file.write_all_at(data, offset)?;
         if sync {
             d.journal.sync(key);
+            d.commit_entries();
         }
         Ok(data.len() as u32)
     }
@@ -405,21 +401,21 @@ impl FaultFs {
         if d.fsync_errors > 0 {
             // The data stays un-synced: a crash still drops it.
             d.fsync_errors -= 1;
+            d.fsyncs_failed += 1;
             return Err(Errno::EIO);
         }
         if self.sync_through {
             file.sync_data()?;
         }
         d.journal.sync(key);
+        d.commit_entries();
         Ok(())
     }
 
     fn fallocate_inner(&self, fh: FileHandle, offset: u64, length: u64, mode: i32) -> Res<()> {
         let (file, key, inode, _) = self.handle(fh)?;
         let mut d = lock(&self.disk);
-        if d.full {
-            return Err(Errno::ENOSPC);
-        }
+        full(&mut d)?;
         let changes_data = libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_ZERO_RANGE;
         if mode & !(changes_data | libc::FALLOC_FL_KEEP_SIZE) != 0 {
             return Err(Errno::EOPNOTSUPP);
@@ -436,6 +432,15 @@ impl FaultFs {
         sys::fallocate(&file, mode, offset, length)?;
         Ok(())
     }
+}
+
+/// ENOSPC while the disk is full, counted.
+fn full(d: &mut Disk) -> Res<()> {
+    if d.full {
+        d.space_refused += 1;
+        return Err(Errno::ENOSPC);
+    }
+    Ok(())
 }
 
 fn reply_entry(r: Res<FileAttr>, reply: ReplyEntry) {
@@ -751,7 +756,9 @@ impl Filesystem for FaultFs {
     ) {
         reply_empty(
             self.inode(ino).map(|(_, key)| {
-                lock(&self.disk).namespace.sync_dir(key);
+                let mut d = lock(&self.disk);
+                d.namespace.sync_dir(key);
+                d.commit_entries();
             }),
             reply,
         );

@@ -6,8 +6,9 @@
 //! - File data is durable after `fsync`/`fdatasync` of the file, or a write through a handle
 //!   opened `O_SYNC`/`O_DSYNC`. Until then a crash takes it back (the file's length too).
 //! - A directory entry (create, mkdir, symlink, unlink, rmdir, rename) is durable after an fsync
-//!   of every directory it changed, as on a file system without `dirsync`. A file whose data
-//!   was synced but whose entry was not is gone after a crash.
+//!   of every directory it changed, as on a file system without `dirsync` (`strict`, the
+//!   default); or after any later fsync at all (`journaled`: ext4 and XFS commit one ordered
+//!   journal). A file whose data was synced but whose entry was not is gone after a crash.
 //! - Only data and names are modelled: modes, owners and times are not rolled back.
 //!
 //! - `journal`: data; `namespace`: names; `disk`: both plus armed faults, crash and corrupt;
@@ -23,4 +24,4 @@ pub mod sys;
 
 pub use control::{ask, ControlError, Reply, Request};
 pub use daemon::{serve, Options};
-pub use disk::{CorruptEvidence, CrashEvidence, Disk};
+pub use disk::{CorruptEvidence, CrashEvidence, Disk, Metadata};

@@ -17,12 +17,17 @@ struct Mounted {
 
 impl Mounted {
     fn new() -> Mounted {
+        Mounted::with(ferret_faultfs::Metadata::Strict)
+    }
+
+    fn with(metadata: ferret_faultfs::Metadata) -> Mounted {
         let dir = tempfile::tempdir().unwrap();
         let o = Options {
             backing: dir.path().join("backing"),
             mountpoint: dir.path().join("data"),
             control: dir.path().join("control.sock"),
             sync_through: false,
+            metadata,
             mount_ns: None,
         };
         let control = o.control.clone();
@@ -150,6 +155,28 @@ fn a_directory_fsync_makes_its_entries_durable() {
 }
 
 #[test]
+fn journaled_metadata_commits_every_earlier_entry_with_any_fsync() {
+    let m = Mounted::with(ferret_faultfs::Metadata::Journaled);
+    let d = m.data();
+    // etcd's pattern: mkdir member, never fsync the data directory, fsync a file below.
+    fs::create_dir_all(d.join("member/wal")).unwrap();
+    write_synced(&d.join("member/wal/0.wal"), b"entries");
+    fs::create_dir(d.join("later")).unwrap();
+    let ev = m.crash(None).crash.unwrap();
+    assert_eq!(ev.entries_undone, vec!["create later".to_string()]);
+    assert_eq!(fs::read(d.join("member/wal/0.wal")).unwrap(), b"entries");
+    // The same under strict metadata loses the whole member directory.
+    let m = Mounted::new();
+    let d = m.data();
+    fs::create_dir_all(d.join("member/wal")).unwrap();
+    write_synced(&d.join("member/wal/0.wal"), b"entries");
+    sync_dir(&d.join("member/wal"));
+    sync_dir(&d.join("member"));
+    m.crash(None);
+    assert!(!d.join("member").exists());
+}
+
+#[test]
 fn a_torn_write_keeps_a_page_aligned_prefix() {
     let m = Mounted::new();
     let d = m.data();
@@ -186,6 +213,8 @@ fn an_fsync_error_leaves_the_data_unsynced() {
     let err = f.sync_all().unwrap_err();
     assert_eq!(err.raw_os_error(), Some(libc::EIO));
     drop(f);
+    let r = m.ask(Request::Status);
+    assert_eq!((r.fsyncs_failed, r.fsync_errors_armed), (1, 0));
     m.crash(None);
     assert_eq!(fs::read(d.join("f")).unwrap(), b"one\n");
     // Only once: the next fsync succeeds and keeps the data.
@@ -208,7 +237,8 @@ fn a_full_disk_refuses_writes_until_it_is_freed() {
     assert_eq!(err.raw_os_error(), Some(libc::ENOSPC));
     let err = File::create(d.join("new")).unwrap_err();
     assert_eq!(err.raw_os_error(), Some(libc::ENOSPC));
-    m.ask(Request::DiskFull { on: false });
+    let r = m.ask(Request::DiskFull { on: false });
+    assert_eq!(r.space_refused, 2);
     f.write_all(b"after\n").unwrap();
     assert_eq!(fs::read(d.join("f")).unwrap(), b"before\nafter\n");
 }

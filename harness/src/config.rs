@@ -50,6 +50,10 @@ pub struct PlatformConfig {
     /// `db.packages`). ferret needs nothing inside it but the system under test and a shell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// Put each node's data directory on ferret's fault file system (always so when a disk
+    /// fault is listed): what was not fsynced can then be lost.
+    #[serde(default)]
+    pub faultfs: bool,
 }
 
 /// The platforms `platform.kind` and `--platform` name.
@@ -210,6 +214,36 @@ pub struct NemesisConfig {
     /// Sizes and targets of clock faults.
     #[serde(default)]
     pub clock: ferret_nemesis::ClockParams,
+    /// What disk faults hit.
+    #[serde(default)]
+    pub disk: DiskParams,
+}
+
+/// What disk faults hit.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiskParams {
+    /// `corrupt` flips bits in a file whose path under the data directory matches this glob
+    /// (e.g. `member/wal/*.wal`, `**/*.blk`).
+    pub corrupt: String,
+    /// When a directory change (create, rename, unlink) becomes durable: `strict`, after an
+    /// fsync of its directory (the least POSIX promises); `journaled`, after any later fsync
+    /// (ext4 and XFS in practice).
+    pub metadata: ferret_faultfs::Metadata,
+    /// Pass each fsync on to the disk under the fault file system, so an fsync takes as long
+    /// as on a real disk: that wait is the window in which a power cut loses written data.
+    /// Off: fsyncs return at once (faster; data is lost only between a write and its fsync).
+    pub sync_through: bool,
+}
+
+impl Default for DiskParams {
+    fn default() -> Self {
+        DiskParams {
+            corrupt: "**/*".into(),
+            metadata: ferret_faultfs::Metadata::Strict,
+            sync_through: true,
+        }
+    }
 }
 
 fn default_interval() -> f64 {
@@ -230,6 +264,7 @@ impl Default for NemesisConfig {
             duration: default_duration(),
             recovery: default_recovery(),
             clock: ferret_nemesis::ClockParams::default(),
+            disk: DiskParams::default(),
         }
     }
 }
@@ -337,6 +372,11 @@ impl Config {
             }
         })?;
         Ok(config)
+    }
+
+    /// Whether the nodes' data directories go on the fault file system.
+    pub fn uses_faultfs(&self) -> bool {
+        self.platform.faultfs || self.faults().is_ok_and(|f| f.iter().any(|k| k.is_disk()))
     }
 
     pub fn faults(&self) -> Result<Vec<FaultKind>> {
@@ -485,6 +525,20 @@ impl Config {
                     self.platform.nodes
                 );
             }
+        }
+        if self.uses_faultfs() {
+            if self.platform.kind != "local" {
+                bail!(
+                    "the disk faults and platform.faultfs need the local platform for now (the \
+                     fault file system is not yet mounted into containers)"
+                );
+            }
+            glob::Pattern::new(&self.nemesis.disk.corrupt).map_err(|e| {
+                anyhow::anyhow!(
+                    "nemesis.disk.corrupt: {:?} is not a glob: {e}",
+                    self.nemesis.disk.corrupt
+                )
+            })?;
         }
         if faults.iter().any(|f| f.is_clock()) {
             let c = &self.nemesis.clock;

@@ -35,6 +35,10 @@ enum Action {
         /// what a crash keeps).
         #[arg(long)]
         sync_through: bool,
+        /// When directory changes become durable: `strict` (after an fsync of their
+        /// directory) or `journaled` (after any later fsync, as ext4 and XFS do).
+        #[arg(long, default_value = "strict")]
+        metadata: ferret_faultfs::Metadata,
         /// Mount inside this mount namespace (e.g. /proc/PID/ns/mnt of a container).
         #[arg(long)]
         mount_ns: Option<PathBuf>,
@@ -75,6 +79,7 @@ pub fn run(args: FaultfsArgs) -> Result<u8> {
             mountpoint,
             control,
             sync_through,
+            metadata,
             mount_ns,
         } => {
             let o = ferret_faultfs::Options {
@@ -82,6 +87,7 @@ pub fn run(args: FaultfsArgs) -> Result<u8> {
                 mountpoint,
                 control,
                 sync_through,
+                metadata,
                 mount_ns,
             };
             ferret_faultfs::serve(&o).with_context(|| {

@@ -5,6 +5,7 @@ mod clean;
 mod clock;
 mod config;
 mod db;
+mod disk;
 mod exit;
 mod faultfs;
 mod platform;

@@ -43,10 +43,25 @@ pub enum FaultKind {
     ClockDrift,
     /// Every node's clocks back to real time.
     ClockReset,
+    /// SIGKILL a minority, drop every write and directory change they had not made durable;
+    /// restart them at heal. Needs the fault file system.
+    LoseUnfsynced,
+    /// The same on every node at once: a whole-cluster power cut.
+    PowerLoss,
+    /// As lose-unfsynced, but each file keeps a seeded page-aligned prefix of its last
+    /// un-synced writes.
+    TornWrite,
+    /// The next fsync on a minority fails with EIO; its data stays un-synced.
+    FsyncError,
+    /// SIGKILL a minority, flip bits in one block of a file matching `nemesis.disk.corrupt`;
+    /// restart them at heal.
+    Corrupt,
+    /// Writes on a minority fail with ENOSPC for the fault's duration.
+    DiskFull,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 12] = [
+    pub const ALL: [FaultKind; 18] = [
         FaultKind::PartitionHalves,
         FaultKind::PartitionRandomHalves,
         FaultKind::PartitionIsolateOne,
@@ -59,6 +74,12 @@ impl FaultKind {
         FaultKind::ClockStrobe,
         FaultKind::ClockDrift,
         FaultKind::ClockReset,
+        FaultKind::LoseUnfsynced,
+        FaultKind::PowerLoss,
+        FaultKind::TornWrite,
+        FaultKind::FsyncError,
+        FaultKind::Corrupt,
+        FaultKind::DiskFull,
     ];
 
     pub fn name(self) -> &'static str {
@@ -75,6 +96,12 @@ impl FaultKind {
             FaultKind::ClockStrobe => "clock-strobe",
             FaultKind::ClockDrift => "clock-drift",
             FaultKind::ClockReset => "clock-reset",
+            FaultKind::LoseUnfsynced => "lose-unfsynced",
+            FaultKind::PowerLoss => "power-loss",
+            FaultKind::TornWrite => "torn-write",
+            FaultKind::FsyncError => "fsync-error",
+            FaultKind::Corrupt => "corrupt",
+            FaultKind::DiskFull => "disk-full",
         }
     }
 
@@ -94,6 +121,30 @@ impl FaultKind {
 
     pub fn is_clock(self) -> bool {
         self.name().starts_with("clock-")
+    }
+
+    /// A fault of the node's disk: it needs the fault file system under the data directory.
+    pub fn is_disk(self) -> bool {
+        matches!(
+            self,
+            FaultKind::LoseUnfsynced
+                | FaultKind::PowerLoss
+                | FaultKind::TornWrite
+                | FaultKind::FsyncError
+                | FaultKind::Corrupt
+                | FaultKind::DiskFull
+        )
+    }
+
+    /// A disk fault that crashes its nodes (killed at the start, restarted at heal).
+    pub fn crashes(self) -> bool {
+        matches!(
+            self,
+            FaultKind::LoseUnfsynced
+                | FaultKind::PowerLoss
+                | FaultKind::TornWrite
+                | FaultKind::Corrupt
+        )
     }
 }
 
@@ -145,6 +196,12 @@ pub enum Fault {
         /// Strobe: the flip period.
         #[serde(skip_serializing_if = "Option::is_none")]
         period_ms: Option<u64>,
+    },
+    Disk {
+        kind: FaultKind,
+        nodes: Vec<String>,
+        /// Chooses torn prefixes and corrupted bits.
+        seed: u64,
     },
 }
 
@@ -266,6 +323,20 @@ impl Fault {
             },
             FaultKind::Pause => Fault::Pause {
                 nodes: sorted(shuffled[..minority.max(1)].to_vec()),
+            },
+            FaultKind::PowerLoss => Fault::Disk {
+                kind,
+                nodes: sorted(nodes.to_vec()),
+                seed: rng.random(),
+            },
+            FaultKind::LoseUnfsynced
+            | FaultKind::TornWrite
+            | FaultKind::FsyncError
+            | FaultKind::Corrupt
+            | FaultKind::DiskFull => Fault::Disk {
+                kind,
+                nodes: sorted(shuffled[..minority.max(1)].to_vec()),
+                seed: rng.random(),
             },
             FaultKind::ClockReset => Fault::Clock {
                 kind,

@@ -9,8 +9,8 @@
 //! Everything carries the label `ferret.run=<run id>` and is removed by it.
 
 use super::{
-    free_subnet, host, host_combined, host_command, image, log_files, which, Daemon, Node,
-    Platform, Registry, SharedRegistry,
+    free_subnet, host, host_combined, host_command, image, log_files, which, Daemon, DiskPlace,
+    Node, Platform, Registry, SharedRegistry,
 };
 use crate::config::Config;
 use anyhow::{anyhow, bail, Context, Result};
@@ -335,6 +335,14 @@ impl Platform for DockerPlatform {
         let reg = self.registry.snapshot();
         super::clean_registry(&reg).await;
         reg.remove();
+    }
+
+    fn registry(&self) -> &SharedRegistry {
+        &self.registry
+    }
+
+    fn disk_place(&self, _node: &Node) -> Result<DiskPlace> {
+        bail!("the fault file system runs on the local platform only (not yet on docker)")
     }
 }
 

@@ -9,8 +9,8 @@
 //! `/run/ferret/` before it is made, so `ferret clean` can remove exactly that after a crash.
 
 use super::{
-    free_subnet, host, host_combined, log_files, signal, which, Daemon, Node, Platform, Registry,
-    SharedRegistry,
+    free_subnet, host, host_combined, log_files, signal, which, Daemon, DiskPlace, Node, Platform,
+    Registry, SharedRegistry,
 };
 use anyhow::{anyhow, bail, Context, Result};
 use async_trait::async_trait;
@@ -206,6 +206,23 @@ impl Platform for LocalPlatform {
         let reg = self.registry.snapshot();
         super::clean_registry(&reg).await;
         reg.remove();
+    }
+
+    fn registry(&self) -> &SharedRegistry {
+        &self.registry
+    }
+
+    fn disk_place(&self, node: &Node) -> Result<DiskPlace> {
+        // Beside the data directories, under the run's registered data root.
+        let root = node
+            .data_dir
+            .parent()
+            .ok_or_else(|| anyhow!("{} has no parent", node.data_dir.display()))?;
+        Ok(DiskPlace {
+            backing: root.join("disk").join(&node.name),
+            mountpoint: node.data_dir.clone(),
+            control: root.join("disk").join(format!("{}.sock", node.name)),
+        })
     }
 }
 

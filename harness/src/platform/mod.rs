@@ -37,6 +37,14 @@ pub struct Node {
     pub data_dir: PathBuf,
 }
 
+/// Where a node's fault file system lives, all on this machine.
+#[derive(Clone, Debug)]
+pub struct DiskPlace {
+    pub backing: PathBuf,
+    pub mountpoint: PathBuf,
+    pub control: PathBuf,
+}
+
 /// A daemon started on a node: the launcher on this machine, and the process group it runs in.
 pub struct Daemon {
     /// Ends when the daemon ends; its exit status is the shell line's.
@@ -80,6 +88,13 @@ pub trait Platform: Send + Sync {
     /// Remove everything the run created. Safe to call twice; never fails, only reports.
     async fn teardown(&self);
 
+    /// What the run has created so far, kept on disk for `ferret clean`.
+    fn registry(&self) -> &SharedRegistry;
+
+    /// Where a fault file system for `node` goes: its backing directory and mount point on
+    /// this machine, and its control socket.
+    fn disk_place(&self, node: &Node) -> Result<DiskPlace>;
+
     fn node(&self, name: &str) -> Result<&Node> {
         self.nodes()
             .iter()
@@ -118,6 +133,9 @@ pub struct Registry {
     pub docker_project: Option<String>,
     #[serde(default)]
     pub processes: Vec<RegisteredProcess>,
+    /// Fault file systems mounted on this machine, unmounted before `dirs` are deleted.
+    #[serde(default)]
+    pub mounts: Vec<PathBuf>,
     /// Directories to delete (nodes' data).
     #[serde(default)]
     pub dirs: Vec<PathBuf>,
@@ -229,6 +247,13 @@ pub async fn clean_registry(reg: &Registry) -> Vec<String> {
             ));
         }
     }
+    // A fault file system whose process is gone leaves a dead mount ("transport endpoint is
+    // not connected"); a live one would block the data's removal.
+    for m in &reg.mounts {
+        if unmount(m) {
+            removed.push(format!("mount {}", m.display()));
+        }
+    }
     if reg.docker_project.is_some() {
         removed.extend(clean_labelled(&reg.run_id).await);
     }
@@ -313,6 +338,52 @@ pub async fn wait_group_gone(pgid: u32, most: Duration) -> bool {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// Whether `path` is a mount point now (as /proc/mounts lists it, octal escapes and all).
+pub fn is_mounted(path: &Path) -> bool {
+    let want = path.display().to_string().replace(' ', "\\040");
+    std::fs::read_to_string("/proc/mounts")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.split(' ').nth(1) == Some(want.as_str()))
+}
+
+/// Detach a mount if it is there (a dead FUSE mount included). True when one was removed.
+pub fn unmount(path: &Path) -> bool {
+    if !is_mounted(path) {
+        return false;
+    }
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()) else {
+        return false;
+    };
+    // SAFETY: a valid C string; MNT_DETACH does not block on busy files.
+    unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) == 0 }
+}
+
+/// Start a program on this machine as a registered daemon in a process group of its own that
+/// dies with the harness, its output appended to `log`.
+pub async fn spawn_host_daemon(
+    registry: &SharedRegistry,
+    args: &[String],
+    log: &Path,
+) -> Result<Daemon> {
+    let (out, err) = log_files(log)?;
+    let mut cmd = Command::new(&args[0]);
+    die_with_harness(&mut cmd);
+    let launcher = cmd
+        .args(&args[1..])
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0)
+        .spawn()
+        .with_context(|| format!("cannot start {}", args[0]))?;
+    let group = launcher
+        .id()
+        .ok_or_else(|| anyhow::anyhow!("{} exited at once", args[0]))?;
+    registry.add_process(group).await?;
+    Ok(Daemon { launcher, group })
 }
 
 /// Kill a registered daemon's process group if its leader is still the one we started.

@@ -3,8 +3,10 @@
 //! - mod.rs: the command, setup and teardown, the final check
 //! - scheduler.rs: the cluster phase: start, clients at their rate, the final reads
 //! - nemesis.rs: the fault schedule, and each fault turned into node verbs (apply and heal)
+//! - disk_faults.rs: the disk faults, asked of the nodes' fault file systems
 //! - progress.rs: counters, the progress line, the harness's CPU figure
 
+mod disk_faults;
 mod leader;
 mod nemesis;
 mod progress;
@@ -13,6 +15,7 @@ mod scheduler;
 
 use crate::config::Config;
 use crate::db::{self, Db};
+use crate::disk::Disks;
 use crate::platform::{self, Platform};
 use crate::report::outputs::{self, Outputs, Page};
 use crate::report::results::{Results, RunFacts};
@@ -267,6 +270,8 @@ struct Ctx {
     seed: u64,
     platform: Box<dyn Platform>,
     db: Db,
+    /// The nodes' fault file systems, when the run has them.
+    disks: Option<Disks>,
     history: HistoryLog,
     /// One client per node, of the protocol the config names.
     clients: Vec<Box<dyn Client>>,
@@ -372,6 +377,25 @@ async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Re
             return Err(e);
         }
     };
+    let disks = if config.uses_faultfs() {
+        let nodes_dir = run_dir.join("nodes");
+        let mounted = tokio::select! {
+            r = Disks::mount(platform.as_ref(), &nodes_dir, &config.nemesis.disk) => r,
+            _ = stop.changed() => Err(anyhow!("{} while mounting the fault file systems", stop.borrow().unwrap_or("stopped"))),
+        };
+        match mounted {
+            Ok(d) => {
+                println!("data directories on ferret's fault file system (un-fsynced writes can be lost)");
+                Some(d)
+            }
+            Err(e) => {
+                platform.teardown().await;
+                return Err(e.context("cannot mount the fault file systems"));
+            }
+        }
+    } else {
+        None
+    };
     let ctx = Arc::new(Ctx {
         agent,
         skews: Default::default(),
@@ -385,6 +409,7 @@ async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Re
         seed,
         platform,
         db,
+        disks,
         history,
         clients,
         workload,
@@ -402,8 +427,12 @@ async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Re
             _ = stop.changed() => Err(interrupted(*stop.borrow())),
         }
     };
-    // Whatever happened: kill the daemons and remove the network, data and registry.
+    // Whatever happened: kill the daemons, unmount their file systems (nothing holds them now),
+    // and remove the network, data and registry.
     ctx.db.kill_all(ctx.platform.nodes()).await;
+    if let Some(d) = &ctx.disks {
+        d.unmount_all().await;
+    }
     ctx.platform.teardown().await;
     let (elapsed, cpu) = outcome?;
     let total = ctx.stats.total();

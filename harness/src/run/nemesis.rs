@@ -79,14 +79,14 @@ pub(super) async fn nemesis(
             &mut rng,
         );
         let applying = Instant::now();
-        apply(&ctx, &fault).await?;
+        let evidence = apply(&ctx, &fault).await?;
         let apply_ms = applying.elapsed().as_secs_f64() * 1e3;
-        let value = fault_value(&ctx, &fault).await?;
+        let value = fault_value(&ctx, &fault, &evidence).await?;
         let f_start = match &fault {
             Fault::Partition { .. } => "start-partition",
             Fault::Kill { .. } => "kill",
             Fault::Pause { .. } => "pause",
-            Fault::Clock { kind, .. } => kind.name(),
+            Fault::Clock { kind, .. } | Fault::Disk { kind, .. } => kind.name(),
         };
         ctx.history.record(
             Process::Nemesis,
@@ -100,7 +100,10 @@ pub(super) async fn nemesis(
         let stays = matches!(kind, FaultKind::ClockBump | FaultKind::ClockReset);
         append_json_line(
             &schedule,
-            &serde_json::json!({"at_s": ctx.history.elapsed_s(), "start": kind.name(), "stays": stays, "apply_ms": apply_ms, "fault": &fault}),
+            &with_evidence(
+                serde_json::json!({"at_s": ctx.history.elapsed_s(), "start": kind.name(), "stays": stays, "apply_ms": apply_ms, "fault": &fault}),
+                evidence,
+            ),
         )?;
         *ctx.stats.fault.lock().unwrap_or_else(|e| e.into_inner()) = describe(&fault);
         ctx.stats
@@ -110,7 +113,7 @@ pub(super) async fn nemesis(
             .push(kind.name().to_string());
         tokio::time::sleep_until((Instant::now() + duration).min(deadline).into()).await;
         let healing = Instant::now();
-        heal(&ctx, &fault).await?;
+        let healed = heal(&ctx, &fault).await?;
         let heal_ms = healing.elapsed().as_secs_f64() * 1e3;
         let f_stop = match &fault {
             Fault::Partition { .. } => "stop-partition",
@@ -122,20 +125,33 @@ pub(super) async fn nemesis(
                 // A bump or reset stays in force; nothing to record at its end.
                 _ => "",
             },
+            Fault::Disk { kind, .. } => match kind {
+                FaultKind::FsyncError => "stop-fsync-error",
+                FaultKind::DiskFull => "stop-disk-full",
+                _ => "restart",
+            },
         };
         if !f_stop.is_empty() {
-            let value = fault_value(&ctx, &fault).await?;
+            let value = fault_value(&ctx, &fault, &healed).await?;
             ctx.history
                 .record(Process::Nemesis, EventType::Info, f_stop, None, value, None)?;
         }
         if !stays {
             append_json_line(
                 &schedule,
-                &serde_json::json!({"at_s": ctx.history.elapsed_s(), "heal": kind.name(), "heal_ms": heal_ms}),
+                &with_evidence(
+                    serde_json::json!({"at_s": ctx.history.elapsed_s(), "heal": kind.name(), "heal_ms": heal_ms}),
+                    healed,
+                ),
             )?;
         }
         // A restarted or resumed system must come back before the next fault.
-        if let Fault::Kill { nodes } | Fault::Pause { nodes } = &fault {
+        let touched = match &fault {
+            Fault::Kill { nodes } | Fault::Pause { nodes } => Some(nodes),
+            Fault::Disk { kind, nodes, .. } if kind.crashes() => Some(nodes),
+            _ => None,
+        };
+        if let Some(nodes) = touched {
             let touched = nodes
                 .iter()
                 .map(|n| ctx.platform.node(n).cloned())
@@ -160,12 +176,22 @@ fn describe(fault: &Fault) -> String {
         Fault::Clock {
             kind, nodes, ms, ..
         } => format!("{kind} {ms} ms {}", nodes.join(" ")),
+        Fault::Disk { kind, nodes, .. } => format!("{kind} {}", nodes.join(" ")),
     }
 }
 
-/// A fault as recorded in the history: what it is, plus the clock offsets then in force.
-async fn fault_value(ctx: &Ctx, fault: &Fault) -> Result<Value> {
-    let mut v = serde_json::to_value(fault)?;
+/// A nemesis.jsonl line with what the fault did, when there is something to show.
+fn with_evidence(mut line: serde_json::Value, evidence: serde_json::Value) -> serde_json::Value {
+    if !evidence.is_null() {
+        line["evidence"] = evidence;
+    }
+    line
+}
+
+/// A fault as recorded in the history: what it is, the clock offsets then in force, and what
+/// it did (a disk fault's bytes dropped, say).
+async fn fault_value(ctx: &Ctx, fault: &Fault, evidence: &serde_json::Value) -> Result<Value> {
+    let mut v = with_evidence(serde_json::to_value(fault)?, evidence.clone());
     if let Fault::Clock { .. } = fault {
         let skews = ctx.skews.lock().await;
         let offsets: serde_json::Map<String, serde_json::Value> = skews
@@ -254,7 +280,8 @@ async fn reset_clocks(ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
-async fn apply(ctx: &Ctx, fault: &Fault) -> Result<()> {
+/// Apply a fault; what it did, for the faults that can tell (else null).
+async fn apply(ctx: &Ctx, fault: &Fault) -> Result<serde_json::Value> {
     match fault {
         Fault::Partition { grudge, .. } => {
             for (name, drops) in grudge {
@@ -325,38 +352,49 @@ async fn apply(ctx: &Ctx, fault: &Fault) -> Result<()> {
                 }
             }
         }
+        Fault::Disk { kind, nodes, seed } => {
+            return super::disk_faults::apply(ctx, *kind, nodes, *seed).await
+        }
+    }
+    Ok(serde_json::Value::Null)
+}
+
+/// Start the system again on nodes it is down on, under the clock skew they had.
+pub(super) async fn restart(ctx: &Ctx, nodes: &[String]) -> Result<()> {
+    for n in nodes {
+        let node = ctx.platform.node(n)?;
+        if !ctx.db.is_running(node).await {
+            ctx.db.start(ctx.platform.as_ref(), node, true).await?;
+            // The new process would escape the skew its node was under.
+            let skew = ctx.skews.lock().await.get(n).cloned();
+            if let Some((offset, clocks)) = skew.filter(|s| s.0 != 0) {
+                set_skew(ctx, node, offset, &clocks).await?;
+                let v = serde_json::json!({"fault": "clock", "kind": "clock-reapply", "nodes": [n], "offset_ms": offset as f64 / 1e6, "clocks": clocks});
+                ctx.history.record(
+                    Process::Nemesis,
+                    EventType::Info,
+                    "clock-reapply",
+                    None,
+                    Value::from_json(&v).map_err(anyhow::Error::msg)?,
+                    None,
+                )?;
+            }
+        }
     }
     Ok(())
 }
 
-async fn heal(ctx: &Ctx, fault: &Fault) -> Result<()> {
+/// Heal a fault; what the fault did while it lasted, for the faults that can tell.
+async fn heal(ctx: &Ctx, fault: &Fault) -> Result<serde_json::Value> {
     match fault {
         Fault::Partition { .. } => {
             for node in ctx.platform.nodes() {
                 nft(ctx, node, &nft_heal_script()).await?;
             }
         }
-        Fault::Kill { nodes } => {
-            for n in nodes {
-                let node = ctx.platform.node(n)?;
-                if !ctx.db.is_running(node).await {
-                    ctx.db.start(ctx.platform.as_ref(), node, true).await?;
-                    // The new process would escape the skew its node was under.
-                    let skew = ctx.skews.lock().await.get(n).cloned();
-                    if let Some((offset, clocks)) = skew.filter(|s| s.0 != 0) {
-                        set_skew(ctx, node, offset, &clocks).await?;
-                        let v = serde_json::json!({"fault": "clock", "kind": "clock-reapply", "nodes": [n], "offset_ms": offset as f64 / 1e6, "clocks": clocks});
-                        ctx.history.record(
-                            Process::Nemesis,
-                            EventType::Info,
-                            "clock-reapply",
-                            None,
-                            Value::from_json(&v).map_err(anyhow::Error::msg)?,
-                            None,
-                        )?;
-                    }
-                }
-            }
+        Fault::Kill { nodes } => restart(ctx, nodes).await?,
+        Fault::Disk { kind, nodes, .. } => {
+            return super::disk_faults::heal(ctx, *kind, nodes).await
         }
         Fault::Clock { kind, .. }
             if matches!(kind, FaultKind::ClockStrobe | FaultKind::ClockDrift) =>
@@ -393,7 +431,7 @@ async fn heal(ctx: &Ctx, fault: &Fault) -> Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(serde_json::Value::Null)
 }
 
 async fn nft(ctx: &Ctx, node: &Node, script: &str) -> Result<()> {
