@@ -22,6 +22,8 @@ pub enum Request {
     /// Flip bits in one block of a file matching `pattern` (a glob relative to the data
     /// directory). Everything is made durable first.
     Corrupt { pattern: String, seed: u64 },
+    /// Make everything written so far durable, as a writeback would in time.
+    Settle,
     /// Unmount and exit.
     Exit,
 }

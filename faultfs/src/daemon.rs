@@ -125,6 +125,10 @@ fn answer(
     let lock = || disk.lock().unwrap_or_else(|e| e.into_inner());
     match r {
         Request::Status | Request::Exit => ok(Reply::default()),
+        Request::Settle => {
+            lock().settle();
+            ok(Reply::default())
+        }
         Request::FsyncError { count } => {
             let mut d = lock();
             d.fsync_errors = count;

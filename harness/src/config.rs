@@ -135,6 +135,16 @@ pub struct ClientConfig {
     /// Serializable reads (may be stale) instead of linearizable ones.
     #[serde(default)]
     pub serializable: bool,
+    /// nats-kv: the key-value bucket the workload uses (made before it starts).
+    #[serde(default = "default_bucket")]
+    pub bucket: String,
+    /// nats-kv: the bucket's replicas (default: every node, at most 5, JetStream's limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<usize>,
+}
+
+fn default_bucket() -> String {
+    "ferret".into()
 }
 
 fn default_protocol() -> String {
@@ -151,6 +161,8 @@ impl Default for ClientConfig {
             timeout: default_op_timeout(),
             serializable: false,
             ops: None,
+            bucket: default_bucket(),
+            replicas: None,
         }
     }
 }
@@ -234,6 +246,10 @@ pub struct DiskParams {
     /// as on a real disk: that wait is the window in which a power cut loses written data.
     /// Off: fsyncs return at once (faster; data is lost only between a write and its fsync).
     pub sync_through: bool,
+    /// Make what the cluster wrote while starting (and preparing, e.g. a NATS bucket) durable
+    /// before the workload, as if it had been up a while: faults then take only what the
+    /// workload wrote. Off: a fault can take the setup too.
+    pub settle_setup: bool,
 }
 
 impl Default for DiskParams {
@@ -242,6 +258,7 @@ impl Default for DiskParams {
             corrupt: "**/*".into(),
             metadata: ferret_faultfs::Metadata::Strict,
             sync_through: true,
+            settle_setup: true,
         }
     }
 }
@@ -374,6 +391,11 @@ impl Config {
         Ok(config)
     }
 
+    /// The nats-kv bucket's replicas.
+    pub fn nats_replicas(&self) -> usize {
+        self.client.replicas.unwrap_or(self.platform.nodes.min(5))
+    }
+
     /// Whether the nodes' data directories go on the fault file system.
     pub fn uses_faultfs(&self) -> bool {
         self.platform.faultfs || self.faults().is_ok_and(|f| f.iter().any(|k| k.is_disk()))
@@ -443,11 +465,13 @@ impl Config {
             ("http", None) => bail!(
                 "client.ops must describe the service's read, write and cas for protocol http"
             ),
-            ("etcd", None) => Ok(None),
-            ("etcd", Some(_)) => {
-                bail!("client.ops is for protocol http; the etcd protocol knows its ops")
+            ("etcd" | "nats-kv", None) => Ok(None),
+            (p @ ("etcd" | "nats-kv"), Some(_)) => {
+                bail!("client.ops is for protocol http; the {p} protocol knows its ops")
             }
-            (other, _) => bail!("client.protocol {other:?} is not known; use etcd or http"),
+            (other, _) => {
+                bail!("client.protocol {other:?} is not known; use etcd, nats-kv or http")
+            }
         }
     }
 
@@ -498,6 +522,30 @@ impl Config {
         if self.client.protocol == "etcd" && self.db.client_url.is_empty() {
             bail!("db.client_url must say where the etcd client connects, e.g. http://{{ip}}:2379");
         }
+        if self.client.protocol == "nats-kv" {
+            if self.db.client_url.is_empty() {
+                bail!("db.client_url must say where the nats-kv client connects, e.g. nats://{{ip}}:4222");
+            }
+            let r = self.nats_replicas();
+            if !(1..=5).contains(&r) || r > self.platform.nodes {
+                bail!(
+                    "client.replicas must be 1 to 5 (JetStream's limit) and at most platform.nodes ({}), not {r}",
+                    self.platform.nodes
+                );
+            }
+            if self.client.bucket.is_empty()
+                || !self
+                    .client
+                    .bucket
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                bail!(
+                    "client.bucket {:?} is not a JetStream bucket name (letters, digits, _ and -)",
+                    self.client.bucket
+                );
+            }
+        }
         count(
             self.workload.concurrency,
             "workload.concurrency",
@@ -507,6 +555,9 @@ impl Config {
         settings.validate(&self.common())?;
         if let Some(spec) = &http {
             settings.check_ops(&self.common(), &|f| spec.supports(f))?;
+        }
+        if self.client.protocol == "nats-kv" {
+            settings.check_ops(&self.common(), &|f| ["read", "write", "cas"].contains(&f))?;
         }
         let (lo, hi) = RATE;
         if !(self.workload.rate.is_finite() && (lo..=hi).contains(&self.workload.rate)) {

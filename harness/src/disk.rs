@@ -138,6 +138,16 @@ impl Disks {
         r.with_context(|| format!("on {node}"))
     }
 
+    /// Make everything written so far durable on every node (the setup: a fault then takes
+    /// only what the workload wrote).
+    pub async fn settle(&self) -> Result<()> {
+        let names: Vec<String> = self.disks.lock().await.keys().cloned().collect();
+        for name in names {
+            self.ask(&name, Request::Settle).await?;
+        }
+        Ok(())
+    }
+
     /// Unmount every node's file system and wait for its process (the nodes' systems must be
     /// gone). Whatever does not end is left to the platform's teardown.
     pub async fn unmount_all(&self) {

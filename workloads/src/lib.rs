@@ -61,6 +61,12 @@ pub trait Client: Send + Sync {
     /// `[from to]`.
     async fn invoke(&self, f: &str, key: &str, value: &Value) -> Completion;
 
+    /// Make what the ops need before the workload starts (a NATS bucket, say). Called once, on
+    /// one node's client, after the cluster is ready; an error is retried until db.ready_timeout.
+    async fn prepare(&self) -> Result<(), String> {
+        Ok(())
+    }
+
     /// `(member id, leader id)` as this node sees them, for faults that target the leader; `None`
     /// when the system does not say (the nemesis then picks a node at random).
     async fn leader_view(&self) -> Option<(String, String)> {

@@ -24,7 +24,7 @@ use crate::{check, exit};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use ferret_checkers::{read_file, Budget, CheckOptions, Format};
-use ferret_workloads::clients::{etcd::EtcdClient, http::HttpClient};
+use ferret_workloads::clients::{etcd::EtcdClient, http::HttpClient, nats::NatsKvClient};
 use ferret_workloads::Client;
 use progress::Stats;
 use std::path::PathBuf;
@@ -148,6 +148,31 @@ pub fn run(args: RunArgs) -> Result<u8> {
                 faults.join(", ")
             },
         );
+        if config.uses_faultfs() {
+            let d = &config.nemesis.disk;
+            println!(
+                "each node's data directory on ferret's fault file system: directory changes {} \
+                 ({}), fsyncs {}{}",
+                match d.metadata {
+                    ferret_faultfs::Metadata::Strict => "strict",
+                    ferret_faultfs::Metadata::Journaled => "journaled",
+                },
+                match d.metadata {
+                    ferret_faultfs::Metadata::Strict => "durable after an fsync of their directory",
+                    ferret_faultfs::Metadata::Journaled => "durable after any later fsync",
+                },
+                if d.sync_through {
+                    "passed on to the disk"
+                } else {
+                    "answered at once"
+                },
+                if d.settle_setup {
+                    ", the setup made durable before the workload"
+                } else {
+                    ""
+                }
+            );
+        }
         return Ok(exit::VALID);
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -299,6 +324,12 @@ fn make_clients(
                     HttpClient::new(spec.clone(), &n.name, &n.ip, timeout)
                         .map_err(anyhow::Error::msg)?,
                 ),
+                None if config.client.protocol == "nats-kv" => Box::new(NatsKvClient::new(
+                    db.client_url(n),
+                    config.client.bucket.clone(),
+                    config.nats_replicas(),
+                    timeout,
+                )),
                 None => Box::new(
                     settings.etcd_client(
                         EtcdClient::new(db.client_url(n), timeout, config.client.serializable)

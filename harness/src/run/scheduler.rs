@@ -13,6 +13,25 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
+/// What the ops need made first (a bucket), retried until db.ready_timeout: a cluster that
+/// answers its health check may still be electing the leader that makes it.
+async fn prepare(ctx: &Ctx) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs_f64(ctx.config.db.ready_timeout);
+    loop {
+        match ctx.clients[0].prepare().await {
+            Ok(()) => return Ok(()),
+            Err(e) if Instant::now() >= deadline => {
+                return Err(anyhow!(
+                    "the cluster was ready but could not be prepared for the workload within \
+                     db.ready_timeout ({} s): {e}",
+                    ctx.config.db.ready_timeout
+                ))
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+}
+
 /// Start the cluster, run clients and nemesis, heal, final reads. Returns the workload's wall
 /// time and the harness's CPU seconds during it.
 pub(super) async fn cluster_phase(ctx: Arc<Ctx>, faults: Vec<FaultKind>) -> Result<(f64, f64)> {
@@ -41,6 +60,10 @@ pub(super) async fn cluster_phase(ctx: Arc<Ctx>, faults: Vec<FaultKind>) -> Resu
         started.elapsed().as_secs_f64(),
         ctx.run_dir.display()
     );
+    prepare(&ctx).await?;
+    if let (Some(d), true) = (&ctx.disks, ctx.config.nemesis.disk.settle_setup) {
+        d.settle().await?;
+    }
     if let Some(v) = ctx.db.version(ctx.platform.as_ref(), &nodes[0]).await {
         println!("{}: {v}", ctx.config.db.name);
         let _ = ctx.system_version.set(v);
