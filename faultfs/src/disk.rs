@@ -145,8 +145,8 @@ impl Disk {
         self.namespace.settle();
     }
 
-    /// Flip 1 to 8 bits of one 4 KiB block of a file whose path in the tree matches `pattern`,
-    /// all chosen by `seed`. The flip is durable.
+    /// Flip 1 to 8 bits of one 4 KiB block holding data (not all zeros) of a file whose path in
+    /// the tree matches `pattern`, all chosen by `seed`. The flip is durable.
     pub fn corrupt(&mut self, pattern: &str, seed: u64) -> io::Result<CorruptEvidence> {
         let pat = glob::Pattern::new(pattern).map_err(|e| {
             io::Error::new(
@@ -190,7 +190,23 @@ impl Disk {
             .write(true)
             .open(root.join(&rel))?;
         let len = f.metadata()?.len();
-        let block = rng.random_range(0..len.div_ceil(PAGE));
+        // A block that holds data: a preallocated file (a WAL segment) is mostly zeros, and a
+        // flip there would change nothing the system ever reads.
+        let mut held = Vec::new();
+        let mut buf = vec![0u8; PAGE as usize];
+        for block in 0..len.div_ceil(PAGE) {
+            let n = sys::pread_full(&f, &mut buf, block * PAGE)?;
+            if buf[..n].iter().any(|&b| b != 0) {
+                held.push(block);
+            }
+        }
+        if held.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} holds only zeros", rel.display()),
+            ));
+        }
+        let block = held[rng.random_range(0..held.len())];
         let start = block * PAGE;
         let mut buf = vec![0u8; PAGE.min(len - start) as usize];
         let n = sys::pread_full(&f, &mut buf, start)?;

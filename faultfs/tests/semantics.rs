@@ -248,7 +248,11 @@ fn corrupt_flips_bits_in_one_block_of_a_matching_file() {
     let m = Mounted::new();
     let d = m.data();
     fs::create_dir(d.join("wal")).unwrap();
-    let original: Vec<u8> = (0..20000).map(|i| (i * 7 % 256) as u8).collect();
+    // Data in one block of a preallocated-looking file: the flip must land there.
+    let mut original = vec![0u8; 64 * 1024];
+    for (i, b) in original[40960..45000].iter_mut().enumerate() {
+        *b = (i * 7 % 255 + 1) as u8;
+    }
     write_synced(&d.join("wal/0.wal"), &original);
     write_synced(&d.join("other.db"), b"not matched");
     let c = m
@@ -275,6 +279,7 @@ fn corrupt_flips_bits_in_one_block_of_a_matching_file() {
         .collect();
     let block = changed[0] / 4096;
     assert!(changed.iter().all(|&i| i / 4096 == block), "{changed:?}");
+    assert_eq!(block, 10, "the one block holding data");
     assert_eq!(fs::read(d.join("other.db")).unwrap(), b"not matched");
     // Durable: a crash does not undo it.
     m.crash(None);
