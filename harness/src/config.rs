@@ -578,12 +578,6 @@ impl Config {
             }
         }
         if self.uses_faultfs() {
-            if self.platform.kind != "local" {
-                bail!(
-                    "the disk faults and platform.faultfs need the local platform for now (the \
-                     fault file system is not yet mounted into containers)"
-                );
-            }
             glob::Pattern::new(&self.nemesis.disk.corrupt).map_err(|e| {
                 anyhow::anyhow!(
                     "nemesis.disk.corrupt: {:?} is not a glob: {e}",

@@ -132,6 +132,53 @@ fn etcd_on_docker_under_every_fault_kind_is_valid_and_leaves_nothing() {
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
+/// The fault file system on docker: mounted on this machine, propagated into each container's
+/// data directory, crashed under the running etcd, and gone with the run.
+#[test]
+fn power_loss_on_docker_reaches_the_containers_data_and_leaves_no_mount() {
+    require_environment();
+    assert!(
+        Path::new("/dev/fuse").exists(),
+        "/dev/fuse is missing (modprobe fuse)"
+    );
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let store = tempfile::tempdir().unwrap();
+    let out = common::run_to_end(
+        &[
+            "configs/etcd-power-loss.yaml",
+            "--platform",
+            "docker",
+            "--time-limit",
+            "15",
+            "--nemesis",
+            "power-loss",
+        ],
+        store.path(),
+        &[0],
+    );
+    let run = store.path().join("etcd-power-loss/latest");
+    // etcd wrote through the mount: the node's log names the shared data directory.
+    let log = std::fs::read_to_string(run.join("nodes/n1/etcd.log")).unwrap();
+    assert!(log.contains("data dir = /var/lib/ferret/nodes/n1"), "{log}");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(run.join("nemesis.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let start = lines
+        .iter()
+        .find(|l| l["start"] == "power-loss")
+        .unwrap_or_else(|| panic!("no power loss: {out}"));
+    assert_eq!(start["evidence"].as_object().unwrap().len(), 5, "{start}");
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap();
+    let run_id = &out[out.find("run id ").unwrap() + 7..][..6];
+    assert!(
+        !mounts.contains(&format!("ferret-{run_id}")),
+        "a mount of the run is left: {mounts}"
+    );
+    assert!(docker_leftovers().is_empty(), "{:?}", docker_leftovers());
+}
+
 #[test]
 fn serializable_reads_on_docker_are_caught() {
     require_environment();

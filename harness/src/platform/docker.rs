@@ -27,6 +27,11 @@ pub const COMPOSE_FILE: &str = include_str!("../../../docker-compose.yml");
 /// Where a node keeps its data, inside its container.
 const DATA_DIR: &str = "/var/lib/ferret/data";
 
+/// With the fault file system: where every container sees the run's shared directory of this
+/// machine, each node's data directory `n<i>` in it, a fault file system mounted there on this
+/// machine and propagated into the containers (`rslave`).
+const NODES_DIR: &str = "/var/lib/ferret/nodes";
+
 struct Container {
     id: String,
     /// Host pid of the container's pid 1: its namespaces are reached through /proc/<pid>/ns.
@@ -39,6 +44,9 @@ pub struct DockerPlatform {
     containers: Vec<Container>,
     registry: SharedRegistry,
     starts: AtomicU64,
+    /// With the fault file system: the run's directory on this machine (`disk/` holds the
+    /// backing trees, `nodes/` the mount points the containers see).
+    shared: Option<PathBuf>,
 }
 
 /// `docker-compose` (v1) where installed, else `docker compose` (v2).
@@ -86,12 +94,31 @@ impl DockerPlatform {
         };
         let prefix = free_subnet(run_id, 214).await?;
         let project = format!("ferret-{run_id}");
+        let root = PathBuf::from(format!("/var/tmp/ferret-{run_id}"));
+        let shared = config.uses_faultfs().then(|| root.join("nodes"));
         // Registered before anything exists, so a crash halfway is still cleanable by its label.
         let registry = SharedRegistry::new(Registry {
             docker_project: Some(project.clone()),
+            mounts: shared.iter().cloned().collect(),
+            dirs: shared.iter().map(|_| root.clone()).collect(),
             ..Registry::new(run_id)
         })?;
-        let made = Self::up(&compose, &project, run_id, &image, &prefix, count).await;
+        let made = async {
+            if let Some(dir) = &shared {
+                share(dir).await?;
+            }
+            Self::up(
+                &compose,
+                &project,
+                run_id,
+                &image,
+                &prefix,
+                count,
+                shared.as_deref(),
+            )
+            .await
+        }
+        .await;
         let containers = match made {
             Ok(c) => c,
             Err(e) => {
@@ -107,7 +134,10 @@ impl DockerPlatform {
             .map(|(i, (_, ip))| Node {
                 name: format!("n{}", i + 1),
                 ip: ip.clone(),
-                data_dir: PathBuf::from(DATA_DIR),
+                data_dir: match &shared {
+                    Some(_) => Path::new(NODES_DIR).join(format!("n{}", i + 1)),
+                    None => PathBuf::from(DATA_DIR),
+                },
             })
             .collect();
         Ok(DockerPlatform {
@@ -116,6 +146,7 @@ impl DockerPlatform {
             containers: containers.into_iter().map(|(c, _)| c).collect(),
             registry,
             starts: AtomicU64::new(0),
+            shared,
         })
     }
 
@@ -126,9 +157,10 @@ impl DockerPlatform {
         image: &str,
         prefix: &str,
         count: usize,
+        shared: Option<&Path>,
     ) -> Result<Vec<(Container, String)>> {
         let file = std::env::temp_dir().join(format!("ferret-{run_id}-compose.yml"));
-        std::fs::write(&file, COMPOSE_FILE)?;
+        std::fs::write(&file, compose_file(shared)?)?;
         let scale = format!("node={count}");
         let file_arg = file.display().to_string();
         let mut args: Vec<&str> = compose.to_vec();
@@ -341,9 +373,49 @@ impl Platform for DockerPlatform {
         &self.registry
     }
 
-    fn disk_place(&self, _node: &Node) -> Result<DiskPlace> {
-        bail!("the fault file system runs on the local platform only (not yet on docker)")
+    fn disk_place(&self, node: &Node) -> Result<DiskPlace> {
+        let shared = self.shared.as_ref().ok_or_else(|| {
+            anyhow!(
+                "the containers were made without the shared directory a fault file system needs"
+            )
+        })?;
+        let disk = shared.with_file_name("disk");
+        Ok(DiskPlace {
+            backing: disk.join(&node.name),
+            mountpoint: shared.join(&node.name),
+            control: disk.join(format!("{}.sock", node.name)),
+        })
     }
+}
+
+/// Make `dir` a mount point of its own whose mounts propagate (`--make-shared`), so a fault
+/// file system mounted below it here appears in every container that binds it `rslave`.
+async fn share(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let d = dir.display().to_string();
+    host(&["mount", "--bind", &d, &d]).await?;
+    host(&["mount", "--make-shared", &d]).await?;
+    Ok(())
+}
+
+/// The compose file as shipped, plus, with the fault file system, the run's shared directory
+/// bound into every node at NODES_DIR with its later mounts propagated.
+fn compose_file(shared: Option<&Path>) -> Result<String> {
+    let Some(dir) = shared else {
+        return Ok(COMPOSE_FILE.to_string());
+    };
+    let mut doc: yaml_serde::Value = yaml_serde::from_str(COMPOSE_FILE)?;
+    let volume: yaml_serde::Value = yaml_serde::from_str(&format!(
+        "type: bind\nsource: {}\ntarget: {NODES_DIR}\nbind:\n  propagation: rslave\n",
+        dir.display()
+    ))?;
+    let node = doc
+        .get_mut("services")
+        .and_then(|s| s.get_mut("node"))
+        .and_then(|n| n.as_mapping_mut())
+        .ok_or_else(|| anyhow!("docker-compose.yml has no services.node"))?;
+    node.insert("volumes".into(), yaml_serde::Value::Sequence(vec![volume]));
+    Ok(yaml_serde::to_string(&doc)?)
 }
 
 /// Remove the containers, networks and volumes labelled as the run's. Returns what went.

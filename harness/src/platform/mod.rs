@@ -249,7 +249,8 @@ pub async fn clean_registry(reg: &Registry) -> Vec<String> {
     }
     // A fault file system whose process is gone leaves a dead mount ("transport endpoint is
     // not connected"); a live one would block the data's removal.
-    for m in &reg.mounts {
+    // Newest first: a fault file system before the shared directory it is mounted in.
+    for m in reg.mounts.iter().rev() {
         if unmount(m) {
             removed.push(format!("mount {}", m.display()));
         }
