@@ -360,7 +360,7 @@ async fn apply(ctx: &Ctx, fault: &Fault) -> Result<serde_json::Value> {
 }
 
 /// Start the system again on nodes it is down on, under the clock skew they had.
-pub(super) async fn restart(ctx: &Ctx, nodes: &[String]) -> Result<()> {
+async fn restart(ctx: &Ctx, nodes: &[String]) -> Result<()> {
     for n in nodes {
         let node = ctx.platform.node(n)?;
         if !ctx.db.is_running(node).await {
@@ -393,6 +393,7 @@ async fn heal(ctx: &Ctx, fault: &Fault) -> Result<serde_json::Value> {
             }
         }
         Fault::Kill { nodes } => restart(ctx, nodes).await?,
+        Fault::Disk { kind, nodes, .. } if kind.crashes() => restart(ctx, nodes).await?,
         Fault::Disk { kind, nodes, .. } => {
             return super::disk_faults::heal(ctx, *kind, nodes).await
         }
