@@ -5,6 +5,7 @@
 //! The model (docs/faults.md says more):
 //! - File data is durable after `fsync`/`fdatasync` of the file, or a write through a handle
 //!   opened `O_SYNC`/`O_DSYNC`. Until then a crash takes it back (the file's length too).
+//!   `sync_file_range` never reaches a FUSE file system, and promises no durability anyway.
 //! - A directory entry (create, mkdir, symlink, unlink, rmdir, rename) is durable after an fsync
 //!   of every directory it changed, as on a file system without `dirsync` (`strict`, the
 //!   default); or after any later fsync at all (`journaled`: ext4 and XFS commit one ordered

@@ -134,6 +134,29 @@ fn a_crash_keeps_what_was_synced_and_drops_the_rest() {
 }
 
 #[test]
+fn sync_file_range_makes_nothing_durable() {
+    use std::os::fd::AsRawFd;
+    let m = Mounted::new();
+    let d = m.data();
+    write_synced(&d.join("f"), b"kept\n");
+    sync_dir(&d);
+    let mut f = OpenOptions::new().append(true).open(d.join("f")).unwrap();
+    f.write_all(b"only range-synced\n").unwrap();
+    let flags = libc::SYNC_FILE_RANGE_WAIT_BEFORE
+        | libc::SYNC_FILE_RANGE_WRITE
+        | libc::SYNC_FILE_RANGE_WAIT_AFTER;
+    // SAFETY: sync_file_range on an open descriptor, the whole file.
+    assert_eq!(
+        unsafe { libc::sync_file_range(f.as_raw_fd(), 0, 0, flags) },
+        0
+    );
+    assert_eq!(m.ask(Request::Status).unsynced_bytes, 18);
+    drop(f);
+    m.crash(None);
+    assert_eq!(fs::read(d.join("f")).unwrap(), b"kept\n");
+}
+
+#[test]
 fn a_directory_fsync_makes_its_entries_durable() {
     let m = Mounted::new();
     let d = m.data();
