@@ -9,6 +9,7 @@ mod disk;
 mod exit;
 mod faultfs;
 mod platform;
+mod probe;
 mod report;
 mod run;
 mod store;
@@ -37,6 +38,7 @@ enum Command {
     Clock(clock::ClockArgs),
     Image(platform::image::ImageArgs),
     Faultfs(faultfs::FaultfsArgs),
+    Probe(probe::ProbeArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Clock(args) => clock::run(args),
         Command::Image(args) => platform::image::run(args),
         Command::Faultfs(args) => faultfs::run(args),
+        Command::Probe(args) => probe::run(args),
     };
     match code {
         Ok(code) => ExitCode::from(code),

@@ -74,6 +74,7 @@ fn etcd_power_loss_is_valid_and_every_fault_shows_its_evidence() {
         .collect();
     assert!(!power.is_empty(), "no power loss in 30 s: {starts:?}");
     for p in power {
+        assert_eq!(p["took_effect"], true, "{p}");
         let ev = p["evidence"].as_object().expect("evidence per node");
         assert_eq!(ev.len(), 5, "a power loss hits every node: {p}");
         for (node, e) in ev {

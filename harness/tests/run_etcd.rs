@@ -198,6 +198,27 @@ fn linearizable_etcd_under_every_fault_is_valid_and_leaves_nothing() {
         assert!(kinds.contains(k), "{k} not applied: {kinds:?}");
     }
     assert!(ok_ops > 1000, "only {ok_ops} ok ops in 30 s");
+    // Every apply and heal was probed and took effect: partitions cut exactly the pairs they
+    // should, paused processes were stopped, killed ones gone and then back.
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(run_dir.join("nemesis.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.len() >= 8, "{lines:?}");
+    for l in &lines {
+        assert_eq!(l["took_effect"], true, "{l}");
+    }
+    let cut: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["start"] == "partition-majorities-ring")
+        .map(|l| &l["probe"]["cut"])
+        .collect();
+    assert!(
+        cut.iter()
+            .all(|c| c.as_array().is_some_and(|a| a.len() == 5)),
+        "a 5-node ring cuts 5 pairs: {cut:?}"
+    );
     // Compare-failed cas are recorded as observations (ok, false), and the run is still valid.
     let failed_compares = history
         .lines()

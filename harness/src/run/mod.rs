@@ -4,6 +4,7 @@
 //! - scheduler.rs: the cluster phase: start, clients at their rate, the final reads
 //! - nemesis.rs: the fault schedule, and each fault turned into node verbs (apply and heal)
 //! - disk_faults.rs: the disk faults, asked of the nodes' fault file systems
+//! - took_effect.rs: the probes that show each fault's apply and heal took effect
 //! - progress.rs: counters, the progress line, the harness's CPU figure
 
 mod disk_faults;
@@ -12,6 +13,7 @@ mod nemesis;
 mod progress;
 mod recovery;
 mod scheduler;
+mod took_effect;
 
 use crate::config::Config;
 use crate::db::{self, Db};
@@ -290,6 +292,8 @@ struct Ctx {
     workload_end_ns: std::sync::OnceLock<i64>,
     /// Nodes that did not come back after a heal.
     recovery_failures: std::sync::Mutex<Vec<recovery::RecoveryFailure>>,
+    /// Faults whose probe showed they did not take effect.
+    ineffective: std::sync::Mutex<Vec<took_effect::Ineffective>>,
     /// Strobe and drift agents still running, with the node and offset they started from.
     clock_jobs: tokio::sync::Mutex<Vec<(String, i64, tokio::process::Child)>>,
     seed: u64,
@@ -433,6 +437,7 @@ async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Re
         deadline: std::sync::OnceLock::new(),
         workload_end_ns: std::sync::OnceLock::new(),
         recovery_failures: Default::default(),
+        ineffective: Default::default(),
         system_version: std::sync::OnceLock::new(),
         clock_jobs: Default::default(),
         next_process: AtomicI64::new(config.workload.concurrency as i64),
@@ -537,6 +542,11 @@ async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Re
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone();
+    let ineffective = ctx
+        .ineffective
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     let check = tokio::task::spawn_blocking(move || {
         check_history(
             &config,
@@ -545,6 +555,7 @@ async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Re
             keys_fixed,
             version.as_deref(),
             &failures,
+            &ineffective,
         )
     });
     tokio::select! {
@@ -565,6 +576,7 @@ fn check_history(
     keys_fixed: bool,
     system_version: Option<&str>,
     recovery_failures: &[recovery::RecoveryFailure],
+    ineffective: &[took_effect::Ineffective],
 ) -> Result<ferret_checkers::Report> {
     let path = run_dir.join("history.jsonl");
     let (history, _) = read_file(&path, Some(Format::Jsonl))?;
@@ -581,6 +593,7 @@ fn check_history(
         ferret_checkers::check(&history, &opts).with_context(|| path.display().to_string())?;
     no_vacuous_pass(&mut report, &tested, &config.checker, keys_fixed);
     recovery::report_failures(&mut report, recovery_failures);
+    took_effect::report_ineffective(&mut report, ineffective);
     let config_file = run_dir.join("config.yaml");
     let seed = config.seed.unwrap_or_default();
     let run = RunFacts {

@@ -50,9 +50,18 @@ pub(super) async fn nemesis(
                     v,
                     None,
                 )?;
+                let reset = Fault::Clock {
+                    kind: FaultKind::ClockReset,
+                    nodes: names.clone(),
+                    clocks: ctx.config.nemesis.clock.clocks.clone(),
+                    ms: 0,
+                    period_ms: None,
+                };
+                let p = took_effect(&ctx, &reset, FaultKind::ClockReset, true).await;
                 append_json_line(
                     &schedule,
-                    &serde_json::json!({"at_s": ctx.history.elapsed_s(), "heal": "clock", "final": true}),
+                    &serde_json::json!({"at_s": ctx.history.elapsed_s(), "heal": "clock", "final": true,
+                        "took_effect": p.took_effect, "probe": p.figures}),
                 )?;
             }
             return Ok(());
@@ -81,6 +90,7 @@ pub(super) async fn nemesis(
         let applying = Instant::now();
         let evidence = apply(&ctx, &fault).await?;
         let apply_ms = applying.elapsed().as_secs_f64() * 1e3;
+        let applied = took_effect(&ctx, &fault, kind, false).await;
         let value = fault_value(&ctx, &fault, &evidence).await?;
         let f_start = match &fault {
             Fault::Partition { .. } => "start-partition",
@@ -101,7 +111,7 @@ pub(super) async fn nemesis(
         append_json_line(
             &schedule,
             &with_evidence(
-                serde_json::json!({"at_s": ctx.history.elapsed_s(), "start": kind.name(), "stays": stays, "apply_ms": apply_ms, "fault": &fault}),
+                serde_json::json!({"at_s": ctx.history.elapsed_s(), "start": kind.name(), "stays": stays, "apply_ms": apply_ms, "fault": &fault, "took_effect": applied.took_effect, "probe": applied.figures}),
                 evidence,
             ),
         )?;
@@ -115,6 +125,11 @@ pub(super) async fn nemesis(
         let healing = Instant::now();
         let healed = heal(&ctx, &fault).await?;
         let heal_ms = healing.elapsed().as_secs_f64() * 1e3;
+        let undone = if stays {
+            None
+        } else {
+            Some(took_effect(&ctx, &fault, kind, true).await)
+        };
         let f_stop = match &fault {
             Fault::Partition { .. } => "stop-partition",
             Fault::Kill { .. } => "restart",
@@ -140,7 +155,8 @@ pub(super) async fn nemesis(
             append_json_line(
                 &schedule,
                 &with_evidence(
-                    serde_json::json!({"at_s": ctx.history.elapsed_s(), "heal": kind.name(), "heal_ms": heal_ms}),
+                    serde_json::json!({"at_s": ctx.history.elapsed_s(), "heal": kind.name(), "heal_ms": heal_ms,
+                        "took_effect": undone.as_ref().map(|p| p.took_effect), "probe": undone.as_ref().map(|p| &p.figures)}),
                     healed,
                 ),
             )?;
@@ -161,6 +177,34 @@ pub(super) async fn nemesis(
         }
         *ctx.stats.fault.lock().unwrap_or_else(|e| e.into_inner()) = String::new();
     }
+}
+
+/// Probe whether `fault` took effect (`healed`: whether its heal did); one that did not is kept
+/// for the verdict.
+async fn took_effect(
+    ctx: &Ctx,
+    fault: &Fault,
+    kind: FaultKind,
+    healed: bool,
+) -> super::took_effect::Probe {
+    let p = super::took_effect::probe(ctx, fault, healed).await;
+    if !p.took_effect {
+        let phase = if healed { "heal" } else { "apply" };
+        eprintln!(
+            "warning: the {kind} {phase} did not take effect: {}",
+            p.figures
+        );
+        ctx.ineffective
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(super::took_effect::Ineffective {
+                fault: kind.name().to_string(),
+                at_s: ctx.history.elapsed_s(),
+                phase,
+                figures: p.figures.clone(),
+            });
+    }
+    p
 }
 
 fn describe(fault: &Fault) -> String {
