@@ -2,7 +2,9 @@
 //! mounted over the node's data directory before the system starts and asked, through its
 //! control socket, to crash, fail fsyncs, fill up or flip bits.
 
-use crate::platform::{is_mounted, spawn_host_daemon, wait_group_gone, Daemon, Node, Platform};
+use crate::platform::{
+    is_mounted, share, spawn_host_daemon, wait_group_gone, Daemon, Node, Platform,
+};
 use anyhow::{anyhow, bail, Context, Result};
 use ferret_faultfs::{Reply, Request};
 use std::collections::BTreeMap;
@@ -41,6 +43,17 @@ impl Disks {
         let mut disks = BTreeMap::new();
         for node in platform.nodes() {
             let place = platform.disk_place(node)?;
+            // The directory the mount points are in must be a shared mount: otherwise every
+            // other node's namespace keeps a copy of this node's mount, and an unmount for a
+            // crash would leave the file system serving those copies.
+            if let Some(parent) = place.mountpoint.parent() {
+                if !is_mounted(parent) {
+                    platform
+                        .registry()
+                        .update(|r| r.mounts.push(parent.to_path_buf()))?;
+                    share(parent).await?;
+                }
+            }
             std::fs::create_dir_all(&place.backing)?;
             std::fs::create_dir_all(&place.mountpoint)?;
             let dir = nodes_dir.join(&node.name);

@@ -105,7 +105,7 @@ impl DockerPlatform {
         })?;
         let made = async {
             if let Some(dir) = &shared {
-                share(dir).await?;
+                super::share(dir).await?;
             }
             Self::up(
                 &compose,
@@ -386,16 +386,6 @@ impl Platform for DockerPlatform {
             control: disk.join(format!("{}.sock", node.name)),
         })
     }
-}
-
-/// Make `dir` a mount point of its own whose mounts propagate (`--make-shared`), so a fault
-/// file system mounted below it here appears in every container that binds it `rslave`.
-async fn share(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let d = dir.display().to_string();
-    host(&["mount", "--bind", &d, &d]).await?;
-    host(&["mount", "--make-shared", &d]).await?;
-    Ok(())
 }
 
 /// The compose file as shipped, plus, with the fault file system, the run's shared directory

@@ -350,6 +350,18 @@ pub fn is_mounted(path: &Path) -> bool {
         .any(|l| l.split(' ').nth(1) == Some(want.as_str()))
 }
 
+/// Make `dir` a mount point of its own whose mounts propagate (`--make-shared`): a mount made
+/// below it later, and its unmount, then reach every mount namespace that copied it as a slave —
+/// the other nodes' namespaces (`ip netns exec` copies this machine's mounts), or containers
+/// that bind it `rslave`. Register `dir` as a mount before calling this.
+pub async fn share(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let d = dir.display().to_string();
+    host(&["mount", "--bind", &d, &d]).await?;
+    host(&["mount", "--make-shared", &d]).await?;
+    Ok(())
+}
+
 /// Detach a mount if it is there (a dead FUSE mount included). True when one was removed.
 pub fn unmount(path: &Path) -> bool {
     if !is_mounted(path) {

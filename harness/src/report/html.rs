@@ -175,13 +175,13 @@ fn fault_table(faults: &[FaultWindow]) -> Markup {
             p { "The first " (MAX_FAULTS) " of " (faults.len()) " are listed; all are in results.json." }
         }
         table.faults {
-            tr { th { "fault" } th { "from (s)" } th { "to (s)" } th { "what" } }
+            tr { th { "fault" } th { "from (s)" } th { "to (s)" } th { "what, and whether it took effect" } }
             @for w in faults.iter().take(MAX_FAULTS) {
                 tr {
                     td { (w.fault) }
                     td { (format!("{:.2}", w.start_s)) }
                     td { @if let Some(e) = w.end_s { (format!("{e:.2}")) } @else { "the end" } }
-                    td { code { (shown(&w.value)) } }
+                    td { (super::faults::describe(w)) }
                 }
             }
         }

@@ -188,7 +188,8 @@ pub fn fault_windows<'a>(
     let end_of = |f: &str| -> Option<String> {
         Some(match f {
             "start" => "stop".into(),
-            "kill" => "restart".into(),
+            "kill" | "lose-unfsynced" | "power-loss" | "torn-write" | "corrupt" => "restart".into(),
+            "fsync-error" | "disk-full" => format!("stop-{f}"),
             "pause" => "resume".into(),
             "clock-bump" => "clock-reset".into(),
             "clock-strobe" | "clock-drift" => format!("stop-{f}"),

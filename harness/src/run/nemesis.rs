@@ -91,7 +91,7 @@ pub(super) async fn nemesis(
         let evidence = apply(&ctx, &fault).await?;
         let apply_ms = applying.elapsed().as_secs_f64() * 1e3;
         let applied = took_effect(&ctx, &fault, kind, false).await;
-        let value = fault_value(&ctx, &fault, &evidence).await?;
+        let value = fault_value(&ctx, &fault, &evidence, Some(applied.took_effect)).await?;
         let f_start = match &fault {
             Fault::Partition { .. } => "start-partition",
             Fault::Kill { .. } => "kill",
@@ -147,7 +147,13 @@ pub(super) async fn nemesis(
             },
         };
         if !f_stop.is_empty() {
-            let value = fault_value(&ctx, &fault, &healed).await?;
+            let value = fault_value(
+                &ctx,
+                &fault,
+                &healed,
+                undone.as_ref().map(|p| p.took_effect),
+            )
+            .await?;
             ctx.history
                 .record(Process::Nemesis, EventType::Info, f_stop, None, value, None)?;
         }
@@ -232,10 +238,18 @@ fn with_evidence(mut line: serde_json::Value, evidence: serde_json::Value) -> se
     line
 }
 
-/// A fault as recorded in the history: what it is, the clock offsets then in force, and what
-/// it did (a disk fault's bytes dropped, say).
-async fn fault_value(ctx: &Ctx, fault: &Fault, evidence: &serde_json::Value) -> Result<Value> {
+/// A fault as recorded in the history: what it is, the clock offsets then in force, what it did
+/// (a disk fault's bytes dropped, say), and whether its probe showed it took effect.
+async fn fault_value(
+    ctx: &Ctx,
+    fault: &Fault,
+    evidence: &serde_json::Value,
+    took_effect: Option<bool>,
+) -> Result<Value> {
     let mut v = with_evidence(serde_json::to_value(fault)?, evidence.clone());
+    if let Some(t) = took_effect {
+        v["took_effect"] = serde_json::Value::Bool(t);
+    }
     if let Fault::Clock { .. } = fault {
         let skews = ctx.skews.lock().await;
         let offsets: serde_json::Map<String, serde_json::Value> = skews
