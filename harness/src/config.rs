@@ -105,6 +105,21 @@ pub struct DbConfig {
     /// their own URLs).
     #[serde(default)]
     pub client_url: String,
+    /// Membership faults: run on a current member (`{node}`, `{ip}` are that member's;
+    /// `{target}`, `{target_ip}` the node added), it adds a member to the cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_add: Option<String>,
+    /// Run on a current member, it removes `{target}` (`{target_ip}`) from the cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_remove: Option<String>,
+    /// Run on a current member, it prints the members; a node counts as one when its address
+    /// appears in the output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<String>,
+    /// Starts a node added by the nemesis into the running cluster, with an empty data
+    /// directory (`{initial_cluster}` is then the members with it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join: Option<String>,
 }
 
 fn default_ready_timeout() -> f64 {
@@ -229,6 +244,9 @@ pub struct NemesisConfig {
     /// What disk faults hit.
     #[serde(default)]
     pub disk: DiskParams,
+    /// How network faults degrade links, and how a flapping partition flaps.
+    #[serde(default)]
+    pub network: ferret_nemesis::NetworkParams,
 }
 
 /// What disk faults hit.
@@ -282,6 +300,7 @@ impl Default for NemesisConfig {
             recovery: default_recovery(),
             clock: ferret_nemesis::ClockParams::default(),
             disk: DiskParams::default(),
+            network: ferret_nemesis::NetworkParams::default(),
         }
     }
 }
@@ -585,6 +604,37 @@ impl Config {
                 )
             })?;
         }
+        if faults
+            .iter()
+            .any(|f| f.is_network() || *f == FaultKind::PartitionFlapping)
+        {
+            if let Some(p) = self.nemesis.network.problem() {
+                bail!("{p}");
+            }
+        }
+        if faults.iter().any(|f| f.is_membership()) {
+            let d = &self.db;
+            for (v, name, needs) in [
+                (&d.member_add, "db.member_add", Some("{target_ip}")),
+                (&d.member_remove, "db.member_remove", Some("{target")),
+                (&d.members, "db.members", None),
+                (&d.join, "db.join", None),
+            ] {
+                match v {
+                    None => bail!(
+                        "nemesis.faults: membership changes need {name} (see docs/faults.md#membership-changes)"
+                    ),
+                    Some(t) if needs.is_some_and(|w| !t.contains(w)) => bail!(
+                        "{name} must name the node it acts on: {}",
+                        if name == "db.member_add" { "{target_ip}" } else { "{target} or {target_ip}" }
+                    ),
+                    Some(_) => {}
+                }
+            }
+            if self.platform.nodes < 3 {
+                bail!("nemesis.faults: membership changes need at least 3 nodes (a majority must stay)");
+            }
+        }
         if faults.iter().any(|f| f.is_clock()) {
             let c = &self.nemesis.clock;
             ferret_nemesis::clock::ClockMask::parse(&c.clocks)
@@ -771,6 +821,19 @@ mod tests {
             e.contains("partition-sideways") && e.contains("partition-halves"),
             "{e}"
         );
+        let err = |text: &str| {
+            let (_d, p) = write(text);
+            Config::load(&p).unwrap_err().to_string()
+        };
+        let db = "db: {name: e, start: s, ready: r, client_url: u";
+        let e = err(&format!(
+            "name: x\nplatform: {{nodes: 3}}\n{db}}}\nnemesis: {{faults: [grow]}}\n"
+        ));
+        assert!(e.contains("db.member_add"), "{e}");
+        let e = err(&format!("name: x\nplatform: {{nodes: 3}}\n{db}, member_add: a, member_remove: \"r {{target}}\", members: m, join: j}}\nnemesis: {{faults: [member-add]}}\n"));
+        assert!(e.contains("db.member_add must name the node"), "{e}");
+        let e = err(&format!("name: x\nplatform: {{nodes: 3}}\n{db}}}\nnemesis: {{faults: [network-slow], network: {{delay_ms: [10, 100], jitter_ms: 20}}}}\n"));
+        assert!(e.contains("jitter_ms"), "{e}");
         let (_d, p) = write("name: x\nplatform: {nodes: 3}\ndb: {name: e, start: s, ready: r, client_url: u}\ntime_limit: -1\n");
         assert!(Config::load(&p)
             .unwrap_err()

@@ -112,16 +112,71 @@ impl Db {
         expand(&self.config.client_url, node, &self.first, "", &self.run_id)
     }
 
+    /// A template for one node acting on another (`{target}`, `{target_ip}`): a membership
+    /// change run on a member.
+    pub fn expand_on(&self, template: &str, node: &Node, target: &Node) -> String {
+        self.expand(
+            &template
+                .replace("{target}", &target.name)
+                .replace("{target_ip}", &target.ip),
+            node,
+        )
+    }
+
+    /// `{initial_cluster}` for a cluster of `members`.
+    pub fn initial_cluster_of(&self, members: &[&Node]) -> String {
+        members
+            .iter()
+            .map(|n| {
+                expand(
+                    &self.config.initial_cluster_member,
+                    n,
+                    &self.first,
+                    "",
+                    &self.run_id,
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     /// Start the system on a node; `again` after a kill (the `restart` line, if the config has one).
     pub async fn start(&self, platform: &dyn Platform, node: &Node, again: bool) -> Result<()> {
-        std::fs::create_dir_all(self.node_dir(node))?;
         let line = match (&self.config.restart, again) {
             (Some(restart), true) => restart,
             _ => &self.config.start,
         };
         let cmd = expand(line, node, &self.first, &self.initial_cluster, &self.run_id);
+        self.spawn(platform, node, &cmd).await
+    }
+
+    /// Start a node the nemesis added to the running cluster of `members` (itself among them),
+    /// with the `join` line.
+    pub async fn join(
+        &self,
+        platform: &dyn Platform,
+        node: &Node,
+        members: &[&Node],
+    ) -> Result<()> {
+        let line = self
+            .config
+            .join
+            .as_deref()
+            .ok_or_else(|| anyhow::anyhow!("db.join is not set"))?;
+        let cmd = expand(
+            line,
+            node,
+            &self.first,
+            &self.initial_cluster_of(members),
+            &self.run_id,
+        );
+        self.spawn(platform, node, &cmd).await
+    }
+
+    async fn spawn(&self, platform: &dyn Platform, node: &Node, cmd: &str) -> Result<()> {
+        std::fs::create_dir_all(self.node_dir(node))?;
         let daemon = platform
-            .spawn_daemon(node, &cmd, &self.log_path(node))
+            .spawn_daemon(node, cmd, &self.log_path(node))
             .await?;
         self.daemons
             .lock()

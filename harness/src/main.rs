@@ -8,6 +8,7 @@ mod db;
 mod disk;
 mod exit;
 mod faultfs;
+mod netdelay;
 mod platform;
 mod probe;
 mod report;
@@ -39,6 +40,7 @@ enum Command {
     Image(platform::image::ImageArgs),
     Faultfs(faultfs::FaultfsArgs),
     Probe(probe::ProbeArgs),
+    Netdelay(netdelay::NetdelayArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Command::Image(args) => platform::image::run(args),
         Command::Faultfs(args) => faultfs::run(args),
         Command::Probe(args) => probe::run(args),
+        Command::Netdelay(args) => netdelay::run(args),
     };
     match code {
         Ok(code) => ExitCode::from(code),

@@ -24,6 +24,28 @@ enum Action {
         #[arg(long, default_value_t = 300)]
         timeout_ms: u64,
     },
+    /// Send COUNT ICMP echo requests to each ADDR, one round every INTERVAL, and listen until
+    /// WAIT after the last: print, as JSON, per address the replies and their round-trip times,
+    /// and how many of that address's own requests tagged TAG arrived here. Run at once on
+    /// every node with one TAG, "heard" shows each direction of each link on its own (a one-way
+    /// cut, the loss of one direction), and the round trips show delay.
+    Ping {
+        #[arg(required = true)]
+        addrs: Vec<std::net::Ipv4Addr>,
+        #[arg(long, default_value_t = 50)]
+        count: u16,
+        #[arg(long, default_value_t = 5)]
+        interval_ms: u64,
+        #[arg(long, default_value_t = 1000)]
+        wait_ms: u64,
+        /// Listen this long before sending, so that probes started a moment apart on several
+        /// nodes hear each other's first requests.
+        #[arg(long, default_value_t = 300)]
+        start_ms: u64,
+        /// Marks this probe's packets (the ICMP id), so those of another probe are ignored.
+        #[arg(long)]
+        tag: u16,
+    },
 }
 
 pub fn run(args: ProbeArgs) -> Result<u8> {
@@ -55,5 +77,151 @@ pub fn run(args: ProbeArgs) -> Result<u8> {
             println!("{}", serde_json::Value::Array(out));
             Ok(crate::exit::VALID)
         }
+        Action::Ping {
+            addrs,
+            count,
+            interval_ms,
+            wait_ms,
+            start_ms,
+            tag,
+        } => {
+            let out = ping(&addrs, count, interval_ms, start_ms, wait_ms, tag)?;
+            println!("{out}");
+            Ok(crate::exit::VALID)
+        }
     }
+}
+
+const ECHO_REQUEST: u8 = 8;
+const ECHO_REPLY: u8 = 0;
+
+/// An ICMP echo request carrying when it was sent, in µs since `start`.
+fn echo_request(tag: u16, seq: u16, sent_us: u64) -> Vec<u8> {
+    let mut p = vec![ECHO_REQUEST, 0, 0, 0];
+    p.extend_from_slice(&tag.to_be_bytes());
+    p.extend_from_slice(&seq.to_be_bytes());
+    p.extend_from_slice(&sent_us.to_be_bytes());
+    let sum = checksum(&p);
+    p[2..4].copy_from_slice(&sum.to_be_bytes());
+    p
+}
+
+/// The Internet checksum (RFC 1071).
+fn checksum(data: &[u8]) -> u16 {
+    let mut sum: u32 = data
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+        .sum();
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// An ICMP packet as a raw socket gives it: source, type, id, and the send time it carries.
+fn parse(buf: &[u8]) -> Option<(std::net::Ipv4Addr, u8, u16, Option<u64>)> {
+    let ihl = usize::from(buf.first()? & 0x0f) * 4;
+    let src = std::net::Ipv4Addr::new(*buf.get(12)?, buf[13], buf[14], buf[15]);
+    let icmp = buf.get(ihl..)?;
+    let id = u16::from_be_bytes([*icmp.get(4)?, *icmp.get(5)?]);
+    let sent = icmp
+        .get(8..16)
+        .map(|b| u64::from_be_bytes(b.try_into().unwrap_or_default()));
+    Some((src, icmp[0], id, sent))
+}
+
+fn ping(
+    addrs: &[std::net::Ipv4Addr],
+    count: u16,
+    interval_ms: u64,
+    start_ms: u64,
+    wait_ms: u64,
+    tag: u16,
+) -> Result<serde_json::Value> {
+    use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+    let sock = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4))
+        .map_err(|e| anyhow!("cannot open a raw ICMP socket (root needed): {e}"))?;
+    sock.set_read_timeout(Some(Duration::from_millis(5)))?;
+    let sender = sock.try_clone()?;
+    let start = Instant::now();
+    let targets = addrs.to_vec();
+    let send = std::thread::spawn(move || {
+        let mut failed = vec![0u32; targets.len()];
+        std::thread::sleep(Duration::from_millis(start_ms));
+        for seq in 0..count {
+            for (i, a) in targets.iter().enumerate() {
+                let p = echo_request(tag, seq, start.elapsed().as_micros() as u64);
+                let to = SockAddr::from(std::net::SocketAddrV4::new(*a, 0));
+                if sender.send_to(&p, &to).is_err() {
+                    failed[i] += 1;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(interval_ms));
+        }
+        failed
+    });
+    let until = Duration::from_millis(start_ms + u64::from(count) * interval_ms + wait_ms);
+    let mut rtts: Vec<Vec<f64>> = vec![Vec::new(); addrs.len()];
+    let mut heard = vec![0u32; addrs.len()];
+    let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1500];
+    while start.elapsed() < until {
+        let n = match sock.recv(&mut buf) {
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::TimedOut
+                        | std::io::ErrorKind::Interrupted
+                ) =>
+            {
+                continue
+            }
+            Err(e) => return Err(anyhow!("reading the raw ICMP socket: {e}")),
+        };
+        // SAFETY: recv initialised the first n bytes.
+        let got: Vec<u8> = buf[..n]
+            .iter()
+            .map(|b| unsafe { b.assume_init() })
+            .collect();
+        let Some((src, kind, id, sent)) = parse(&got) else {
+            continue;
+        };
+        let Some(i) = addrs.iter().position(|a| *a == src) else {
+            continue;
+        };
+        if id != tag {
+            continue;
+        }
+        match (kind, sent) {
+            (ECHO_REPLY, Some(us)) => {
+                let now = start.elapsed().as_micros() as u64;
+                rtts[i].push(now.saturating_sub(us) as f64 / 1e3);
+            }
+            (ECHO_REQUEST, _) => heard[i] += 1,
+            _ => {}
+        }
+    }
+    let failed = send
+        .join()
+        .map_err(|_| anyhow!("the ping sender panicked"))?;
+    let rows = addrs
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let mut r = rtts[i].clone();
+            r.sort_by(f64::total_cmp);
+            let round = |v: f64| (v * 100.0).round() / 100.0;
+            serde_json::json!({
+                "to": a.to_string(),
+                "sent": count,
+                "send_failed": failed[i],
+                "replies": r.len(),
+                "rtt_ms_min": r.first().map(|v| round(*v)),
+                "rtt_ms_median": r.get(r.len() / 2).map(|v| round(*v)),
+                "heard": heard[i],
+            })
+        })
+        .collect();
+    Ok(serde_json::Value::Array(rows))
 }

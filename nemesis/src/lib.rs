@@ -3,7 +3,11 @@
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub mod clock;
+pub mod membership;
+pub mod network;
 pub mod proc;
+
+pub use network::{NetworkParams, Span};
 
 use rand::seq::SliceRandom;
 use rand::{Rng, RngExt};
@@ -31,6 +35,24 @@ pub enum FaultKind {
     PartitionMajoritiesRing,
     /// Two halves joined by one node that sees both.
     PartitionBridge,
+    /// One random node's traffic cut in one direction only: it hears nobody, or nobody hears it.
+    PartitionOneWay,
+    /// Random halves cut and joined again every `nemesis.network.flap_period_ms`.
+    PartitionFlapping,
+    /// The targets' links delayed by `nemesis.network.delay_ms ± jitter_ms` each way.
+    NetworkDelay,
+    /// The targets' links lose `nemesis.network.loss_pct` of their packets each way.
+    NetworkLoss,
+    /// Delay and loss together.
+    NetworkSlow,
+    /// What the targets send limited to `nemesis.network.rate_kbit`.
+    NetworkBandwidth,
+    /// Take a member out of the cluster (`shrink`); its data is kept until it is added back.
+    MemberRemove,
+    /// Add a node that is out back as a new member, its data wiped (`grow`).
+    MemberAdd,
+    /// Remove a member, wipe its data, add it back as a new member.
+    MemberReplace,
     /// SIGKILL a minority of nodes; restart them at heal.
     Kill,
     /// SIGSTOP a minority of nodes; SIGCONT at heal.
@@ -61,13 +83,22 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 18] = [
+    pub const ALL: [FaultKind; 27] = [
         FaultKind::PartitionHalves,
         FaultKind::PartitionRandomHalves,
         FaultKind::PartitionIsolateOne,
         FaultKind::PartitionIsolateLeader,
         FaultKind::PartitionMajoritiesRing,
         FaultKind::PartitionBridge,
+        FaultKind::PartitionOneWay,
+        FaultKind::PartitionFlapping,
+        FaultKind::NetworkDelay,
+        FaultKind::NetworkLoss,
+        FaultKind::NetworkSlow,
+        FaultKind::NetworkBandwidth,
+        FaultKind::MemberRemove,
+        FaultKind::MemberAdd,
+        FaultKind::MemberReplace,
         FaultKind::Kill,
         FaultKind::Pause,
         FaultKind::ClockBump,
@@ -90,6 +121,15 @@ impl FaultKind {
             FaultKind::PartitionIsolateLeader => "partition-isolate-leader",
             FaultKind::PartitionMajoritiesRing => "partition-majorities-ring",
             FaultKind::PartitionBridge => "partition-bridge",
+            FaultKind::PartitionOneWay => "partition-one-way",
+            FaultKind::PartitionFlapping => "partition-flapping",
+            FaultKind::NetworkDelay => "network-delay",
+            FaultKind::NetworkLoss => "network-loss",
+            FaultKind::NetworkSlow => "network-slow",
+            FaultKind::NetworkBandwidth => "network-bandwidth",
+            FaultKind::MemberRemove => "member-remove",
+            FaultKind::MemberAdd => "member-add",
+            FaultKind::MemberReplace => "member-replace",
             FaultKind::Kill => "kill",
             FaultKind::Pause => "pause",
             FaultKind::ClockBump => "clock-bump",
@@ -110,13 +150,23 @@ impl FaultKind {
     pub fn min_nodes(self) -> usize {
         match self {
             FaultKind::PartitionMajoritiesRing | FaultKind::PartitionBridge => 3,
-            k if k.is_partition() => 2,
+            k if k.is_partition() || k.is_network() => 2,
             _ => 1,
         }
     }
 
     pub fn is_partition(self) -> bool {
         self.name().starts_with("partition-")
+    }
+
+    /// A degraded link: delay, loss, bandwidth.
+    pub fn is_network(self) -> bool {
+        self.name().starts_with("network-")
+    }
+
+    /// A change of the cluster's membership.
+    pub fn is_membership(self) -> bool {
+        self.name().starts_with("member-")
     }
 
     pub fn is_clock(self) -> bool {
@@ -162,6 +212,12 @@ pub struct UnknownFault(pub String);
 impl FromStr for FaultKind {
     type Err = UnknownFault;
     fn from_str(s: &str) -> Result<Self, UnknownFault> {
+        // The cluster's size, as Jepsen's etcd test names its changes.
+        match s {
+            "grow" => return Ok(FaultKind::MemberAdd),
+            "shrink" => return Ok(FaultKind::MemberRemove),
+            _ => {}
+        }
         FaultKind::ALL
             .iter()
             .copied()
@@ -201,6 +257,29 @@ pub enum Fault {
         kind: FaultKind,
         nodes: Vec<String>,
         /// Chooses torn prefixes and corrupted bits.
+        seed: u64,
+    },
+    /// A membership change, decided by the nemesis's [`membership::Membership`].
+    Member {
+        kind: FaultKind,
+        #[serde(flatten)]
+        change: membership::Change,
+        /// `remove n4 (5 → 4 members)`.
+        describe: String,
+    },
+    Network {
+        kind: FaultKind,
+        /// Whose links are degraded.
+        nodes: Vec<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        delay_ms: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        jitter_ms: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        loss_pct: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        rate_kbit: Option<u64>,
+        /// Seeds each held packet's jitter.
         seed: u64,
     },
 }
@@ -258,14 +337,18 @@ impl Default for ClockParams {
 
 impl Fault {
     /// Decide a fault of `kind` over `nodes`. `leader` is the current leader, for the faults that
-    /// target it; without one, isolate-leader isolates a random node.
+    /// target it (and that a membership change removes last); without one, isolate-leader
+    /// isolates a random node. None when no such change is allowed now (a membership change
+    /// that would leave less than a majority, an addition with nothing to add).
     pub fn choose(
         kind: FaultKind,
         nodes: &[String],
         leader: Option<&str>,
         clock: &ClockParams,
+        net: &NetworkParams,
+        members: &membership::Membership,
         rng: &mut impl Rng,
-    ) -> Fault {
+    ) -> Option<Fault> {
         let mut shuffled = nodes.to_vec();
         shuffled.shuffle(rng);
         let minority = (nodes.len().saturating_sub(1)) / 2;
@@ -274,7 +357,20 @@ impl Fault {
             components,
             grudge,
         };
-        match kind {
+        if kind.is_membership() {
+            let change = members.propose(
+                kind == FaultKind::MemberAdd,
+                kind == FaultKind::MemberReplace,
+                leader,
+                rng,
+            )?;
+            return Some(Fault::Member {
+                kind,
+                describe: members.describe(&change),
+                change,
+            });
+        }
+        Some(match kind {
             FaultKind::PartitionHalves => {
                 let (a, b) = nodes.split_at(nodes.len() / 2);
                 let c = vec![a.to_vec(), b.to_vec()];
@@ -318,6 +414,49 @@ impl Fault {
                 let (g, components) = bridge(&shuffled);
                 partition(components, g)
             }
+            FaultKind::PartitionOneWay => {
+                let x = shuffled[0].clone();
+                let rest: Vec<String> = nodes.iter().filter(|n| **n != x).cloned().collect();
+                let deaf = rng.random_bool(0.5);
+                let g = nodes
+                    .iter()
+                    .map(|n| {
+                        let drops: BTreeSet<String> = if deaf && *n == x {
+                            rest.iter().cloned().collect()
+                        } else if !deaf && *n != x {
+                            BTreeSet::from([x.clone()])
+                        } else {
+                            BTreeSet::new()
+                        };
+                        (n.clone(), drops)
+                    })
+                    .collect();
+                partition(vec![vec![x], rest], g)
+            }
+            FaultKind::PartitionFlapping => {
+                let (a, b) = shuffled.split_at(nodes.len() / 2);
+                let c = vec![sorted(a.to_vec()), sorted(b.to_vec())];
+                partition(c.clone(), complete_grudge(&c))
+            }
+            FaultKind::NetworkDelay
+            | FaultKind::NetworkLoss
+            | FaultKind::NetworkSlow
+            | FaultKind::NetworkBandwidth => {
+                let targets = pick(net.targets, &shuffled, nodes, leader);
+                let delays = matches!(kind, FaultKind::NetworkDelay | FaultKind::NetworkSlow);
+                let loses = matches!(kind, FaultKind::NetworkLoss | FaultKind::NetworkSlow);
+                let within = |s: Span, rng: &mut dyn rand::Rng| rng.random_range(s.lo()..=s.hi());
+                let delay_ms = delays.then(|| within(net.delay_ms, rng));
+                Fault::Network {
+                    kind,
+                    nodes: sorted(targets),
+                    delay_ms,
+                    jitter_ms: delay_ms.map(|_| net.jitter_ms),
+                    loss_pct: loses.then(|| within(net.loss_pct, rng)),
+                    rate_kbit: (kind == FaultKind::NetworkBandwidth).then_some(net.rate_kbit),
+                    seed: rng.random(),
+                }
+            }
             FaultKind::Kill => Fault::Kill {
                 nodes: sorted(shuffled[..minority.max(1)].to_vec()),
             },
@@ -346,15 +485,7 @@ impl Fault {
                 period_ms: None,
             },
             FaultKind::ClockBump | FaultKind::ClockStrobe | FaultKind::ClockDrift => {
-                let targets = match clock.targets {
-                    Targets::One => shuffled[..1].to_vec(),
-                    Targets::Minority => shuffled[..minority.max(1)].to_vec(),
-                    Targets::All => shuffled.clone(),
-                    Targets::Leader => match leader {
-                        Some(l) if nodes.iter().any(|n| n == l) => vec![l.to_string()],
-                        _ => shuffled[..1].to_vec(),
-                    },
-                };
+                let targets = pick(clock.targets, &shuffled, nodes, leader);
                 let sign = match clock.direction {
                     Direction::Forward => 1,
                     Direction::Backward => -1,
@@ -374,7 +505,27 @@ impl Fault {
                     period_ms,
                 }
             }
-        }
+            k => unreachable!("{k} is a membership change, decided above"),
+        })
+    }
+}
+
+/// The nodes `targets` names, from the shuffled nodes.
+fn pick(
+    targets: Targets,
+    shuffled: &[String],
+    nodes: &[String],
+    leader: Option<&str>,
+) -> Vec<String> {
+    let minority = (nodes.len().saturating_sub(1)) / 2;
+    match targets {
+        Targets::One => shuffled[..1].to_vec(),
+        Targets::Minority => shuffled[..minority.max(1)].to_vec(),
+        Targets::All => shuffled.to_vec(),
+        Targets::Leader => match leader {
+            Some(l) if nodes.iter().any(|n| n == l) => vec![l.to_string()],
+            _ => shuffled[..1].to_vec(),
+        },
     }
 }
 
@@ -516,16 +667,26 @@ mod tests {
         for n in 1..=9 {
             let ns = nodes(n);
             let majority = n / 2 + 1;
-            for kind in FaultKind::ALL.into_iter().filter(|k| k.is_partition()) {
+            for kind in FaultKind::ALL
+                .into_iter()
+                .filter(|k| k.is_partition() && *k != FaultKind::PartitionOneWay)
+            {
                 if n < kind.min_nodes() {
                     continue;
                 }
                 for seed in 0..50 {
                     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
                     let leader = ns[seed as usize % n].clone();
-                    let Fault::Partition { grudge: g, .. } =
-                        Fault::choose(kind, &ns, Some(&leader), &ClockParams::default(), &mut rng)
-                    else {
+                    let Fault::Partition { grudge: g, .. } = Fault::choose(
+                        kind,
+                        &ns,
+                        Some(&leader),
+                        &ClockParams::default(),
+                        &NetworkParams::default(),
+                        &membership::Membership::new(&ns, &[]),
+                        &mut rng,
+                    )
+                    .unwrap() else {
                         panic!("{kind} is not a partition");
                     };
                     assert_eq!(g.len(), n, "{kind} n={n}: every node has a grudge entry");
@@ -535,7 +696,9 @@ mod tests {
                     // A partition always cuts something.
                     assert!(views.values().any(|v| v.len() < n), "{what}");
                     match kind {
-                        FaultKind::PartitionHalves | FaultKind::PartitionRandomHalves => {
+                        FaultKind::PartitionHalves
+                        | FaultKind::PartitionRandomHalves
+                        | FaultKind::PartitionFlapping => {
                             // Two cliques of floor(n/2) and ceil(n/2) nodes, nothing across.
                             let mut sizes: Vec<usize> = views.values().map(|v| v.len()).collect();
                             sizes.sort();
@@ -596,6 +759,101 @@ mod tests {
         }
     }
 
+    /// A one-way partition cuts exactly one direction between one node and all the others,
+    /// both directions occurring over seeds.
+    #[test]
+    fn a_one_way_partition_cuts_one_direction_of_one_node() {
+        let ns = nodes(5);
+        let mut kinds = BTreeSet::new();
+        for seed in 0..40 {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            let Fault::Partition {
+                grudge, components, ..
+            } = Fault::choose(
+                FaultKind::PartitionOneWay,
+                &ns,
+                None,
+                &ClockParams::default(),
+                &NetworkParams::default(),
+                &membership::Membership::new(&ns, &[]),
+                &mut rng,
+            )
+            .unwrap()
+            else {
+                panic!("not a partition");
+            };
+            let x = &components[0][0];
+            let rest: BTreeSet<String> = ns.iter().filter(|n| *n != x).cloned().collect();
+            assert_eq!(grudge.len(), 5);
+            if grudge[x].is_empty() {
+                // Nobody hears x; x hears everybody.
+                for r in &rest {
+                    assert_eq!(grudge[r], BTreeSet::from([x.clone()]), "seed {seed}");
+                }
+                kinds.insert("mute");
+            } else {
+                assert_eq!(grudge[x], rest, "seed {seed}");
+                assert!(rest.iter().all(|r| grudge[r].is_empty()), "seed {seed}");
+                kinds.insert("deaf");
+            }
+        }
+        assert_eq!(kinds.len(), 2);
+    }
+
+    #[test]
+    fn network_faults_pick_values_within_their_ranges() {
+        let ns = nodes(5);
+        let net = NetworkParams {
+            targets: Targets::Minority,
+            ..NetworkParams::default()
+        };
+        for seed in 0..30 {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            let f = Fault::choose(
+                FaultKind::NetworkSlow,
+                &ns,
+                None,
+                &ClockParams::default(),
+                &net,
+                &membership::Membership::new(&ns, &[]),
+                &mut rng,
+            )
+            .unwrap();
+            let Fault::Network {
+                nodes,
+                delay_ms: Some(d),
+                jitter_ms: Some(20),
+                loss_pct: Some(l),
+                rate_kbit: None,
+                ..
+            } = f
+            else {
+                panic!("{f:?}");
+            };
+            assert_eq!(nodes.len(), 2);
+            assert!((50..=500).contains(&d) && (5..=30).contains(&l), "{d} {l}");
+        }
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let f = Fault::choose(
+            FaultKind::NetworkLoss,
+            &ns,
+            None,
+            &ClockParams::default(),
+            &NetworkParams::default(),
+            &membership::Membership::new(&ns, &[]),
+            &mut rng,
+        )
+        .unwrap();
+        assert!(matches!(
+            f,
+            Fault::Network {
+                delay_ms: None,
+                loss_pct: Some(_),
+                ..
+            }
+        ));
+    }
+
     #[test]
     fn bridge_node_sees_everyone_and_halves_do_not_meet() {
         let ns = nodes(5);
@@ -616,8 +874,12 @@ mod tests {
             &ns,
             Some("n4"),
             &ClockParams::default(),
+            &NetworkParams::default(),
+            &membership::Membership::new(&ns, &[]),
             &mut rng,
-        ) {
+        )
+        .unwrap()
+        {
             Fault::Partition {
                 components, grudge, ..
             } => {
@@ -632,8 +894,12 @@ mod tests {
             &ns,
             None,
             &ClockParams::default(),
+            &NetworkParams::default(),
+            &membership::Membership::new(&ns, &[]),
             &mut rng,
-        ) {
+        )
+        .unwrap()
+        {
             Fault::Kill { nodes } => assert_eq!(nodes.len(), 2),
             f => panic!("{f:?}"),
         }
@@ -642,8 +908,12 @@ mod tests {
             &ns,
             None,
             &ClockParams::default(),
+            &NetworkParams::default(),
+            &membership::Membership::new(&ns, &[]),
             &mut rng,
-        ) {
+        )
+        .unwrap()
+        {
             Fault::Partition { components, .. } => {
                 assert_eq!(
                     components,
@@ -663,7 +933,17 @@ mod tests {
             bump_ms: 250,
             ..ClockParams::default()
         };
-        match Fault::choose(FaultKind::ClockBump, &ns, None, &p, &mut rng) {
+        match Fault::choose(
+            FaultKind::ClockBump,
+            &ns,
+            None,
+            &p,
+            &NetworkParams::default(),
+            &membership::Membership::new(&ns, &[]),
+            &mut rng,
+        )
+        .unwrap()
+        {
             Fault::Clock { nodes, ms, .. } => {
                 assert_eq!(nodes.len(), 5);
                 assert_eq!(ms.abs(), 250);
@@ -674,7 +954,17 @@ mod tests {
             targets: Targets::One,
             ..ClockParams::default()
         };
-        match Fault::choose(FaultKind::ClockStrobe, &ns, None, &p, &mut rng) {
+        match Fault::choose(
+            FaultKind::ClockStrobe,
+            &ns,
+            None,
+            &p,
+            &NetworkParams::default(),
+            &membership::Membership::new(&ns, &[]),
+            &mut rng,
+        )
+        .unwrap()
+        {
             Fault::Clock {
                 nodes, period_ms, ..
             } => {

@@ -288,17 +288,12 @@ impl Platform for DockerPlatform {
         host_combined(&args, stdin).await
     }
 
-    async fn net_exec(
-        &self,
-        node: &Node,
-        args: &[&str],
-        stdin: Option<&str>,
-    ) -> Result<(bool, String)> {
+    fn net_argv(&self, node: &Node) -> Result<Vec<String>> {
         let c = self.container(node)?;
-        let net = format!("--net=/proc/{}/ns/net", c.init);
-        let mut full = vec!["nsenter", net.as_str()];
-        full.extend_from_slice(args);
-        host_combined(&full, stdin).await
+        Ok(vec![
+            "nsenter".into(),
+            format!("--net=/proc/{}/ns/net", c.init),
+        ])
     }
 
     async fn spawn_daemon(&self, node: &Node, script: &str, log: &Path) -> Result<Daemon> {

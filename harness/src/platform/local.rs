@@ -155,16 +155,9 @@ impl Platform for LocalPlatform {
         host_combined(&["ip", "netns", "exec", ns, "sh", "-c", script], stdin).await
     }
 
-    async fn net_exec(
-        &self,
-        node: &Node,
-        args: &[&str],
-        stdin: Option<&str>,
-    ) -> Result<(bool, String)> {
+    fn net_argv(&self, node: &Node) -> Result<Vec<String>> {
         let ns = self.netns(node)?;
-        let mut full = vec!["ip", "netns", "exec", ns];
-        full.extend_from_slice(args);
-        host_combined(&full, stdin).await
+        Ok(["ip", "netns", "exec", ns].map(String::from).to_vec())
     }
 
     async fn spawn_daemon(&self, node: &Node, script: &str, log: &Path) -> Result<Daemon> {

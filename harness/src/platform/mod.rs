@@ -63,14 +63,23 @@ pub trait Platform: Send + Sync {
     /// Run a shell line on a node: its exit status and combined output.
     async fn exec(&self, node: &Node, script: &str, stdin: Option<&str>) -> Result<(bool, String)>;
 
-    /// Run a program in the node's network namespace, from this machine (nft needs no tools or
-    /// privileges inside the node this way).
+    /// The words that, put before a program's, run it in the node's network namespace from
+    /// this machine (nft, tc and ferret's own probes need no tools or privileges inside the
+    /// node this way).
+    fn net_argv(&self, node: &Node) -> Result<Vec<String>>;
+
+    /// Run a program in the node's network namespace, from this machine.
     async fn net_exec(
         &self,
         node: &Node,
         args: &[&str],
         stdin: Option<&str>,
-    ) -> Result<(bool, String)>;
+    ) -> Result<(bool, String)> {
+        let mut full = self.net_argv(node)?;
+        full.extend(args.iter().map(|a| a.to_string()));
+        let full: Vec<&str> = full.iter().map(String::as_str).collect();
+        host_combined(&full, stdin).await
+    }
 
     /// Start a shell line on a node as a daemon, in a process group of its own, its output
     /// appended to `log` on this machine. Registered before it runs on.

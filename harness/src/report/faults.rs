@@ -68,10 +68,66 @@ fn disk_evidence(ev: &Json) -> String {
     String::new()
 }
 
+/// `n3 hears nobody` or `nobody hears n3`, from the grudge.
+fn one_way(v: &Json) -> String {
+    let x = v["components"][0][0].as_str().unwrap_or("?");
+    let rest = names(&v["components"][1]);
+    let deaf = v["grudge"][x].as_array().is_some_and(|a| !a.is_empty());
+    if deaf {
+        format!("partition-one-way: {x} hears nobody ({rest} still hear {x})")
+    } else {
+        format!("partition-one-way: nobody hears {x} ({x} still hears {rest})")
+    }
+}
+
+/// `network-slow n3: +120 ms ± 20 ms each way, 10 % loss (measured: 241 ms round trip, 9.5 % loss)`.
+fn network(v: &Json) -> String {
+    let mut what = Vec::new();
+    if let Some(d) = v["delay_ms"].as_u64() {
+        what.push(format!(
+            "+{d} ms ± {} ms each way",
+            v["jitter_ms"].as_u64().unwrap_or(0)
+        ));
+    }
+    if let Some(l) = v["loss_pct"].as_u64() {
+        what.push(format!("{l} % loss"));
+    }
+    if let Some(r) = v["rate_kbit"].as_u64() {
+        what.push(format!("{} kbit/s out", thousands(r)));
+    }
+    let mut s = format!(
+        "{} {}: {}",
+        v["kind"].as_str().unwrap_or("network"),
+        names(&v["nodes"]),
+        what.join(", ")
+    );
+    let m = &v["measured"];
+    let mut seen = Vec::new();
+    if v["delay_ms"].is_u64() {
+        if let Some(r) = m["rtt_ms"].as_f64() {
+            seen.push(format!("{r:.0} ms round trip"));
+        }
+    }
+    if let Some(l) = m["loss_pct"].as_f64() {
+        seen.push(format!("{l:.1} % loss"));
+    }
+    if !seen.is_empty() {
+        s.push_str(&format!(" (measured: {})", seen.join(", ")));
+    }
+    s
+}
+
 /// The fault of a window in words.
 pub fn describe(w: &FaultWindow) -> String {
     let v = serde_json::to_value(&w.value).unwrap_or(Json::Null);
     let mut s = match v["fault"].as_str() {
+        Some("partition") if v["kind"] == "partition-one-way" => one_way(&v),
+        Some("network") => network(&v),
+        Some("member") => format!(
+            "{}: {}",
+            v["kind"].as_str().unwrap_or("member"),
+            v["describe"].as_str().unwrap_or("?")
+        ),
         Some("partition") => {
             let groups: Vec<String> = v["components"]
                 .as_array()
@@ -171,6 +227,36 @@ mod tests {
         assert_eq!(
             describe(&x),
             "corrupt n1: n1: 4 bits at 35905 of member/wal/0.wal"
+        );
+        let n = window(
+            serde_json::json!({"fault": "network", "kind": "network-slow",
+            "nodes": ["n3"], "delay_ms": 120, "jitter_ms": 40, "loss_pct": 10, "seed": 1,
+            "measured": {"rtt_ms": 241.3, "loss_pct": 9.5}, "took_effect": true}),
+        );
+        assert_eq!(
+            describe(&n),
+            "network-slow n3: +120 ms ± 40 ms each way, 10 % loss (measured: 241 ms round trip, 9.5 % loss) — took effect"
+        );
+        let b = window(
+            serde_json::json!({"fault": "network", "kind": "network-bandwidth",
+            "nodes": ["n2"], "rate_kbit": 1000, "seed": 1}),
+        );
+        assert_eq!(describe(&b), "network-bandwidth n2: 1,000 kbit/s out");
+        let o = window(
+            serde_json::json!({"fault": "partition", "kind": "partition-one-way",
+            "components": [["n3"], ["n1", "n2"]], "grudge": {"n1": [], "n2": [], "n3": ["n1", "n2"]}}),
+        );
+        assert_eq!(
+            describe(&o),
+            "partition-one-way: n3 hears nobody (n1 n2 still hear n3)"
+        );
+        let o = window(
+            serde_json::json!({"fault": "partition", "kind": "partition-one-way",
+            "components": [["n3"], ["n1", "n2"]], "grudge": {"n1": ["n3"], "n2": ["n3"], "n3": []}}),
+        );
+        assert_eq!(
+            describe(&o),
+            "partition-one-way: nobody hears n3 (n3 still hears n1 n2)"
         );
     }
 }

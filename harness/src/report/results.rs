@@ -21,6 +21,42 @@ pub struct Results {
     /// Each fault the nemesis applied, in the order it began.
     #[serde(default)]
     pub faults: Vec<FaultWindow>,
+    /// Whether the probes after every apply and heal showed the fault took effect; absent when
+    /// nothing was probed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub took_effect: Option<TookEffect>,
+}
+
+/// The probes' verdicts over a run's faults.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct TookEffect {
+    /// Every probed apply and heal took effect.
+    pub all: bool,
+    /// Applies and heals probed.
+    pub probed: u64,
+    /// Those that did not take effect: the nemesis event and when.
+    pub not: Vec<String>,
+}
+
+/// The probes' verdicts from the nemesis events' values.
+pub fn took_effect<'a>(nemesis: impl IntoIterator<Item = &'a Event>) -> Option<TookEffect> {
+    let mut t = TookEffect::default();
+    for e in nemesis {
+        let v = serde_json::to_value(&e.value).unwrap_or_default();
+        let Some(ok) = v["took_effect"].as_bool() else {
+            continue;
+        };
+        t.probed += 1;
+        if !ok {
+            t.not.push(format!(
+                "{} at {:.3} s",
+                e.f,
+                e.time.unwrap_or(0) as f64 / 1e9
+            ));
+        }
+    }
+    t.all = t.not.is_empty();
+    (t.probed > 0).then_some(t)
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -89,6 +125,7 @@ impl<'de> Deserialize<'de> for Results {
             run: take(&mut all, "run")?,
             ops: take(&mut all, "ops")?.unwrap_or_default(),
             faults: take(&mut all, "faults")?.unwrap_or_default(),
+            took_effect: take(&mut all, "took_effect")?,
             report: serde_json::from_value(serde_json::Value::Object(all))
                 .map_err(D::Error::custom)?,
         })
@@ -110,6 +147,7 @@ impl Results {
             run,
             ops,
             faults,
+            took_effect: None,
         }
     }
 
@@ -121,12 +159,14 @@ impl Results {
         calls: &[Call],
         run: Option<RunFacts>,
     ) -> Self {
-        Results::new(
+        let mut r = Results::new(
             report,
             op_stats(calls),
             fault_timeline(history.nemesis_events()),
             run,
-        )
+        );
+        r.took_effect = took_effect(history.nemesis_events());
+        r
     }
 }
 
@@ -191,6 +231,9 @@ pub fn fault_windows<'a>(
             "kill" | "lose-unfsynced" | "power-loss" | "torn-write" | "corrupt" => "restart".into(),
             "fsync-error" | "disk-full" => format!("stop-{f}"),
             "pause" => "resume".into(),
+            f if f.starts_with("network-") => "stop-network".into(),
+            // A membership change stays: its row runs to the end.
+            f if f.starts_with("member-") => "-".into(),
             "clock-bump" => "clock-reset".into(),
             "clock-strobe" | "clock-drift" => format!("stop-{f}"),
             f if f.starts_with("start-") => format!("stop-{}", &f[6..]),
@@ -226,6 +269,27 @@ mod tests {
 {"process":2,"type":"info","f":"write","key":"k","value":2,"time":1700000000}
 {"process":"nemesis","type":"info","f":"stop-partition","value":null,"time":2000000000}
 "#;
+
+    #[test]
+    fn took_effect_sums_the_probes_and_names_what_did_not() {
+        let h = read_jsonl(std::path::Path::new("h.jsonl"), HISTORY.as_bytes()).unwrap();
+        assert_eq!(took_effect(h.nemesis_events()), None, "nothing probed");
+        let probed = r#"{"process":"nemesis","type":"info","f":"start-partition","value":{"took_effect":true},"time":500000000}
+{"process":"nemesis","type":"info","f":"stop-partition","value":{"took_effect":true},"time":2000000000}
+{"process":"nemesis","type":"info","f":"network-delay","value":{"took_effect":false},"time":3250000000}
+{"process":"nemesis","type":"info","f":"stop-network","value":{"took_effect":true},"time":4000000000}
+"#;
+        let h = read_jsonl(std::path::Path::new("h.jsonl"), probed.as_bytes()).unwrap();
+        let t = took_effect(h.nemesis_events()).unwrap();
+        assert_eq!(
+            t,
+            TookEffect {
+                all: false,
+                probed: 4,
+                not: vec!["network-delay at 3.250 s".into()]
+            }
+        );
+    }
 
     #[test]
     fn counts_quantiles_and_faults_come_from_the_history() {

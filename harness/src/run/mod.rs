@@ -9,7 +9,10 @@
 
 mod disk_faults;
 mod leader;
+mod membership_faults;
 mod nemesis;
+mod network_faults;
+mod ping_mesh;
 mod progress;
 mod recovery;
 mod scheduler;
@@ -296,6 +299,12 @@ struct Ctx {
     ineffective: std::sync::Mutex<Vec<took_effect::Ineffective>>,
     /// Strobe and drift agents still running, with the node and offset they started from.
     clock_jobs: tokio::sync::Mutex<Vec<(String, i64, tokio::process::Child)>>,
+    /// The packet holders of the delay fault in force.
+    holders: network_faults::Holders,
+    /// The cluster's members as the nemesis has changed them.
+    membership: tokio::sync::Mutex<ferret_nemesis::membership::Membership>,
+    /// Why the last membership change failed, for its probe.
+    membership_error: std::sync::Mutex<Option<String>>,
     seed: u64,
     platform: Box<dyn Platform>,
     db: Db,
@@ -440,6 +449,16 @@ async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Re
         ineffective: Default::default(),
         system_version: std::sync::OnceLock::new(),
         clock_jobs: Default::default(),
+        holders: Default::default(),
+        membership_error: Default::default(),
+        membership: tokio::sync::Mutex::new(ferret_nemesis::membership::Membership::new(
+            &platform
+                .nodes()
+                .iter()
+                .map(|n| n.name.clone())
+                .collect::<Vec<_>>(),
+            &[],
+        )),
         next_process: AtomicI64::new(config.workload.concurrency as i64),
         config,
         seed,

@@ -3,11 +3,13 @@
 
 use super::leader::find_leader;
 use super::Ctx;
+use super::{membership_faults, network_faults};
 use crate::platform::{host_status, Node};
 use crate::store::append_json_line;
 use anyhow::{anyhow, Result};
 use ferret_checkers::{EventType, Process, Value};
-use ferret_nemesis::{nft_drop_script, nft_heal_script, Fault, FaultKind};
+use ferret_nemesis::membership::Change;
+use ferret_nemesis::{Fault, FaultKind};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -74,29 +76,52 @@ pub(super) async fn nemesis(
         let at_leader = kind == FaultKind::PartitionIsolateLeader
             || (kind.is_clock()
                 && kind != FaultKind::ClockReset
-                && ctx.config.nemesis.clock.targets == ferret_nemesis::Targets::Leader);
+                && ctx.config.nemesis.clock.targets == ferret_nemesis::Targets::Leader)
+            || (kind.is_network()
+                && ctx.config.nemesis.network.targets == ferret_nemesis::Targets::Leader);
         let leader = if at_leader {
             find_leader(&ctx).await
         } else {
             None
         };
-        let fault = Fault::choose(
+        // Faults other than membership changes hit the members only: a removed node is down.
+        let membership = ctx.membership.lock().await.clone();
+        let members: Vec<String> = membership.members.iter().cloned().collect();
+        let Some(fault) = Fault::choose(
             kind,
-            &names,
+            &members,
             leader.as_deref(),
             &ctx.config.nemesis.clock,
+            &ctx.config.nemesis.network,
+            &membership,
             &mut rng,
-        );
+        ) else {
+            // No such membership change is allowed now (nothing to add, or a majority would
+            // be lost): the next kind's turn.
+            continue;
+        };
         let applying = Instant::now();
         let evidence = apply(&ctx, &fault).await?;
         let apply_ms = applying.elapsed().as_secs_f64() * 1e3;
         let applied = took_effect(&ctx, &fault, kind, false).await;
-        let value = fault_value(&ctx, &fault, &evidence, Some(applied.took_effect)).await?;
+        // A flapping partition is probed cut, then flaps until its heal.
+        let flapper = match &fault {
+            Fault::Partition {
+                kind: FaultKind::PartitionFlapping,
+                grudge,
+                ..
+            } => Some(network_faults::start_flapping(ctx.clone(), grudge.clone())),
+            _ => None,
+        };
+        let value = fault_value(&ctx, &fault, &evidence, Some(&applied)).await?;
         let f_start = match &fault {
             Fault::Partition { .. } => "start-partition",
             Fault::Kill { .. } => "kill",
             Fault::Pause { .. } => "pause",
-            Fault::Clock { kind, .. } | Fault::Disk { kind, .. } => kind.name(),
+            Fault::Clock { kind, .. }
+            | Fault::Disk { kind, .. }
+            | Fault::Network { kind, .. }
+            | Fault::Member { kind, .. } => kind.name(),
         };
         ctx.history.record(
             Process::Nemesis,
@@ -107,7 +132,9 @@ pub(super) async fn nemesis(
             None,
         )?;
         // A bump stays until a clock-reset or the run's end; a reset is a moment: neither heals.
-        let stays = matches!(kind, FaultKind::ClockBump | FaultKind::ClockReset);
+        // A membership change stays too, until another changes it back.
+        let stays =
+            matches!(kind, FaultKind::ClockBump | FaultKind::ClockReset) || kind.is_membership();
         append_json_line(
             &schedule,
             &with_evidence(
@@ -123,7 +150,14 @@ pub(super) async fn nemesis(
             .push(kind.name().to_string());
         tokio::time::sleep_until((Instant::now() + duration).min(deadline).into()).await;
         let healing = Instant::now();
-        let healed = heal(&ctx, &fault).await?;
+        let flips = match flapper {
+            Some(f) => Some(f.stop().await?),
+            None => None,
+        };
+        let mut healed = heal(&ctx, &fault).await?;
+        if let Some(flips) = flips {
+            healed = serde_json::json!({ "flips": flips });
+        }
         let heal_ms = healing.elapsed().as_secs_f64() * 1e3;
         let undone = if stays {
             None
@@ -145,15 +179,11 @@ pub(super) async fn nemesis(
                 FaultKind::DiskFull => "stop-disk-full",
                 _ => "restart",
             },
+            Fault::Network { .. } => "stop-network",
+            Fault::Member { .. } => "",
         };
         if !f_stop.is_empty() {
-            let value = fault_value(
-                &ctx,
-                &fault,
-                &healed,
-                undone.as_ref().map(|p| p.took_effect),
-            )
-            .await?;
+            let value = fault_value(&ctx, &fault, &healed, undone.as_ref()).await?;
             ctx.history
                 .record(Process::Nemesis, EventType::Info, f_stop, None, value, None)?;
         }
@@ -169,8 +199,12 @@ pub(super) async fn nemesis(
         }
         // A restarted or resumed system must come back before the next fault.
         let touched = match &fault {
-            Fault::Kill { nodes } | Fault::Pause { nodes } => Some(nodes),
-            Fault::Disk { kind, nodes, .. } if kind.crashes() => Some(nodes),
+            Fault::Kill { nodes } | Fault::Pause { nodes } => Some(nodes.clone()),
+            Fault::Disk { kind, nodes, .. } if kind.crashes() => Some(nodes.clone()),
+            // An added node must have joined by now.
+            Fault::Member { change, .. } if !matches!(change, Change::Remove { .. }) => {
+                Some(vec![change.node().to_string()])
+            }
             _ => None,
         };
         if let Some(nodes) = touched {
@@ -227,6 +261,8 @@ fn describe(fault: &Fault) -> String {
             kind, nodes, ms, ..
         } => format!("{kind} {ms} ms {}", nodes.join(" ")),
         Fault::Disk { kind, nodes, .. } => format!("{kind} {}", nodes.join(" ")),
+        Fault::Network { kind, nodes, .. } => format!("{kind} {}", nodes.join(" ")),
+        Fault::Member { describe, .. } => describe.clone(),
     }
 }
 
@@ -244,11 +280,15 @@ async fn fault_value(
     ctx: &Ctx,
     fault: &Fault,
     evidence: &serde_json::Value,
-    took_effect: Option<bool>,
+    probe: Option<&super::took_effect::Probe>,
 ) -> Result<Value> {
     let mut v = with_evidence(serde_json::to_value(fault)?, evidence.clone());
-    if let Some(t) = took_effect {
-        v["took_effect"] = serde_json::Value::Bool(t);
+    if let Some(p) = probe {
+        v["took_effect"] = serde_json::Value::Bool(p.took_effect);
+        // What the probe measured of a degraded link, beside what was asked.
+        if let Fault::Network { .. } = fault {
+            v["measured"] = serde_json::json!({"rtt_ms": p.figures["rtt_ms"], "loss_pct": p.figures["loss_pct"]});
+        }
     }
     if let Fault::Clock { .. } = fault {
         let skews = ctx.skews.lock().await;
@@ -341,16 +381,9 @@ async fn reset_clocks(ctx: &Ctx) -> Result<()> {
 /// Apply a fault; what it did, for the faults that can tell (else null).
 async fn apply(ctx: &Ctx, fault: &Fault) -> Result<serde_json::Value> {
     match fault {
-        Fault::Partition { grudge, .. } => {
-            for (name, drops) in grudge {
-                let node = ctx.platform.node(name)?;
-                let sources: Vec<String> = drops
-                    .iter()
-                    .map(|d| ctx.platform.node(d).map(|n| n.ip.clone()))
-                    .collect::<Result<_>>()?;
-                nft(ctx, node, &nft_drop_script(&sources)).await?;
-            }
-        }
+        Fault::Partition { grudge, .. } => network_faults::cut(ctx, grudge).await?,
+        Fault::Network { .. } => return network_faults::apply(ctx, fault).await,
+        Fault::Member { change, .. } => return membership_faults::apply(ctx, change).await,
         Fault::Kill { nodes } => {
             for n in nodes {
                 ctx.db.kill(ctx.platform.node(n)?).await;
@@ -445,11 +478,9 @@ async fn restart(ctx: &Ctx, nodes: &[String]) -> Result<()> {
 /// Heal a fault; what the fault did while it lasted, for the faults that can tell.
 async fn heal(ctx: &Ctx, fault: &Fault) -> Result<serde_json::Value> {
     match fault {
-        Fault::Partition { .. } => {
-            for node in ctx.platform.nodes() {
-                nft(ctx, node, &nft_heal_script()).await?;
-            }
-        }
+        Fault::Partition { .. } => network_faults::join(ctx).await?,
+        Fault::Network { .. } => return network_faults::heal(ctx, fault).await,
+        Fault::Member { .. } => {}
         Fault::Kill { nodes } => restart(ctx, nodes).await?,
         Fault::Disk { kind, nodes, .. } if kind.crashes() => restart(ctx, nodes).await?,
         Fault::Disk { kind, nodes, .. } => {
@@ -491,15 +522,4 @@ async fn heal(ctx: &Ctx, fault: &Fault) -> Result<serde_json::Value> {
         }
     }
     Ok(serde_json::Value::Null)
-}
-
-async fn nft(ctx: &Ctx, node: &Node, script: &str) -> Result<()> {
-    let (ok, out) = ctx
-        .platform
-        .net_exec(node, &["nft", "-f", "-"], Some(script))
-        .await?;
-    if !ok {
-        return Err(anyhow!("nft on {} failed: {}", node.name, out.trim()));
-    }
-    Ok(())
 }

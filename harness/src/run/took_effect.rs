@@ -5,7 +5,7 @@
 //! agent set, read back; other disk faults: armed, then disarmed. A fault whose probe says no
 //! makes the run `unknown` — a fault that silently did nothing must never let a run pass.
 
-use super::Ctx;
+use super::{ping_mesh, Ctx};
 use ferret_checkers::verdict::KeyReport;
 use ferret_checkers::{Report, Value, VerdictName};
 use ferret_nemesis::{Fault, FaultKind};
@@ -33,6 +33,15 @@ pub(super) struct Ineffective {
 /// The probe after `fault` was applied (`healed` false) or healed.
 pub(super) async fn probe(ctx: &Ctx, fault: &Fault, healed: bool) -> Probe {
     match fault {
+        // TCP cannot tell a one-way cut from a whole one: pings in both directions can.
+        Fault::Partition {
+            kind: FaultKind::PartitionOneWay,
+            grudge,
+            ..
+        } => one_way(ctx, grudge, healed).await,
+        Fault::Network { .. } => degraded(ctx, fault, healed).await,
+        // A membership change has nothing to heal: the list must show it after it is made.
+        Fault::Member { .. } => members(ctx).await,
         Fault::Partition { grudge, .. } => {
             let cut = |a: &str, b: &str| {
                 !healed
@@ -123,6 +132,155 @@ async fn partition(ctx: &Ctx, cut: &(dyn Fn(&str, &str) -> bool + Sync)) -> Prob
     Probe {
         took_effect: wrong.is_empty() && pairs > 0,
         figures: json!({"pairs_tried": pairs, "cut": cut_pairs, "wrong": wrong}),
+    }
+}
+
+/// Each direction of each link: cut where the grudge says (the receiver drops the sender),
+/// open elsewhere.
+async fn one_way(ctx: &Ctx, grudge: &ferret_nemesis::Grudge, healed: bool) -> Probe {
+    let mesh = ping_mesh::ping_all(ctx, 1000).await;
+    let mut wrong = mesh.failed.clone();
+    let mut heard = serde_json::Map::new();
+    for ((from, to), l) in &mesh.links {
+        let want_cut = !healed && grudge.get(to).is_some_and(|d| d.contains(from));
+        let open = l.heard >= ping_mesh::COUNT * 9 / 10;
+        if want_cut && l.heard > 0 || !want_cut && !open {
+            wrong.push(format!(
+                "{from} -> {to}: {} of {} arrived but it should be {}",
+                l.heard,
+                ping_mesh::COUNT,
+                if want_cut { "cut" } else { "open" }
+            ));
+        }
+        heard.insert(format!("{from}->{to}"), json!(l.heard));
+    }
+    Probe {
+        took_effect: wrong.is_empty() && !mesh.links.is_empty(),
+        figures: json!({"sent": ping_mesh::COUNT, "heard": heard, "wrong": wrong}),
+    }
+}
+
+/// Delay, loss and bandwidth as measured across the links of the targets: round trips at
+/// least twice the least delay a packet can get each way, the share of requests lost near the
+/// configured loss, the rate limit in place; after the heal, every link whole and fast again.
+async fn degraded(ctx: &Ctx, fault: &Fault, healed: bool) -> Probe {
+    let Fault::Network {
+        nodes: targets,
+        delay_ms,
+        jitter_ms,
+        loss_pct,
+        rate_kbit,
+        ..
+    } = fault
+    else {
+        return Probe {
+            took_effect: false,
+            figures: json!({"wrong": ["not a network fault"]}),
+        };
+    };
+    let (d, j) = (delay_ms.unwrap_or(0), jitter_ms.unwrap_or(0));
+    let p = loss_pct.unwrap_or(0);
+    let wait = if healed { 1000 } else { 2 * (d + j) + 1000 };
+    let mesh = ping_mesh::ping_all(ctx, wait).await;
+    let mut wrong = mesh.failed.clone();
+    let touched = |a: &str, b: &str| targets.iter().any(|t| t == a || t == b);
+    let (mut lost, mut sent) = (0u32, 0u32);
+    let mut rtts = Vec::new();
+    let count = ping_mesh::COUNT;
+    for ((from, to), l) in &mesh.links {
+        let link = format!("{from} -> {to}");
+        let degraded = !healed && touched(from, to);
+        if degraded && p > 0 {
+            lost += count.saturating_sub(l.heard);
+            sent += count;
+        } else if l.heard < count * 9 / 10 {
+            wrong.push(format!("{link}: {} of {count} arrived", l.heard));
+        }
+        if touched(from, to) {
+            rtts.extend(l.rtt_ms_median);
+        }
+        if d > 0 && touched(from, to) {
+            match l.rtt_ms_min {
+                None if p < 100 => wrong.push(format!("{link}: no replies")),
+                Some(min) if !healed && min < (2 * (d - j)) as f64 - 1.0 => wrong.push(format!(
+                    "{link}: round trip {min} ms, less than twice the least delay {} ms",
+                    d - j
+                )),
+                Some(min) if healed && d >= 20 && min >= d as f64 => {
+                    wrong.push(format!("{link}: round trip still {min} ms after the heal"))
+                }
+                _ => {}
+            }
+        }
+    }
+    let loss = (sent > 0).then(|| f64::from(lost) * 100.0 / f64::from(sent));
+    if let Some(l) = loss {
+        let (lo, hi) = (p as f64 / 2.0 - 1.0, p as f64 * 2.0 + 5.0);
+        if l < lo || l > hi {
+            wrong.push(format!(
+                "{l:.1} % of requests lost; {p} % set, so {lo:.1} to {hi:.1} % expected"
+            ));
+        }
+    }
+    let mut rates = serde_json::Map::new();
+    if rate_kbit.is_some() {
+        for t in targets {
+            let shown = match ctx.platform.node(t) {
+                Ok(node) => match super::network_faults::device(ctx, node).await {
+                    Ok(dev) => ctx
+                        .platform
+                        .net_exec(node, &["tc", "qdisc", "show", "dev", &dev], None)
+                        .await
+                        .map(|(_, out)| out)
+                        .unwrap_or_default(),
+                    Err(e) => format!("{e:#}"),
+                },
+                Err(e) => format!("{e:#}"),
+            };
+            let line = shown.lines().find(|l| l.contains("tbf")).map(str::trim);
+            if line.is_some() == healed {
+                wrong.push(format!(
+                    "{t}: {}",
+                    if healed {
+                        "rate limit still in place"
+                    } else {
+                        "no rate limit in place"
+                    }
+                ));
+            }
+            rates.insert(t.clone(), json!(line));
+        }
+    }
+    rtts.sort_by(f64::total_cmp);
+    Probe {
+        took_effect: wrong.is_empty() && !mesh.links.is_empty(),
+        figures: json!({
+            "configured": {"delay_ms": delay_ms, "jitter_ms": jitter_ms, "loss_pct": loss_pct, "rate_kbit": rate_kbit},
+            "rtt_ms": rtts.get(rtts.len() / 2),
+            "loss_pct": loss.map(|l| (l * 10.0).round() / 10.0),
+            "tbf": if rates.is_empty() { Json::Null } else { Json::Object(rates) },
+            "wrong": wrong,
+        }),
+    }
+}
+
+/// The members the system lists, against those the nemesis made.
+async fn members(ctx: &Ctx) -> Probe {
+    let want: BTreeSet<String> = ctx.membership.lock().await.members.clone();
+    let error = ctx
+        .membership_error
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    match super::membership_faults::listed(ctx).await {
+        Some((seen, on)) => Probe {
+            took_effect: seen == want && error.is_none(),
+            figures: json!({"listed": seen, "expected": want, "asked": on, "error": error}),
+        },
+        None => Probe {
+            took_effect: false,
+            figures: json!({"listed": null, "expected": want, "wrong": ["no member answered db.members"]}),
+        },
     }
 }
 
