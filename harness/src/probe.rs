@@ -42,7 +42,7 @@ enum Action {
         /// nodes hear each other's first requests.
         #[arg(long, default_value_t = 300)]
         start_ms: u64,
-        /// Marks this probe's packets (the ICMP id), so those of another probe are ignored.
+        /// Marks this probe's packets (in each request's payload), so another probe's are ignored.
         #[arg(long)]
         tag: u16,
     },
@@ -95,11 +95,15 @@ pub fn run(args: ProbeArgs) -> Result<u8> {
 const ECHO_REQUEST: u8 = 8;
 const ECHO_REPLY: u8 = 0;
 
-/// An ICMP echo request carrying when it was sent, in µs since `start`.
+/// An ICMP echo request carrying the probe's tag and when it was sent, in µs since `start`.
+/// Each request has an ICMP id of its own: a node whose namespace tracks connections (a Docker
+/// container's does) treats requests with one id as one flow, and when a delay holds many of a
+/// new flow's packets at once, the kernel drops all but one as clashes when they are let go.
 fn echo_request(tag: u16, seq: u16, sent_us: u64) -> Vec<u8> {
     let mut p = vec![ECHO_REQUEST, 0, 0, 0];
-    p.extend_from_slice(&tag.to_be_bytes());
+    p.extend_from_slice(&seq.wrapping_mul(7919).wrapping_add(tag).to_be_bytes());
     p.extend_from_slice(&seq.to_be_bytes());
+    p.extend_from_slice(&tag.to_be_bytes());
     p.extend_from_slice(&sent_us.to_be_bytes());
     let sum = checksum(&p);
     p[2..4].copy_from_slice(&sum.to_be_bytes());
@@ -118,16 +122,17 @@ fn checksum(data: &[u8]) -> u16 {
     !(sum as u16)
 }
 
-/// An ICMP packet as a raw socket gives it: source, type, id, and the send time it carries.
+/// An ICMP packet as a raw socket gives it: source, type, the probe's tag and the send time
+/// it carries.
 fn parse(buf: &[u8]) -> Option<(std::net::Ipv4Addr, u8, u16, Option<u64>)> {
     let ihl = usize::from(buf.first()? & 0x0f) * 4;
     let src = std::net::Ipv4Addr::new(*buf.get(12)?, buf[13], buf[14], buf[15]);
     let icmp = buf.get(ihl..)?;
-    let id = u16::from_be_bytes([*icmp.get(4)?, *icmp.get(5)?]);
+    let tag = u16::from_be_bytes([*icmp.get(8)?, *icmp.get(9)?]);
     let sent = icmp
-        .get(8..16)
+        .get(10..18)
         .map(|b| u64::from_be_bytes(b.try_into().unwrap_or_default()));
-    Some((src, icmp[0], id, sent))
+    Some((src, icmp[0], tag, sent))
 }
 
 fn ping(
@@ -184,13 +189,13 @@ fn ping(
             .iter()
             .map(|b| unsafe { b.assume_init() })
             .collect();
-        let Some((src, kind, id, sent)) = parse(&got) else {
+        let Some((src, kind, got_tag, sent)) = parse(&got) else {
             continue;
         };
         let Some(i) = addrs.iter().position(|a| *a == src) else {
             continue;
         };
-        if id != tag {
+        if got_tag != tag {
             continue;
         }
         match (kind, sent) {
@@ -224,4 +229,26 @@ fn ping(
         })
         .collect();
     Ok(serde_json::Value::Array(rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A request as a peer's raw socket would see it (a 20-byte IP header before it) parses
+    /// back to its tag and send time, its checksum verifies, and two requests of one probe
+    /// have different ICMP ids (each its own flow to connection tracking).
+    #[test]
+    fn an_echo_request_carries_its_tag_and_time_and_a_valid_checksum() {
+        let p = echo_request(0x5a07, 3, 123_456);
+        assert_eq!(checksum(&p), 0, "a packet with its checksum sums to zero");
+        let mut ip = vec![0x45u8];
+        ip.extend([0; 11]);
+        ip.extend([10, 0, 0, 2, 10, 0, 0, 1]);
+        ip.extend(&p);
+        let (src, kind, tag, sent) = parse(&ip).unwrap();
+        assert_eq!(src, std::net::Ipv4Addr::new(10, 0, 0, 2));
+        assert_eq!((kind, tag, sent), (ECHO_REQUEST, 0x5a07, Some(123_456)));
+        assert_ne!(p[4..6], echo_request(0x5a07, 4, 0)[4..6]);
+    }
 }

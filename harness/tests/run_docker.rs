@@ -242,3 +242,41 @@ fn sigkill_mid_run_then_clean_leaves_no_container_network_or_volume() {
     let left: Vec<_> = after.difference(&before).collect();
     assert!(left.is_empty(), "after clean: {left:?}");
 }
+
+#[test]
+fn network_faults_and_membership_changes_take_effect_on_docker() {
+    require_environment();
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let store = tempfile::tempdir().unwrap();
+    let out = common::run_to_end(
+        &[
+            "configs/etcd-membership.yaml",
+            "--platform",
+            "docker",
+            "--time-limit",
+            "50",
+            "--nemesis",
+            "network-slow,partition-one-way,member-replace,member-remove,member-add",
+        ],
+        store.path(),
+        &[0],
+    );
+    let run = store.path().join("etcd-membership/latest");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(run.join("nemesis.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let started: BTreeSet<&str> = lines.iter().filter_map(|l| l["start"].as_str()).collect();
+    for kind in ["network-slow", "partition-one-way", "member-replace"] {
+        assert!(started.contains(kind), "no {kind}: {started:?}\n{out}");
+    }
+    for l in &lines {
+        assert_eq!(l["took_effect"], true, "{l}");
+        if let Some(d) = l["fault"]["delay_ms"].as_u64() {
+            // Both ways held, inside the containers' namespaces.
+            assert!(l["probe"]["rtt_ms"].as_f64() >= Some(d as f64), "{l}");
+        }
+    }
+    assert!(docker_leftovers().is_empty(), "{:?}", docker_leftovers());
+}
