@@ -120,6 +120,10 @@ pub struct DbConfig {
     /// directory (`{initial_cluster}` is then the members with it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub join: Option<String>,
+    /// `partition-until-snapshot`: run on a node, prints the index of the last entry of its
+    /// log (etcd: `raftIndex` of `etcdctl endpoint status`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_index: Option<String>,
 }
 
 fn default_ready_timeout() -> f64 {
@@ -247,6 +251,15 @@ pub struct NemesisConfig {
     /// How network faults degrade links, and how a flapping partition flaps.
     #[serde(default)]
     pub network: ferret_nemesis::NetworkParams,
+    /// `partition-until-snapshot`: how far (log entries) the others must move past the member
+    /// cut off before it is let back — past what the leader keeps for catch-up (etcd 3.4:
+    /// `--snapshot-count` + 5,000).
+    #[serde(default = "default_snapshot_gap")]
+    pub snapshot_gap: u64,
+}
+
+fn default_snapshot_gap() -> u64 {
+    10_000
 }
 
 /// What disk faults hit.
@@ -301,6 +314,7 @@ impl Default for NemesisConfig {
             clock: ferret_nemesis::ClockParams::default(),
             disk: DiskParams::default(),
             network: ferret_nemesis::NetworkParams::default(),
+            snapshot_gap: default_snapshot_gap(),
         }
     }
 }
@@ -634,6 +648,9 @@ impl Config {
             if self.platform.nodes < 3 {
                 bail!("nemesis.faults: membership changes need at least 3 nodes (a majority must stay)");
             }
+        }
+        if faults.contains(&FaultKind::PartitionUntilSnapshot) && self.db.log_index.is_none() {
+            bail!("nemesis.faults: partition-until-snapshot needs db.log_index, a command that prints a node's last log index");
         }
         if faults.iter().any(|f| f.is_clock()) {
             let c = &self.nemesis.clock;

@@ -336,3 +336,39 @@ fn etcd_membership_changes_are_read_back_and_the_run_is_valid() {
     }
     assert!(local_leftovers().is_empty(), "{:?}", local_leftovers());
 }
+
+#[test]
+fn a_follower_cut_off_until_snapshot_catches_up_by_snapshot() {
+    require_environment();
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    run_to_end(
+        &["configs/etcd-watch-snapshot.yaml", "--time-limit", "45"],
+        &dir.path().join("store"),
+        &[0],
+    );
+    let run = dir.path().join("store/etcd-watch-snapshot/latest");
+    let log = lines(&run.join("nemesis.jsonl"));
+    let heals: Vec<&serde_json::Value> = log
+        .iter()
+        .filter(|l| l["heal"] == "partition-until-snapshot")
+        .collect();
+    assert!(
+        !heals.is_empty(),
+        "no partition-until-snapshot healed: {log:?}"
+    );
+    // The last may be cut short by the workload's end; the first reached its gap.
+    assert_eq!(heals[0]["evidence"]["reached"], true, "{}", heals[0]);
+    for h in heals.iter().filter(|h| h["evidence"]["reached"] == true) {
+        let e = &h["evidence"];
+        assert!(e["gap"].as_u64() >= e["wanted"].as_u64(), "{h}");
+        // The member cut off was sent a snapshot: its log says it applied one.
+        let member = e["member"].as_str().unwrap();
+        let etcd = std::fs::read_to_string(run.join(format!("nodes/{member}/etcd.log"))).unwrap();
+        assert!(
+            etcd.contains("applied incoming snapshot"),
+            "{member} got no snapshot"
+        );
+    }
+    assert!(local_leftovers().is_empty(), "{:?}", local_leftovers());
+}

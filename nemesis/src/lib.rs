@@ -39,6 +39,9 @@ pub enum FaultKind {
     PartitionOneWay,
     /// Random halves cut and joined again every `nemesis.network.flap_period_ms`.
     PartitionFlapping,
+    /// A member that is not the leader cut off until the others' log has moved
+    /// `nemesis.snapshot_gap` entries past it: it must catch up by snapshot.
+    PartitionUntilSnapshot,
     /// The targets' links delayed by `nemesis.network.delay_ms ± jitter_ms` each way.
     NetworkDelay,
     /// The targets' links lose `nemesis.network.loss_pct` of their packets each way.
@@ -83,7 +86,7 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 27] = [
+    pub const ALL: [FaultKind; 28] = [
         FaultKind::PartitionHalves,
         FaultKind::PartitionRandomHalves,
         FaultKind::PartitionIsolateOne,
@@ -92,6 +95,7 @@ impl FaultKind {
         FaultKind::PartitionBridge,
         FaultKind::PartitionOneWay,
         FaultKind::PartitionFlapping,
+        FaultKind::PartitionUntilSnapshot,
         FaultKind::NetworkDelay,
         FaultKind::NetworkLoss,
         FaultKind::NetworkSlow,
@@ -123,6 +127,7 @@ impl FaultKind {
             FaultKind::PartitionBridge => "partition-bridge",
             FaultKind::PartitionOneWay => "partition-one-way",
             FaultKind::PartitionFlapping => "partition-flapping",
+            FaultKind::PartitionUntilSnapshot => "partition-until-snapshot",
             FaultKind::NetworkDelay => "network-delay",
             FaultKind::NetworkLoss => "network-loss",
             FaultKind::NetworkSlow => "network-slow",
@@ -381,13 +386,21 @@ impl Fault {
                 let c = vec![a.to_vec(), b.to_vec()];
                 partition(c.clone(), complete_grudge(&c))
             }
-            FaultKind::PartitionIsolateOne | FaultKind::PartitionIsolateLeader => {
+            FaultKind::PartitionIsolateOne
+            | FaultKind::PartitionIsolateLeader
+            | FaultKind::PartitionUntilSnapshot => {
                 let target = match (kind, leader) {
                     (FaultKind::PartitionIsolateLeader, Some(l))
                         if nodes.iter().any(|n| n == l) =>
                     {
                         l.to_string()
                     }
+                    // A follower: the others must go on committing without it.
+                    (FaultKind::PartitionUntilSnapshot, Some(l)) => shuffled
+                        .iter()
+                        .find(|n| *n != l)
+                        .unwrap_or(&shuffled[0])
+                        .clone(),
                     _ => shuffled[0].clone(),
                 };
                 let rest: Vec<String> = nodes.iter().filter(|n| **n != target).cloned().collect();
@@ -712,7 +725,12 @@ mod tests {
                                 }
                             }
                         }
-                        FaultKind::PartitionIsolateOne | FaultKind::PartitionIsolateLeader => {
+                        FaultKind::PartitionIsolateOne
+                        | FaultKind::PartitionIsolateLeader
+                        | FaultKind::PartitionUntilSnapshot => {
+                            if kind == FaultKind::PartitionUntilSnapshot && n > 2 {
+                                assert_ne!(views[&leader].len(), 1, "{what}: the leader stays");
+                            }
                             let alone: Vec<_> =
                                 views.iter().filter(|(_, v)| v.len() == 1).collect();
                             assert_eq!(alone.len(), if n == 2 { 2 } else { 1 }, "{what}");

@@ -100,6 +100,19 @@ pub(super) async fn nemesis(
             // be lost): the next kind's turn.
             continue;
         };
+        // Cut off until the others are far past it: where its log ends, before the cut.
+        let cut_off = match &fault {
+            Fault::Partition {
+                kind: FaultKind::PartitionUntilSnapshot,
+                components,
+                ..
+            } => {
+                let target = components[0][0].clone();
+                let from = network_faults::log_index(&ctx, &target).await;
+                Some((target, from))
+            }
+            _ => None,
+        };
         let applying = Instant::now();
         let evidence = apply(&ctx, &fault).await?;
         let apply_ms = applying.elapsed().as_secs_f64() * 1e3;
@@ -148,7 +161,15 @@ pub(super) async fn nemesis(
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(kind.name().to_string());
-        tokio::time::sleep_until((Instant::now() + duration).min(deadline).into()).await;
+        let waited = match &cut_off {
+            Some((target, from)) => {
+                Some(network_faults::wait_past(&ctx, target, *from, deadline).await)
+            }
+            None => {
+                tokio::time::sleep_until((Instant::now() + duration).min(deadline).into()).await;
+                None
+            }
+        };
         let healing = Instant::now();
         let flips = match flapper {
             Some(f) => Some(f.stop().await?),
@@ -157,6 +178,23 @@ pub(super) async fn nemesis(
         let mut healed = heal(&ctx, &fault).await?;
         if let Some(flips) = flips {
             healed = serde_json::json!({ "flips": flips });
+        }
+        if let Some(w) = waited {
+            // Cut short by the workload's end is no failure of the fault; not knowing where
+            // the logs were is.
+            if w["reached"] != true && !w["cut_short"].as_bool().unwrap_or(false) {
+                eprintln!("warning: the {kind} apply did not take effect: {w}");
+                ctx.ineffective
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(super::took_effect::Ineffective {
+                        fault: kind.name().to_string(),
+                        at_s: ctx.history.elapsed_s(),
+                        phase: "apply",
+                        figures: w.clone(),
+                    });
+            }
+            healed = w;
         }
         let heal_ms = healing.elapsed().as_secs_f64() * 1e3;
         let undone = if stays {

@@ -97,6 +97,60 @@ impl Flapper {
     }
 }
 
+/// The last index of a node's log, by the config's `db.log_index`.
+pub(super) async fn log_index(ctx: &Ctx, name: &str) -> Option<u64> {
+    let template = ctx.db.config.log_index.as_deref()?;
+    let node = ctx.platform.node(name).ok()?;
+    let cmd = ctx.db.expand(template, node);
+    match ctx.platform.exec(node, &cmd, None).await {
+        Ok((true, out)) => out.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Keep `target` cut off until the others' logs are `nemesis.snapshot_gap` entries past where
+/// its log ended (`from`), or the workload ends; what was reached.
+pub(super) async fn wait_past(
+    ctx: &Ctx,
+    target: &str,
+    from: Option<u64>,
+    deadline: std::time::Instant,
+) -> Value {
+    let gap = ctx.config.nemesis.snapshot_gap;
+    let began = std::time::Instant::now();
+    let others: Vec<String> = ctx
+        .platform
+        .nodes()
+        .iter()
+        .filter(|n| n.name != target)
+        .map(|n| n.name.clone())
+        .collect();
+    let mut seen = None;
+    loop {
+        let indexes = futures::future::join_all(others.iter().map(|n| log_index(ctx, n))).await;
+        seen = indexes.into_iter().flatten().max().or(seen);
+        let reached = matches!((from, seen), (Some(f), Some(s)) if s >= f + gap);
+        let ended = std::time::Instant::now() >= deadline;
+        if reached || from.is_none() || ended {
+            return json!({
+                "member": target,
+                "member_index": from,
+                "others_index": seen,
+                "gap": seen.zip(from).map(|(s, f)| s.saturating_sub(f)),
+                "wanted": gap,
+                "reached": reached,
+                "cut_short": !reached && ended && seen.is_some(),
+                "waited_s": (began.elapsed().as_secs_f64() * 10.0).round() / 10.0,
+            });
+        }
+        tokio::time::sleep(
+            Duration::from_millis(500)
+                .min(deadline.saturating_duration_since(std::time::Instant::now())),
+        )
+        .await;
+    }
+}
+
 /// Degrade the links of a network fault's targets.
 pub(super) async fn apply(ctx: &Ctx, fault: &Fault) -> Result<Value> {
     let Fault::Network {
