@@ -108,8 +108,9 @@ pub(super) async fn log_index(ctx: &Ctx, name: &str) -> Option<u64> {
     }
 }
 
-/// Keep `target` cut off until the others' logs are `nemesis.snapshot_gap` entries past where
-/// its log ended (`from`), or the workload ends; what was reached.
+/// Keep `target` cut off for at least the fault's duration and until the others' logs are
+/// `nemesis.snapshot_gap` entries past where its log ended (`from`) — a member cut again before
+/// it caught up is already that far behind — or until the workload ends; what was reached.
 pub(super) async fn wait_past(
     ctx: &Ctx,
     target: &str,
@@ -131,7 +132,8 @@ pub(super) async fn wait_past(
         seen = indexes.into_iter().flatten().max().or(seen);
         let reached = matches!((from, seen), (Some(f), Some(s)) if s >= f + gap);
         let ended = std::time::Instant::now() >= deadline;
-        if reached || from.is_none() || ended {
+        let long_enough = began.elapsed().as_secs_f64() >= ctx.config.nemesis.duration;
+        if (reached && long_enough) || from.is_none() || ended {
             return json!({
                 "member": target,
                 "member_index": from,
