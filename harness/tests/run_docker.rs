@@ -262,11 +262,7 @@ fn network_faults_and_membership_changes_take_effect_on_docker() {
         &[0],
     );
     let run = store.path().join("etcd-membership/latest");
-    let lines: Vec<serde_json::Value> = std::fs::read_to_string(run.join("nemesis.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = events(&run.join("nemesis.jsonl"));
     let started: BTreeSet<&str> = lines.iter().filter_map(|l| l["start"].as_str()).collect();
     for kind in ["network-slow", "partition-one-way", "member-replace"] {
         assert!(started.contains(kind), "no {kind}: {started:?}\n{out}");

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{ferret, local_leftovers, require, run_to_end};
+use common::{events, ferret, local_leftovers, require, run_to_end};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -40,14 +40,6 @@ fn config(dir: &Path, faults: &[&str], duration: u32) -> PathBuf {
     path
 }
 
-fn lines(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 #[test]
 fn every_network_fault_takes_effect_measurably_and_the_run_is_valid() {
     require_environment();
@@ -68,7 +60,7 @@ fn every_network_fault_takes_effect_measurably_and_the_run_is_valid() {
         &[0],
     );
     let run = dir.path().join("store/etcd-slow-network/latest");
-    let log = lines(&run.join("nemesis.jsonl"));
+    let log = events(&run.join("nemesis.jsonl"));
     let mut seen = std::collections::BTreeSet::new();
     for l in &log {
         assert_eq!(
@@ -254,7 +246,7 @@ fn a_delay_whose_holder_dies_does_not_take_effect_and_the_run_is_unknown() {
 fn ops_by_node(history: &Path) -> Vec<(String, String, f64)> {
     let mut node_of = std::collections::HashMap::new();
     let mut ops = Vec::new();
-    for e in lines(history) {
+    for e in events(history) {
         let Some(p) = e["process"].as_i64() else {
             continue;
         };
@@ -282,7 +274,7 @@ fn etcd_membership_changes_are_read_back_and_the_run_is_valid() {
         &[0],
     );
     let run = dir.path().join("store/etcd-membership/latest");
-    let log = lines(&run.join("nemesis.jsonl"));
+    let log = events(&run.join("nemesis.jsonl"));
     let mut removed = Vec::new();
     let mut added = 0;
     for l in &log {
@@ -348,7 +340,7 @@ fn a_follower_cut_off_until_snapshot_catches_up_by_snapshot() {
         &[0],
     );
     let run = dir.path().join("store/etcd-watch-snapshot/latest");
-    let log = lines(&run.join("nemesis.jsonl"));
+    let log = events(&run.join("nemesis.jsonl"));
     let heals: Vec<&serde_json::Value> = log
         .iter()
         .filter(|l| l["heal"] == "partition-until-snapshot")

@@ -651,6 +651,19 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
 
+    /// A fault decided with every node a member.
+    fn decide(
+        kind: FaultKind,
+        ns: &[String],
+        leader: Option<&str>,
+        clock: &ClockParams,
+        net: &NetworkParams,
+        rng: &mut impl Rng,
+    ) -> Fault {
+        let members = membership::Membership::new(ns, &[]);
+        Fault::choose(kind, ns, leader, clock, net, &members, rng).unwrap()
+    }
+
     fn nodes(n: usize) -> Vec<String> {
         (1..=n).map(|i| format!("n{i}")).collect()
     }
@@ -690,16 +703,14 @@ mod tests {
                 for seed in 0..50 {
                     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
                     let leader = ns[seed as usize % n].clone();
-                    let Fault::Partition { grudge: g, .. } = Fault::choose(
+                    let Fault::Partition { grudge: g, .. } = decide(
                         kind,
                         &ns,
                         Some(&leader),
                         &ClockParams::default(),
                         &NetworkParams::default(),
-                        &membership::Membership::new(&ns, &[]),
                         &mut rng,
-                    )
-                    .unwrap() else {
+                    ) else {
                         panic!("{kind} is not a partition");
                     };
                     assert_eq!(g.len(), n, "{kind} n={n}: every node has a grudge entry");
@@ -787,16 +798,14 @@ mod tests {
             let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
             let Fault::Partition {
                 grudge, components, ..
-            } = Fault::choose(
+            } = decide(
                 FaultKind::PartitionOneWay,
                 &ns,
                 None,
                 &ClockParams::default(),
                 &NetworkParams::default(),
-                &membership::Membership::new(&ns, &[]),
                 &mut rng,
             )
-            .unwrap()
             else {
                 panic!("not a partition");
             };
@@ -827,16 +836,14 @@ mod tests {
         };
         for seed in 0..30 {
             let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-            let f = Fault::choose(
+            let f = decide(
                 FaultKind::NetworkSlow,
                 &ns,
                 None,
                 &ClockParams::default(),
                 &net,
-                &membership::Membership::new(&ns, &[]),
                 &mut rng,
-            )
-            .unwrap();
+            );
             let Fault::Network {
                 nodes,
                 delay_ms: Some(d),
@@ -852,16 +859,14 @@ mod tests {
             assert!((50..=500).contains(&d) && (5..=30).contains(&l), "{d} {l}");
         }
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        let f = Fault::choose(
+        let f = decide(
             FaultKind::NetworkLoss,
             &ns,
             None,
             &ClockParams::default(),
             &NetworkParams::default(),
-            &membership::Membership::new(&ns, &[]),
             &mut rng,
-        )
-        .unwrap();
+        );
         assert!(matches!(
             f,
             Fault::Network {
@@ -887,17 +892,14 @@ mod tests {
     fn faults_target_minorities_and_leaders() {
         let ns = nodes(5);
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        match Fault::choose(
+        match decide(
             FaultKind::PartitionIsolateLeader,
             &ns,
             Some("n4"),
             &ClockParams::default(),
             &NetworkParams::default(),
-            &membership::Membership::new(&ns, &[]),
             &mut rng,
-        )
-        .unwrap()
-        {
+        ) {
             Fault::Partition {
                 components, grudge, ..
             } => {
@@ -907,31 +909,25 @@ mod tests {
             }
             f => panic!("{f:?}"),
         }
-        match Fault::choose(
+        match decide(
             FaultKind::Kill,
             &ns,
             None,
             &ClockParams::default(),
             &NetworkParams::default(),
-            &membership::Membership::new(&ns, &[]),
             &mut rng,
-        )
-        .unwrap()
-        {
+        ) {
             Fault::Kill { nodes } => assert_eq!(nodes.len(), 2),
             f => panic!("{f:?}"),
         }
-        match Fault::choose(
+        match decide(
             FaultKind::PartitionHalves,
             &ns,
             None,
             &ClockParams::default(),
             &NetworkParams::default(),
-            &membership::Membership::new(&ns, &[]),
             &mut rng,
-        )
-        .unwrap()
-        {
+        ) {
             Fault::Partition { components, .. } => {
                 assert_eq!(
                     components,
@@ -951,17 +947,14 @@ mod tests {
             bump_ms: 250,
             ..ClockParams::default()
         };
-        match Fault::choose(
+        match decide(
             FaultKind::ClockBump,
             &ns,
             None,
             &p,
             &NetworkParams::default(),
-            &membership::Membership::new(&ns, &[]),
             &mut rng,
-        )
-        .unwrap()
-        {
+        ) {
             Fault::Clock { nodes, ms, .. } => {
                 assert_eq!(nodes.len(), 5);
                 assert_eq!(ms.abs(), 250);
@@ -972,17 +965,14 @@ mod tests {
             targets: Targets::One,
             ..ClockParams::default()
         };
-        match Fault::choose(
+        match decide(
             FaultKind::ClockStrobe,
             &ns,
             None,
             &p,
             &NetworkParams::default(),
-            &membership::Membership::new(&ns, &[]),
             &mut rng,
-        )
-        .unwrap()
-        {
+        ) {
             Fault::Clock {
                 nodes, period_ms, ..
             } => {

@@ -104,6 +104,11 @@ pub trait Platform: Send + Sync {
     /// this machine, and its control socket.
     fn disk_place(&self, node: &Node) -> Result<DiskPlace>;
 
+    /// The nodes' names, in order.
+    fn names(&self) -> Vec<String> {
+        self.nodes().iter().map(|n| n.name.clone()).collect()
+    }
+
     fn node(&self, name: &str) -> Result<&Node> {
         self.nodes()
             .iter()

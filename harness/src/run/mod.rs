@@ -452,11 +452,7 @@ async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Re
         holders: Default::default(),
         membership_error: Default::default(),
         membership: tokio::sync::Mutex::new(ferret_nemesis::membership::Membership::new(
-            &platform
-                .nodes()
-                .iter()
-                .map(|n| n.name.clone())
-                .collect::<Vec<_>>(),
+            &platform.names(),
             &[],
         )),
         next_process: AtomicI64::new(config.workload.concurrency as i64),

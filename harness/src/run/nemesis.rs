@@ -25,12 +25,7 @@ pub(super) async fn nemesis(
         return Ok(());
     }
     let mut rng = ChaCha8Rng::seed_from_u64(ctx.seed ^ 0x006e_656d_6573_6973);
-    let names: Vec<String> = ctx
-        .platform
-        .nodes()
-        .iter()
-        .map(|n| n.name.clone())
-        .collect();
+    let names = ctx.platform.names();
     let interval = Duration::from_secs_f64(ctx.config.nemesis.interval);
     let duration = Duration::from_secs_f64(ctx.config.nemesis.duration);
     let mut order: Vec<FaultKind> = Vec::new();
@@ -183,16 +178,7 @@ pub(super) async fn nemesis(
             // Cut short by the workload's end is no failure of the fault; not knowing where
             // the logs were is.
             if w["reached"] != true && !w["cut_short"].as_bool().unwrap_or(false) {
-                eprintln!("warning: the {kind} apply did not take effect: {w}");
-                ctx.ineffective
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(super::took_effect::Ineffective {
-                        fault: kind.name().to_string(),
-                        at_s: ctx.history.elapsed_s(),
-                        phase: "apply",
-                        figures: w.clone(),
-                    });
+                ineffective(&ctx, kind, "apply", &w);
             }
             healed = w;
         }
@@ -267,22 +253,23 @@ async fn took_effect(
 ) -> super::took_effect::Probe {
     let p = super::took_effect::probe(ctx, fault, healed).await;
     if !p.took_effect {
-        let phase = if healed { "heal" } else { "apply" };
-        eprintln!(
-            "warning: the {kind} {phase} did not take effect: {}",
-            p.figures
-        );
-        ctx.ineffective
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(super::took_effect::Ineffective {
-                fault: kind.name().to_string(),
-                at_s: ctx.history.elapsed_s(),
-                phase,
-                figures: p.figures.clone(),
-            });
+        ineffective(ctx, kind, if healed { "heal" } else { "apply" }, &p.figures);
     }
     p
+}
+
+/// Say that a fault's apply or heal did not take effect, and keep it for the verdict.
+fn ineffective(ctx: &Ctx, kind: FaultKind, phase: &'static str, figures: &serde_json::Value) {
+    eprintln!("warning: the {kind} {phase} did not take effect: {figures}");
+    ctx.ineffective
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(super::took_effect::Ineffective {
+            fault: kind.name().to_string(),
+            at_s: ctx.history.elapsed_s(),
+            phase,
+            figures: figures.clone(),
+        });
 }
 
 fn describe(fault: &Fault) -> String {

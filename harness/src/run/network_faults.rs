@@ -119,13 +119,8 @@ pub(super) async fn wait_past(
 ) -> Value {
     let gap = ctx.config.nemesis.snapshot_gap;
     let began = std::time::Instant::now();
-    let others: Vec<String> = ctx
-        .platform
-        .nodes()
-        .iter()
-        .filter(|n| n.name != target)
-        .map(|n| n.name.clone())
-        .collect();
+    let mut others = ctx.platform.names();
+    others.retain(|n| n != target);
     let mut seen = None;
     loop {
         let indexes = futures::future::join_all(others.iter().map(|n| log_index(ctx, n))).await;
@@ -167,12 +162,7 @@ pub(super) async fn apply(ctx: &Ctx, fault: &Fault) -> Result<Value> {
     else {
         return Ok(Value::Null);
     };
-    let names: Vec<String> = ctx
-        .platform
-        .nodes()
-        .iter()
-        .map(|n| n.name.clone())
-        .collect();
+    let names = ctx.platform.names();
     let ip = |n: &str| {
         ctx.platform
             .node(n)
