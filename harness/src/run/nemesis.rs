@@ -68,10 +68,13 @@ pub(super) async fn nemesis(
             order.shuffle(&mut rng);
         }
         let kind = order.pop().unwrap_or(faults[0]);
-        let at_leader = kind == FaultKind::PartitionIsolateLeader
-            || (kind.is_clock()
-                && kind != FaultKind::ClockReset
-                && ctx.config.nemesis.clock.targets == ferret_nemesis::Targets::Leader)
+        // isolate-leader cuts the leader; until-snapshot cuts anyone but it.
+        let at_leader = matches!(
+            kind,
+            FaultKind::PartitionIsolateLeader | FaultKind::PartitionUntilSnapshot
+        ) || (kind.is_clock()
+            && kind != FaultKind::ClockReset
+            && ctx.config.nemesis.clock.targets == ferret_nemesis::Targets::Leader)
             || (kind.is_network()
                 && ctx.config.nemesis.network.targets == ferret_nemesis::Targets::Leader);
         let leader = if at_leader {
