@@ -6,6 +6,7 @@ use crate::history::{pair, Call, History, Outcome, Warning};
 use crate::models::{CasRegister, MultiRegister, Mutex, QueueModel, SetModel, StringKv};
 use crate::options::{CheckOptions, FailedCas, Independent, ModelName};
 use crate::search::keys::check_keys;
+use crate::txn;
 use crate::value::Value;
 use crate::verdict::{CheckError, Report, VerdictName};
 use std::time::Instant;
@@ -87,6 +88,19 @@ pub fn check_calls(
         ModelName::Lease => lease::check_calls(&calls),
         ModelName::LockSet => lockset::check_calls(&calls, opts),
         ModelName::Watch => watch::check_calls(&calls),
+        ModelName::ListAppend | ModelName::RwRegister => txn::check_calls(
+            &calls,
+            &txn::TxnOptions {
+                datatype: if model == ModelName::ListAppend {
+                    txn::Datatype::ListAppend
+                } else {
+                    txn::Datatype::RwRegister
+                },
+                consistency: opts.consistency,
+                search_steps: opts.cycle_search_steps,
+            },
+        )
+        .map(|k| vec![k]),
     }?;
     let verdict = keys
         .iter()
@@ -129,11 +143,15 @@ fn split_independent(calls: &mut [Call], mode: Independent, model: ModelName) {
                     .all(|c| c.key.is_none() && tuple(&c.invoke_value) && tuple(&c.value));
             // A cas value `[from to]` looks like a tuple too: only split when a read or write shows
             // the tuple shape, or every cas carries a `[from to]` inside the tuple.
-            let telling = calls.iter().any(|c| c.f != "cas") || model == ModelName::Txn;
+            let txn = matches!(
+                model,
+                ModelName::Txn | ModelName::ListAppend | ModelName::RwRegister
+            );
+            let telling = calls.iter().any(|c| c.f != "cas") || txn;
             let cas_nested = calls.iter().all(|c| {
                 c.f != "cas" || matches!(c.invoke_value.as_list(), Some([_, v]) if tuple(v))
             });
-            all && (telling || cas_nested) && model != ModelName::Txn
+            all && (telling || cas_nested) && !txn
         }
     };
     if !split {

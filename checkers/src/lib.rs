@@ -4,7 +4,7 @@
 //!
 //! From the bottom up: `value` and `history` (what was recorded), `format` (reading it), `models`
 //! (what was allowed), `search` (deciding each key against a model), `anomalies` (checkers that
-//! are not a model), `check` (the dispatch). `verdict` and `options` are what every layer speaks.
+//! are not a model), `txn` (cycles of dependencies between transactions), `check` (the dispatch). `verdict` and `options` are what every layer speaks.
 
 pub mod anomalies;
 pub mod check;
@@ -16,6 +16,7 @@ pub mod search;
 pub mod synth;
 #[doc(hidden)]
 pub mod testing;
+pub mod txn;
 pub mod value;
 pub mod verdict;
 

@@ -23,10 +23,14 @@ pub enum ModelName {
     LockSet,
     /// Not a sequential model: the watch checker (crate::watch).
     Watch,
+    /// Not a sequential model: Elle's list-append, checked by dependency cycles (crate::txn).
+    ListAppend,
+    /// Not a sequential model: Elle's read-write registers, checked by dependency cycles.
+    RwRegister,
 }
 
 impl ModelName {
-    pub const ALL: [(ModelName, &'static str, &'static str); 11] = [
+    pub const ALL: [(ModelName, &'static str, &'static str); 13] = [
         (ModelName::Register, "register", "read / write"),
         (
             ModelName::CasRegister,
@@ -77,6 +81,18 @@ impl ModelName {
             "write / watch / read-revision: every watcher sees each change once, in revision \
              order, without gaps, as the others and the writes and reads say",
         ),
+        (
+            ModelName::ListAppend,
+            "list-append",
+            "txn of [append k v] / [r k list] (Elle's): no dependency cycle or other anomaly \
+             the --consistency model forbids",
+        ),
+        (
+            ModelName::RwRegister,
+            "rw-register",
+            "txn of [w k v] / [r k v] with unique writes (Elle's): no dependency cycle or other \
+             anomaly the --consistency model forbids",
+        ),
     ];
 
     pub fn name(self) -> &'static str {
@@ -98,7 +114,13 @@ impl ModelName {
         } else if has("get") || has("put") || has("append") {
             Some(ModelName::StringKv)
         } else if has("txn") {
-            Some(ModelName::Txn)
+            Some(match crate::txn::parse::infer(calls) {
+                Some(crate::txn::Datatype::ListAppend) => ModelName::ListAppend,
+                Some(crate::txn::Datatype::RwRegister) => ModelName::RwRegister,
+                // Reads alone: Elle's registers if they say `r`, else Knossos's multi-register.
+                None if crate::txn::parse::is_elle(calls) => ModelName::RwRegister,
+                None => ModelName::Txn,
+            })
         } else if has("enqueue") || has("dequeue") {
             Some(ModelName::FifoQueue)
         } else if has("acquire") || has("release") {
@@ -188,6 +210,10 @@ pub struct CheckOptions {
     pub shrink_total_steps: u64,
     /// Threads for keys; 0 = all cores.
     pub threads: usize,
+    /// What transactional models (list-append, rw-register) are checked against.
+    pub consistency: crate::txn::Consistency,
+    /// Edge visits the transactional cycle search may make.
+    pub cycle_search_steps: u64,
 }
 
 impl Default for CheckOptions {
@@ -201,6 +227,8 @@ impl Default for CheckOptions {
             shrink_steps: DEFAULT_SHRINK_STEPS,
             shrink_total_steps: DEFAULT_SHRINK_TOTAL_STEPS,
             threads: 0,
+            consistency: crate::txn::Consistency::default(),
+            cycle_search_steps: crate::txn::DEFAULT_SEARCH_STEPS,
         }
     }
 }

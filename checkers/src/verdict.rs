@@ -78,6 +78,8 @@ pub enum Method {
     UniqueValues,
     /// A rule-based checker (lease, lock-set, watch).
     Rules,
+    /// Cycles in a graph of dependencies between transactions (list-append, rw-register).
+    DependencyGraph,
 }
 
 impl Method {
@@ -86,6 +88,7 @@ impl Method {
             Method::Search => "search",
             Method::UniqueValues => "unique-values",
             Method::Rules => "rules",
+            Method::DependencyGraph => "dependency-graph",
         }
     }
 }
@@ -132,8 +135,23 @@ pub struct Anomaly {
     /// e.g. `premature-expiry`, `lost-add`, `revoked-key-present`.
     pub kind: String,
     pub summary: String,
-    /// The calls the summary names, in history order.
+    /// The calls the summary names, in history order (for a cycle: in the cycle's order).
     pub calls: Vec<Call>,
+    /// For a cycle of transactions: each edge, from one of `calls` to the next.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<CycleStep>,
+}
+
+/// One edge of a cycle: why `calls[from]` must come before `calls[to]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CycleStep {
+    pub from: usize,
+    pub to: usize,
+    /// `ww`, `wr`, `rw`, `process` or `realtime`.
+    pub kind: String,
+    /// The key the dependency is on; nil for process and real-time order.
+    pub key: Value,
+    pub text: String,
 }
 
 /// Why a key is not linearizable, in terms a person can follow back to the history.

@@ -61,8 +61,13 @@ read / write / cas [from to] (alias: kv, checked per key)\n  string-kv        ge
 on strings (Porcupine's kv)\n  txn              txn of [:read k v] / [:write k v] (Knossos's \
 multi-register)\n  set              add x / read returning every element\n  fifo-queue       \
 enqueue x / dequeue returning the oldest\n  unordered-queue  enqueue x / dequeue returning any\n  \
-mutex            acquire / release\n\nExamples:\n  ferret check examples/register-valid.jsonl\n  \
-ferret check history.edn --model cas-register --initial 0 --json result.json\n\nExit codes: 0 \
+mutex            acquire / release\n  list-append      txn of [append k v] / [r k list] (Elle's), checked for \
+dependency cycles\n  rw-register      txn of [w k v] / [r k v] with unique writes (Elle's)\n\n\
+Consistency models (--consistency, for list-append and rw-register): strict-serializable \
+(the default), serializable, snapshot-isolation, repeatable-read, read-committed, \
+read-uncommitted.\n\nExamples:\n  ferret check examples/register-valid.jsonl\n  \
+ferret check history.edn --model cas-register --initial 0 --json result.json\n  \
+ferret check append.edn --consistency snapshot-isolation\n\nExit codes: 0 \
 valid, 1 invalid, 2 unknown (a budget ran out), 3 could not run."
 )]
 pub struct CheckArgs {
@@ -72,10 +77,20 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value = "auto")]
     format: FormatArg,
     /// The sequential model: register, cas-register (kv), string-kv, txn, set, fifo-queue,
-    /// unordered-queue, mutex; or a checker that is not a model: lease, lock-set, watch (see
-    /// docs/workloads.md). Default: the format's usual one, else inferred from the functions.
+    /// unordered-queue, mutex; or a checker that is not a model: lease, lock-set, watch,
+    /// list-append, rw-register (see docs/workloads.md and docs/transactions.md). Default: the
+    /// format's usual one, else inferred from the functions and micro-ops.
     #[arg(long, value_name = "NAME")]
     model: Option<String>,
+    /// For list-append and rw-register: the consistency model the transactions must keep.
+    /// Real-time order (and each process's) counts only under strict-serializable.
+    #[arg(long, value_name = "MODEL", default_value = "strict-serializable")]
+    consistency: String,
+    /// For list-append and rw-register: edge visits the cycle search may make looking for more
+    /// kinds of cycle. A cycle the model forbids is found whatever this is; only a verdict of
+    /// snapshot-isolation can turn unknown when it runs out.
+    #[arg(long, value_name = "N", default_value_t = ferret_checkers::txn::DEFAULT_SEARCH_STEPS)]
+    cycle_search_steps: u64,
     /// Write the full result, with explanations, as JSON to this file.
     #[arg(long, value_name = "OUT")]
     json: Option<PathBuf>,
@@ -185,6 +200,11 @@ pub fn run(args: CheckArgs) -> Result<u8> {
         shrink_steps: args.shrink_steps,
         shrink_total_steps: args.shrink_total_steps,
         threads: args.threads,
+        consistency: args
+            .consistency
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--consistency: {e}"))?,
+        cycle_search_steps: args.cycle_search_steps,
     };
     // The figures beside the verdict (calls and latencies per function, faults), taken before
     // the calls are handed over.

@@ -325,6 +325,10 @@ pub struct CheckerConfig {
     /// The sequential model; by default the workload's (cas-register when it uses cas).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// For transactional workloads: the consistency model the history must keep
+    /// (strict-serializable by default; see docs/transactions.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consistency: Option<String>,
     /// Seconds the search may spend per key.
     #[serde(default = "default_check_time")]
     pub time_limit: f64,
@@ -351,6 +355,7 @@ impl Default for CheckerConfig {
     fn default() -> Self {
         CheckerConfig {
             model: None,
+            consistency: None,
             time_limit: default_check_time(),
             min_ok_per_key: default_min_ok_per_key(),
             min_ok_fraction: default_min_ok_fraction(),
@@ -444,6 +449,17 @@ impl Config {
                 })
             })
             .collect()
+    }
+
+    /// The consistency model transactions are checked against: the config's, else strict
+    /// serializability.
+    pub fn consistency(&self) -> Result<ferret_checkers::txn::Consistency> {
+        match &self.checker.consistency {
+            Some(c) => c
+                .parse()
+                .map_err(|e| anyhow::anyhow!("checker.consistency: {e}")),
+            None => Ok(Default::default()),
+        }
     }
 
     /// The checker's model: the config's, else the workload's.
@@ -600,6 +616,7 @@ impl Config {
             );
         }
         self.model()?;
+        self.consistency()?;
         let faults = self.faults()?;
         for f in &faults {
             if self.platform.nodes < f.min_nodes() {

@@ -177,6 +177,7 @@ fn check_key(key: Value, calls: &[&Call]) -> Result<KeyReport, CheckError> {
                     secs(deadline),
                 ),
                     calls: shown,
+                    steps: Vec::new(),
                 },
                 SHOWN,
             );
@@ -214,6 +215,7 @@ fn check_key(key: Value, calls: &[&Call]) -> Result<KeyReport, CheckError> {
                     secs(at),
                 ),
                     calls: vec![(*rv).clone(), (*c).clone()],
+                    steps: Vec::new(),
                 },
                 SHOWN,
             );

@@ -135,6 +135,7 @@ fn check_set(key: Value, calls: &[&Call], acquires: &[&Call]) -> Result<KeyRepor
                     }
                 ),
                 calls: vec![(*r).clone()],
+                steps: Vec::new(),
             });
         }
     }
@@ -226,6 +227,7 @@ fn check_set(key: Value, calls: &[&Call], acquires: &[&Call]) -> Result<KeyRepor
                 }
             ),
             calls: shown,
+            steps: Vec::new(),
         });
     }
     if lost > SHOWN {

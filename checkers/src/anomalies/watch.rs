@@ -152,6 +152,7 @@ pub fn check_calls(calls: &[Call]) -> Result<Vec<KeyReport>, CheckError> {
                                 show(e)
                             ),
                             calls: vec![(*oc).clone(), (*c).clone()],
+                            steps: Vec::new(),
                         };
                         Anomaly::keep(&mut shared, a, SHOWN);
                     }
@@ -167,6 +168,7 @@ pub fn check_calls(calls: &[Call]) -> Result<Vec<KeyReport>, CheckError> {
                             e.key
                         ),
                         calls: vec![(*c).clone()],
+                        steps: Vec::new(),
                     };
                     Anomaly::keep(&mut shared, a, SHOWN);
                 }
@@ -191,6 +193,7 @@ pub fn check_calls(calls: &[Call]) -> Result<Vec<KeyReport>, CheckError> {
                             show(e)
                         ),
                         calls: vec![(*c).clone()],
+                        steps: Vec::new(),
                     });
                 }
                 match last {
@@ -203,6 +206,7 @@ pub fn check_calls(calls: &[Call]) -> Result<Vec<KeyReport>, CheckError> {
                             describe_call(lc)
                         ),
                         calls: vec![lc.clone(), (*c).clone()],
+                        steps: Vec::new(),
                     }),
                     Some((l, lc)) if e.rev < l => push(Anomaly {
                         kind: "out-of-order".into(),
@@ -214,6 +218,7 @@ pub fn check_calls(calls: &[Call]) -> Result<Vec<KeyReport>, CheckError> {
                             describe_call(lc)
                         ),
                         calls: vec![lc.clone(), (*c).clone()],
+                        steps: Vec::new(),
                     }),
                     _ => {}
                 }
@@ -251,6 +256,7 @@ pub fn check_calls(calls: &[Call]) -> Result<Vec<KeyReport>, CheckError> {
                                 describe_call(by)
                             ),
                             calls: vec![(*by).clone(), (*c).clone()],
+                            steps: Vec::new(),
                         });
                     }
                 }
@@ -297,6 +303,7 @@ pub fn check_calls(calls: &[Call]) -> Result<Vec<KeyReport>, CheckError> {
                             w.invoke_value
                         ),
                         calls: vec![(*w).clone(), (*c).clone()],
+                        steps: Vec::new(),
                     });
                 }
             }
@@ -336,6 +343,7 @@ pub fn check_calls(calls: &[Call]) -> Result<Vec<KeyReport>, CheckError> {
                         show(e)
                     ),
                     calls: vec![(*by).clone(), (*r).clone()],
+                    steps: Vec::new(),
                 });
             }
         }
@@ -355,6 +363,7 @@ pub fn check_calls(calls: &[Call]) -> Result<Vec<KeyReport>, CheckError> {
                     show(e)
                 ),
                 calls: vec![(*by).clone(), (*r).clone()],
+                steps: Vec::new(),
             });
         }
     }

@@ -598,6 +598,7 @@ fn check_history(
     let tested = what_was_tested(&history, workload_end_ns);
     let opts = CheckOptions {
         model: Some(config.model()?),
+        consistency: config.consistency()?,
         budget: Budget {
             time: Duration::from_secs_f64(config.checker.time_limit),
             ..Budget::default()

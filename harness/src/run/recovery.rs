@@ -95,6 +95,7 @@ pub(super) fn report_failures(report: &mut Report, failures: &[RecoveryFailure])
                 f.node, f.after, f.at_s, f.message
             ),
             calls: Vec::new(),
+            steps: Vec::new(),
         };
         report.keys.push(KeyReport::from_anomalies(
             Value::Str(format!("node {}", f.node)),
