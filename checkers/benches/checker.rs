@@ -74,6 +74,42 @@ fn synth_file(name: &str, calls: usize, processes: usize) -> PathBuf {
     path
 }
 
+/// List-append transactions: (name, transactions, stale-read fraction of read-only ones).
+const TXN: [(&str, usize, f64); 4] = [
+    ("txn-100k", 100_000, 0.0),
+    ("txn-100k-stale", 100_000, 0.01),
+    ("txn-1m", 1_000_000, 0.0),
+    ("txn-1m-stale", 1_000_000, 0.01),
+];
+
+/// Up to 4 micro-ops per transaction over 1,000 keys in use at once (each retired after 32
+/// appends, as Jepsen's append workload does), 10 processes, 2 % failed and 2 % unknown
+/// outcomes, seed 42; written as JSONL event by event.
+fn txn_file(name: &str, txns: usize, stale: f64) -> PathBuf {
+    use ferret_checkers::txn::synth::{txn_events, TxnSynthOptions};
+    let path = scratch().join(format!("{name}.jsonl"));
+    if !path.exists() {
+        let tmp = path.with_extension("part");
+        let mut w = JsonlWriter::new(BufWriter::new(std::fs::File::create(&tmp).unwrap()));
+        txn_events(
+            &TxnSynthOptions {
+                txns,
+                keys: 1000,
+                writes_per_key: 32,
+                processes: 10,
+                max_mops: 4,
+                stale_reads: stale,
+                seed: 42,
+                ..TxnSynthOptions::default()
+            },
+            |e| w.write(&e).unwrap(),
+        );
+        std::io::Write::flush(&mut w.into_inner()).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    path
+}
+
 /// The same 500,000 calls (about 1 M events) as JSONL and as Jepsen's EDN, one op map per line:
 /// how fast each reads.
 fn read_file_of(format: &str) -> PathBuf {
@@ -495,6 +531,38 @@ fn run_case(name: &str) {
                 peak_rss_mib()
             );
         }
+        txn if txn.starts_with("txn-") => {
+            let &(_, n, stale) = TXN.iter().find(|s| s.0 == txn).expect("case name");
+            let path = txn_file(txn, n, stale);
+            // As `ferret check` reads it: straight into calls.
+            let t = Instant::now();
+            let file = read_calls(&path, None).unwrap();
+            let read = t.elapsed();
+            let r = check_calls(
+                file.calls,
+                Vec::new(),
+                0,
+                &CheckOptions {
+                    model: Some(ModelName::ListAppend),
+                    ..CheckOptions::default()
+                },
+            )
+            .unwrap();
+            let total = t.elapsed();
+            let k = &r.keys[0];
+            println!(
+                "{txn}\t{} list-append txns, <= 4 micro-ops, 1000 keys in use, 10 processes{}: {} in {:.3} s (read {:.3} s, check {:.3} s; {} edges){}\t{:.0}",
+                r.calls,
+                if stale > 0.0 { ", 1% stale read-only txns" } else { "" },
+                r.verdict.as_str(),
+                total.as_secs_f64(),
+                read.as_secs_f64(),
+                (total - read).as_secs_f64(),
+                k.configurations,
+                k.reason.as_ref().map(|r| format!("; {r}")).unwrap_or_default(),
+                peak_rss_mib()
+            );
+        }
         synth => {
             let &(_, calls, procs) = SYNTH.iter().find(|s| s.0 == synth).expect("case name");
             let path = synth_file(synth, calls, procs);
@@ -544,6 +612,7 @@ fn main() {
     cases.extend(SYNTH.iter().map(|s| s.0.to_string()));
     cases.extend(ONE_KEY.iter().map(|s| s.name.to_string()));
     cases.extend(MANY_KEYS.iter().map(|s| s.0.to_string()));
+    cases.extend(TXN.iter().map(|s| s.0.to_string()));
     let exe = std::env::current_exe().unwrap();
     println!("case\tresult\tpeak RSS MiB");
     for case in cases {
@@ -561,6 +630,9 @@ fn main() {
         }
         if let Some(&(name, calls, keys, stale)) = MANY_KEYS.iter().find(|s| s.0 == case) {
             many_keys_file(name, calls, keys, stale);
+        }
+        if let Some(&(name, n, stale)) = TXN.iter().find(|s| s.0 == case) {
+            txn_file(name, n, stale);
         }
         let out = Command::new(&exe)
             .env("FERRET_BENCH_CASE", &case)

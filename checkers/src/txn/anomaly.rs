@@ -146,8 +146,8 @@ impl AnomalyKind {
         (self as usize) < 15
     }
 
-    /// For cycles: which of G0 … G2-item it is, whatever closed it.
-    fn base(self) -> usize {
+    /// For cycles: which of G0 … G2-item it is (0 … 4), whatever closed it.
+    pub fn base(self) -> usize {
         self as usize % 5
     }
 

@@ -207,7 +207,11 @@ impl<'g> Searcher<'g> {
                 if let Some(rest) = rest {
                     let mut c = vec![(u, v, required)];
                     c.extend(rest);
-                    return Some(c);
+                    // A walk that passes a transaction twice is not a cycle; and a search for
+                    // write skew may meet a cycle of a kind already searched for.
+                    if simple(&c) && classify(&c).base() == base {
+                        return Some(c);
+                    }
                 }
             }
         }
@@ -299,4 +303,11 @@ fn shorten(c: Cycle) -> Cycle {
         }
     }
     out
+}
+
+/// Whether no transaction occurs twice on the cycle.
+fn simple(c: &Cycle) -> bool {
+    let mut nodes: Vec<u32> = c.iter().map(|e| e.0).collect();
+    nodes.sort_unstable();
+    nodes.windows(2).all(|w| w[0] != w[1])
 }
