@@ -2,7 +2,7 @@
 //! `Workload` and its `Settings`, and one line here.
 
 use crate::settings::{read_text, read_value, Settings};
-use crate::{lease, lock, register, watch};
+use crate::{append, lease, lock, register, watch};
 use serde::de::DeserializeOwned;
 
 /// One kind of workload, and how its settings are read.
@@ -29,6 +29,7 @@ pub const KINDS: &[Kind] = &[
     Kind::of::<lease::LeaseSettings>("lease"),
     Kind::of::<lock::LockSettings>("lock"),
     Kind::of::<watch::WatchSettings>("watch"),
+    Kind::of::<append::AppendSettings>("append"),
 ];
 
 /// The kind `name` names.

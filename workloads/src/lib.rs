@@ -1,8 +1,10 @@
-//! Workloads: the ops ferret's clients ask a system (`register`, `lease`, `lock`, `watch`), each
+//! Workloads: the ops ferret's clients ask a system (`register`, `lease`, `lock`, `watch`,
+//! `append`), each
 //! with the settings it reads from a config (`settings`, registered in `kinds`), and the clients
 //! that ask them (`clients::etcd`: etcd's v3 JSON gateway; `clients::http`: any HTTP service,
 //! described in the config).
 
+pub mod append;
 pub mod clients;
 pub mod kinds;
 pub mod lease;

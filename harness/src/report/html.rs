@@ -253,11 +253,12 @@ fn call_row_with(c: &Call, highlight: bool, last: Markup) -> Markup {
 fn invalid_key(k: &KeyReport) -> Markup {
     html! {
         section.key id=(format!("key-{}", anchor(k))) {
-            h2 { "Key " code { (k.key.to_string()) } ": invalid" }
+            @if k.key.is_nil() { h2 { "The history: invalid" } } @else { h2 { "Key " code { (k.key.to_string()) } ": invalid" } }
             @for a in &k.anomalies {
                 h3 { (a.kind) }
                 // A summary may end with a node's log: its lines kept.
                 p.summary.lines { (a.summary) }
+                (super::cycle::cycle_svg(a))
                 @if !a.calls.is_empty() {
                     table.calls {
                         tr { th { "where" } th { "process" } th { "call" } th { "result" } th {} }
@@ -625,4 +626,8 @@ rect.info{fill:none;stroke:#666;stroke-width:.8;stroke-dasharray:3 2}\
 rect.stuck{stroke:#000;stroke-width:2.5}rect.fault{fill:#f90;opacity:.18}\
 .legend.ok{border-bottom:4px solid #6b6}.legend.fail{border-bottom:4px dotted #b22}\
 .legend.info{border-bottom:2px dashed #666}.legend.stuck{border-bottom:3px solid #000}.legend.fault{background:#fde3bf}\
-line.tick{stroke:#ddd;stroke-width:1}text.tick{font-size:10px;fill:#555}text.lane{font-size:10px;fill:#333;opacity:.7}text.call{font-size:10px;font-family:monospace;fill:#222}pre{margin:0;font-size:.85em}.summary{max-width:70em}.lines{white-space:pre-wrap}.warning{color:#a50}section.key{border-top:2px solid #999;margin-top:1.5em}";
+line.tick{stroke:#ddd;stroke-width:1}text.tick{font-size:10px;fill:#555}text.lane{font-size:10px;fill:#333;opacity:.7}text.call{font-size:10px;font-family:monospace;fill:#222}pre{margin:0;font-size:.85em}.summary{max-width:70em}.lines{white-space:pre-wrap}.warning{color:#a50}section.key{border-top:2px solid #999;margin-top:1.5em}\
+svg.cycle{display:block;margin:.5em 0}svg.cycle circle.txn{fill:#fff;stroke:#333;stroke-width:1.5}\
+svg.cycle text.txn{font-size:12px;font-weight:bold}svg.cycle text.edge{font-size:11px;fill:#222}\
+svg.cycle path.edge{stroke:#333;stroke-width:1.5}svg.cycle path.rw{stroke:#c33;stroke-dasharray:5 3}\
+svg.cycle path.realtime,svg.cycle path.process{stroke:#36c}";

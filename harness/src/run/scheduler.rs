@@ -115,6 +115,11 @@ pub(super) async fn cluster_phase(ctx: Arc<Ctx>, faults: Vec<FaultKind>) -> Resu
     Ok((elapsed, cpu))
 }
 
+/// The key an op's events carry: none for a transaction, whose keys are in its micro-ops.
+fn key_of(op: &Op) -> Option<&str> {
+    (!op.key.is_empty()).then_some(op.key.as_str())
+}
+
 /// Invoke one op through the client of node `slot % nodes`, recording both ends in the history.
 async fn invoke(
     ctx: &Ctx,
@@ -127,7 +132,7 @@ async fn invoke(
         process.clone(),
         EventType::Invoke,
         op.f,
-        Some(&op.key),
+        key_of(op),
         op.value.clone(),
         None,
         Some(&ctx.platform.nodes()[n].name),
@@ -137,7 +142,7 @@ async fn invoke(
         process,
         c.kind,
         op.f,
-        Some(&op.key),
+        key_of(op),
         c.value.clone(),
         c.error.clone(),
     )?;

@@ -87,7 +87,12 @@ impl EtcdClient {
         &self.base
     }
 
-    async fn post(
+    /// Whether reads are served from the member's own state, without a quorum.
+    pub fn serializable(&self) -> bool {
+        self.serializable
+    }
+
+    pub(crate) async fn post(
         &self,
         path: &str,
         body: serde_json::Value,
@@ -474,6 +479,7 @@ impl Client for EtcdClient {
             },
             ("acquire", Value::Int(ttl), _) => self.acquire(key, *ttl).await,
             ("read-revision", _, _) => self.read_revision(key).await,
+            ("txn", Value::List(mops), _) => self.append_txn(mops).await,
             ("watch", _, Some([Value::Int(from), Value::Int(ms)])) => {
                 self.watch(key, *from, Duration::from_millis((*ms).max(0) as u64))
                     .await
@@ -513,7 +519,7 @@ pub enum Failure {
 }
 
 impl Failure {
-    fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match self {
             Failure::NotSent(m) => format!("not sent: {m}"),
             Failure::LeaseNotFound => "requested lease not found".into(),
@@ -521,7 +527,7 @@ impl Failure {
         }
     }
 
-    fn completion(self, value: Value) -> Completion {
+    pub(crate) fn completion(self, value: Value) -> Completion {
         match self {
             Failure::NotSent(_) | Failure::LeaseNotFound => Completion::fail(value, self.message()),
             Failure::Unknown(m) => Completion::info(value, m),
@@ -608,7 +614,7 @@ fn watch_message(
 }
 
 /// An int64 field, which the gateway writes as a string.
-fn int_field(reply: &serde_json::Value, name: &str) -> Option<i64> {
+pub(crate) fn int_field(reply: &serde_json::Value, name: &str) -> Option<i64> {
     match reply.get(name)? {
         serde_json::Value::String(s) => s.parse().ok(),
         n => n.as_i64(),
@@ -635,7 +641,7 @@ fn read_value(reply: &serde_json::Value) -> Result<Value, ClientError> {
 }
 
 /// A key-value's value as ferret stored it: decimal text, a JSON list, or a string.
-fn kv_value(kv: &serde_json::Value) -> Result<Value, ClientError> {
+pub(crate) fn kv_value(kv: &serde_json::Value) -> Result<Value, ClientError> {
     let raw = kv.get("value").and_then(|v| v.as_str()).unwrap_or("");
     let bytes = B64
         .decode(raw)

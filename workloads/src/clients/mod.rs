@@ -2,5 +2,6 @@
 
 pub mod error;
 pub mod etcd;
+pub mod etcd_txn;
 pub mod http;
 pub mod nats;
