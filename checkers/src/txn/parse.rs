@@ -260,3 +260,50 @@ fn intern_value(t: &mut Txns, i: &mut Interner, key: u32, v: &Value) -> u32 {
     i.values.insert(probe, id);
     id
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::read_edn_str;
+    use crate::history::pair;
+    use std::path::Path;
+
+    fn calls(edn: &str) -> Vec<Call> {
+        pair(&read_edn_str(Path::new("t.edn"), edn).unwrap()).unwrap().0
+    }
+
+    #[test]
+    fn a_value_written_twice_is_an_error_naming_both_lines() {
+        let c = calls(
+            "{:process 0 :type :invoke :f :txn :value [[:append :x 1]]}\n\
+             {:process 0 :type :ok :f :txn :value [[:append :x 1]]}\n\
+             {:process 1 :type :invoke :f :txn :value [[:r :y nil] [:append :x 1]]}\n\
+             {:process 1 :type :ok :f :txn :value [[:r :y []] [:append :x 1]]}\n",
+        );
+        let e = parse(&c, Datatype::ListAppend).unwrap_err().to_string();
+        assert!(e.starts_with("line 3:") && e.contains("line 1 already wrote"), "{e}");
+    }
+
+    #[test]
+    fn malformed_micro_ops_and_foreign_functions_are_named() {
+        let c = calls("{:process 0 :type :invoke :f :txn :value [[:append :x]]}\n");
+        let e = parse(&c, Datatype::ListAppend).unwrap_err().to_string();
+        assert!(e.contains("[append k v] or [r k list]"), "{e}");
+        let c = calls("{:process 0 :type :invoke :f :txn :value [[:w :x nil]]}\n");
+        let e = parse(&c, Datatype::RwRegister).unwrap_err().to_string();
+        assert!(e.contains("nil is the initial state"), "{e}");
+        let c = calls("{:process 0 :type :invoke :f :read :value nil}\n");
+        let e = parse(&c, Datatype::RwRegister).unwrap_err().to_string();
+        assert!(e.contains("only `txn` calls"), "{e}");
+    }
+
+    #[test]
+    fn the_datatype_is_inferred_from_the_micro_ops() {
+        let c = calls("{:process 0 :type :invoke :f :txn :value [[:r :x nil] [:append :x 2]]}\n");
+        assert_eq!(infer(&c), Some(Datatype::ListAppend));
+        let c = calls("{:process 0 :type :invoke :f :txn :value [[:r :x nil] [:w :x 2]]}\n");
+        assert_eq!(infer(&c), Some(Datatype::RwRegister));
+        let c = calls("{:process 0 :type :invoke :f :txn :value [[:read :x nil]]}\n");
+        assert!(!is_elle(&c));
+    }
+}
