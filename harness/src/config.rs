@@ -54,10 +54,113 @@ pub struct PlatformConfig {
     /// fault is listed): what was not fsynced can then be lost.
     #[serde(default)]
     pub faultfs: bool,
+    /// SSH: how to reach the machines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<SshConfig>,
+}
+
+/// `platform.ssh`: the machines and how to log in; each host may override the defaults.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SshConfig {
+    /// A nodes file (as `ferret lab up` writes) read when `hosts` is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// A private key file; without one, ssh-agent and ssh's defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<PathBuf>,
+    /// Host keys are checked against this file (default: ~/.ssh/known_hosts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_hosts: Option<PathBuf>,
+    /// Trust and record the host key of a host seen for the first time (never a changed one).
+    #[serde(default)]
+    pub accept_new_host_keys: bool,
+    #[serde(default)]
+    pub hosts: Vec<SshHost>,
+}
+
+/// One machine.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SshHost {
+    /// The node's name (default n1, n2 … in order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Address or host name: what the system's members and clients use too.
+    pub host: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<PathBuf>,
+}
+
+impl SshConfig {
+    /// The nodes file's settings under these (the config's own win where both say).
+    pub fn with_file(&self) -> Result<SshConfig> {
+        let Some(path) = &self.nodes_file else {
+            return Ok(self.clone());
+        };
+        if !self.hosts.is_empty() {
+            return Ok(self.clone());
+        }
+        let text = anyhow::Context::with_context(std::fs::read_to_string(path), || {
+            format!(
+                "cannot read the nodes file {} (ferret lab up N makes one)",
+                path.display()
+            )
+        })?;
+        let file: SshConfig =
+            yaml_serde::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        Ok(SshConfig {
+            nodes_file: self.nodes_file.clone(),
+            user: self.user.clone().or(file.user),
+            port: self.port.or(file.port),
+            key: self.key.clone().or(file.key),
+            known_hosts: self.known_hosts.clone().or(file.known_hosts),
+            accept_new_host_keys: self.accept_new_host_keys || file.accept_new_host_keys,
+            hosts: file.hosts,
+        })
+    }
+
+    /// Each node's target, the first `count` hosts.
+    pub fn targets(&self, count: usize) -> Result<Vec<crate::platform::ssh::Target>> {
+        let c = self.with_file()?;
+        if c.hosts.len() < count {
+            bail!(
+                "platform.nodes is {count} but platform.ssh lists {} host{}",
+                c.hosts.len(),
+                if c.hosts.len() == 1 { "" } else { "s" }
+            );
+        }
+        Ok(c.hosts
+            .iter()
+            .take(count)
+            .enumerate()
+            .map(|(i, h)| crate::platform::ssh::Target {
+                name: h.name.clone().unwrap_or_else(|| format!("n{}", i + 1)),
+                host: h.host.clone(),
+                user: h
+                    .user
+                    .clone()
+                    .or(c.user.clone())
+                    .unwrap_or_else(|| "root".into()),
+                port: h.port.or(c.port).unwrap_or(22),
+                key: h.key.clone().or(c.key.clone()),
+                known_hosts: c.known_hosts.clone(),
+                accept_new_host_keys: c.accept_new_host_keys,
+            })
+            .collect())
+    }
 }
 
 /// The platforms `platform.kind` and `--platform` name.
-pub const PLATFORM_KINDS: [&str; 2] = ["local", "docker"];
+pub const PLATFORM_KINDS: [&str; 3] = ["local", "docker", "ssh"];
 
 fn default_platform() -> String {
     "local".into()
@@ -547,9 +650,12 @@ impl Config {
         seconds(self.nemesis.recovery, "nemesis.recovery", RECOVERY)?;
         if !PLATFORM_KINDS.contains(&self.platform.kind.as_str()) {
             bail!(
-                "platform.kind {:?} is not known; use local (network namespaces) or docker (containers)",
+                "platform.kind {:?} is not known; use local (network namespaces), docker (containers) or ssh (machines)",
                 self.platform.kind
             );
+        }
+        if self.platform.kind == "ssh" && self.uses_faultfs() {
+            bail!("disk faults and platform.faultfs need the fault file system on this machine: not supported on platform ssh yet");
         }
         if self.platform.kind == "docker"
             && self.platform.image.is_none()

@@ -2,11 +2,8 @@
 //! restart, pause, resume — all on the platform's node verbs.
 
 use crate::config::DbConfig;
-use crate::platform::{
-    host, host_command, main_process, printable, signal_group, wait_group_gone, Daemon, Node,
-    Platform, KILL_WAIT,
-};
-use anyhow::{bail, Context, Result};
+use crate::platform::{printable, Daemon, Node, Platform, KILL_WAIT};
+use anyhow::{bail, Result};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -27,28 +24,6 @@ pub fn expand(
         .replace("{data_dir}", &node.data_dir.display().to_string())
         .replace("{initial_cluster}", initial_cluster)
         .replace("{run_id}", run_id)
-}
-
-/// Install the system on this machine if its check fails (the local platform's nodes share this
-/// machine's files; a container image carries its own).
-pub async fn install(db: &DbConfig) -> Result<()> {
-    let Some(inst) = &db.install else {
-        return Ok(());
-    };
-    if host(&["sh", "-c", &inst.check]).await.is_ok() {
-        return Ok(());
-    }
-    eprintln!(
-        "ferret: {} is not installed; running: {}",
-        db.name, inst.run
-    );
-    host_command(&["sh", "-c", &inst.run], false)
-        .await
-        .with_context(|| format!("installing {} failed", db.name))?;
-    host(&["sh", "-c", &inst.check])
-        .await
-        .with_context(|| format!("{} is still not installed after `{}`", db.name, inst.run))?;
-    Ok(())
 }
 
 pub struct Db {
@@ -276,9 +251,31 @@ impl Db {
         Some(self.daemons.lock().await.get(&node.name)?.as_ref()?.group)
     }
 
-    /// The system's own process, by its pid on this machine (what the clock agent patches).
+    /// The system's own process, by its pid as the node's platform sees it (what the clock
+    /// agent patches).
     pub async fn pid(&self, node: &Node) -> Option<u32> {
-        main_process(self.group(node).await?)
+        self.daemons
+            .lock()
+            .await
+            .get(&node.name)?
+            .as_ref()?
+            .main_pid()
+            .await
+    }
+
+    /// The state letters of the daemon's processes (`T` when stopped); empty when none runs.
+    pub async fn states(&self, node: &Node) -> String {
+        match self.daemons.lock().await.get(&node.name) {
+            Some(Some(d)) => d.states().await,
+            _ => String::new(),
+        }
+    }
+
+    /// Send `sig` to the daemon's whole group, if it runs.
+    async fn signal(&self, node: &Node, sig: i32) {
+        if let Some(Some(d)) = self.daemons.lock().await.get(&node.name) {
+            d.signal(sig).await;
+        }
     }
 
     /// SIGKILL the node's daemon (its whole group) and reap it.
@@ -290,13 +287,13 @@ impl Db {
             .get_mut(&node.name)
             .and_then(Option::take);
         if let Some(mut daemon) = daemon {
-            signal_group(daemon.group, libc::SIGCONT);
-            signal_group(daemon.group, libc::SIGKILL);
+            daemon.signal(libc::SIGCONT).await;
+            daemon.signal(libc::SIGKILL).await;
             let _ = daemon.launcher.start_kill();
             let _ = daemon.launcher.wait().await;
             // The system the launcher started may outlive it by a moment: a kill is done when
             // the whole group is gone (reaped, not a zombie).
-            if !wait_group_gone(daemon.group, KILL_WAIT).await {
+            if !daemon.gone(KILL_WAIT).await {
                 eprintln!(
                     "warning: {}'s process group {} was still there {} s after SIGKILL",
                     node.name,
@@ -312,15 +309,11 @@ impl Db {
     }
 
     pub async fn pause(&self, node: &Node) {
-        if let Some(pgid) = self.group(node).await {
-            signal_group(pgid, libc::SIGSTOP);
-        }
+        self.signal(node, libc::SIGSTOP).await;
     }
 
     pub async fn resume(&self, node: &Node) {
-        if let Some(pgid) = self.group(node).await {
-            signal_group(pgid, libc::SIGCONT);
-        }
+        self.signal(node, libc::SIGCONT).await;
     }
 
     pub async fn kill_all(&self, nodes: &[Node]) {

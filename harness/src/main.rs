@@ -6,8 +6,10 @@ mod clock;
 mod config;
 mod db;
 mod disk;
+mod doctor;
 mod exit;
 mod faultfs;
+mod lab;
 mod netdelay;
 mod platform;
 mod probe;
@@ -41,6 +43,8 @@ enum Command {
     Faultfs(faultfs::FaultfsArgs),
     Probe(probe::ProbeArgs),
     Netdelay(netdelay::NetdelayArgs),
+    Doctor(doctor::DoctorArgs),
+    Lab(lab::LabArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +70,8 @@ fn main() -> ExitCode {
         Command::Faultfs(args) => faultfs::run(args),
         Command::Probe(args) => probe::run(args),
         Command::Netdelay(args) => netdelay::run(args),
+        Command::Doctor(args) => doctor::run(args),
+        Command::Lab(args) => lab::run(args),
     };
     match code {
         Ok(code) => ExitCode::from(code),

@@ -269,7 +269,9 @@ mod tests {
     use std::path::Path;
 
     fn calls(edn: &str) -> Vec<Call> {
-        pair(&read_edn_str(Path::new("t.edn"), edn).unwrap()).unwrap().0
+        pair(&read_edn_str(Path::new("t.edn"), edn).unwrap())
+            .unwrap()
+            .0
     }
 
     #[test]
@@ -281,7 +283,10 @@ mod tests {
              {:process 1 :type :ok :f :txn :value [[:r :y []] [:append :x 1]]}\n",
         );
         let e = parse(&c, Datatype::ListAppend).unwrap_err().to_string();
-        assert!(e.starts_with("line 3:") && e.contains("line 1 already wrote"), "{e}");
+        assert!(
+            e.starts_with("line 3:") && e.contains("line 1 already wrote"),
+            "{e}"
+        );
     }
 
     #[test]

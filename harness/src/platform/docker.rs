@@ -331,7 +331,7 @@ impl Platform for DockerPlatform {
                 .and_then(|t| t.trim().parse::<u32>().ok());
             if let Some(group) = pid.and_then(|p| self.host_pid(c, p)) {
                 self.registry.add_process(group).await?;
-                return Ok(Daemon { launcher, group });
+                return Ok(Daemon::on_host(launcher, group));
             }
             if let Ok(Some(status)) = launcher.try_wait() {
                 bail!("{script} on {} exited at once ({status})", node.name);

@@ -91,29 +91,7 @@ impl LocalPlatform {
                 format!("fr{short}n{}", i + 1),
                 format!("fr{short}n{}p", i + 1),
             );
-            host(&["ip", "netns", "add", ns]).await?;
-            // Both ends are born inside the run's namespaces: nothing ever sits in the root
-            // namespace, where a harness killed at this moment would leave it unregistered.
-            host(&[
-                "ip", "link", "add", &a, "netns", ns, "type", "veth", "peer", "name", &b, "netns",
-                br,
-            ])
-            .await?;
-            host(&["ip", "-n", br, "link", "set", &b, "master", "br0", "up"]).await?;
-            host(&["ip", "-n", ns, "link", "set", &a, "name", "eth0"]).await?;
-            host(&[
-                "ip",
-                "-n",
-                ns,
-                "addr",
-                "add",
-                &format!("{}/24", n.ip),
-                "dev",
-                "eth0",
-            ])
-            .await?;
-            host(&["ip", "-n", ns, "link", "set", "eth0", "up"]).await?;
-            host(&["ip", "-n", ns, "link", "set", "lo", "up"]).await?;
+            attach_node(ns, br, &a, &b, &n.ip).await?;
         }
         // The one link in the root namespace, registered before it is made.
         let (h, hp) = (self.host_link.clone(), format!("{}p", self.host_link));
@@ -179,7 +157,7 @@ impl Platform for LocalPlatform {
             .id()
             .ok_or_else(|| anyhow!("daemon exited at once"))?;
         self.registry.add_process(group).await?;
-        Ok(Daemon { launcher, group })
+        Ok(Daemon::on_host(launcher, group))
     }
 
     async fn copy_in(&self, _node: &Node, local: &Path, remote: &Path) -> Result<()> {
@@ -260,4 +238,53 @@ pub async fn clean(reg: &Registry) -> Vec<String> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     removed
+}
+
+/// Install the system on this machine if its check fails (the local platform's nodes share this
+/// machine's files; a container image carries its own).
+pub async fn install(db: &crate::config::DbConfig) -> Result<()> {
+    let Some(inst) = &db.install else {
+        return Ok(());
+    };
+    if super::host(&["sh", "-c", &inst.check]).await.is_ok() {
+        return Ok(());
+    }
+    eprintln!(
+        "ferret: {} is not installed; running: {}",
+        db.name, inst.run
+    );
+    super::host_command(&["sh", "-c", &inst.run], false)
+        .await
+        .with_context(|| format!("installing {} failed", db.name))?;
+    super::host(&["sh", "-c", &inst.check])
+        .await
+        .with_context(|| format!("{} is still not installed after `{}`", db.name, inst.run))?;
+    Ok(())
+}
+
+/// Make the namespace `ns` and link it to the bridge `br0` in `br` as `eth0` with `ip`/24. Both
+/// ends of the link are born inside namespaces: nothing ever sits in the root namespace, where a
+/// harness killed at this moment would leave it unregistered.
+pub async fn attach_node(ns: &str, br: &str, a: &str, b: &str, ip: &str) -> Result<()> {
+    host(&["ip", "netns", "add", ns]).await?;
+    host(&[
+        "ip", "link", "add", a, "netns", ns, "type", "veth", "peer", "name", b, "netns", br,
+    ])
+    .await?;
+    host(&["ip", "-n", br, "link", "set", b, "master", "br0", "up"]).await?;
+    host(&["ip", "-n", ns, "link", "set", a, "name", "eth0"]).await?;
+    host(&[
+        "ip",
+        "-n",
+        ns,
+        "addr",
+        "add",
+        &format!("{ip}/24"),
+        "dev",
+        "eth0",
+    ])
+    .await?;
+    host(&["ip", "-n", ns, "link", "set", "eth0", "up"]).await?;
+    host(&["ip", "-n", ns, "link", "set", "lo", "up"]).await?;
+    Ok(())
 }

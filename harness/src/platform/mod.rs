@@ -11,8 +11,11 @@
 //! - `docker` (docker.rs): each node a container of `docker-compose.yml`.
 
 mod docker;
+pub mod flags;
 pub mod image;
 mod local;
+pub mod preflight;
+pub mod ssh;
 
 use crate::config::Config;
 use anyhow::{Context, Result};
@@ -20,11 +23,12 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::process::{Child, Command};
 
 pub use docker::{clean_labelled, DockerPlatform};
-pub use local::LocalPlatform;
+pub use local::{attach_node, LocalPlatform};
 
 pub const REGISTRY_DIR: &str = "/run/ferret";
 
@@ -45,12 +49,81 @@ pub struct DiskPlace {
     pub control: PathBuf,
 }
 
-/// A daemon started on a node: the launcher on this machine, and the process group it runs in.
+/// A daemon started on a node: the launcher on this machine, the process group it runs in, and
+/// how that group is reached.
 pub struct Daemon {
     /// Ends when the daemon ends; its exit status is the shell line's.
     pub launcher: Child,
-    /// The host pid of the group leader, which is also the group's id.
+    /// The pid of the group leader, which is also the group's id, as `processes` sees it.
     pub group: u32,
+    pub processes: Arc<dyn Processes>,
+}
+
+impl Daemon {
+    /// A daemon whose group is a process group of this machine.
+    pub fn on_host(launcher: Child, group: u32) -> Daemon {
+        Daemon {
+            launcher,
+            group,
+            processes: Arc::new(HostProcesses),
+        }
+    }
+
+    pub async fn signal(&self, sig: i32) -> bool {
+        self.processes.signal(self.group, sig).await
+    }
+
+    /// Whether the whole group is gone within `most`.
+    pub async fn gone(&self, most: Duration) -> bool {
+        self.processes.gone(self.group, most).await
+    }
+
+    /// Each member's state letter (`R`, `S`, `T` for stopped …), in pid order.
+    pub async fn states(&self) -> String {
+        self.processes.states(self.group).await
+    }
+
+    /// The system's own process in the group (what the clock agent patches).
+    pub async fn main_pid(&self) -> Option<u32> {
+        self.processes.main_pid(self.group).await
+    }
+}
+
+/// How a daemon's process group is reached: signals, whether it is gone, its members. Local
+/// and docker daemons are process groups of this machine (`HostProcesses`); a platform whose
+/// nodes are elsewhere reaches them there.
+#[async_trait]
+pub trait Processes: Send + Sync {
+    async fn signal(&self, group: u32, sig: i32) -> bool;
+    async fn gone(&self, group: u32, most: Duration) -> bool;
+    async fn states(&self, group: u32) -> String;
+    async fn main_pid(&self, group: u32) -> Option<u32>;
+}
+
+/// Process groups of this machine, read from /proc and signalled with killpg.
+pub struct HostProcesses;
+
+#[async_trait]
+impl Processes for HostProcesses {
+    async fn signal(&self, group: u32, sig: i32) -> bool {
+        signal_group(group, sig)
+    }
+
+    async fn gone(&self, group: u32, most: Duration) -> bool {
+        wait_group_gone(group, most).await
+    }
+
+    async fn states(&self, group: u32) -> String {
+        ferret_nemesis::proc::group_members(group)
+            .iter()
+            .filter_map(|p| ferret_nemesis::proc::stat_fields(&p.to_string()))
+            .filter_map(|f| f.first().cloned())
+            .collect()
+    }
+
+    async fn main_pid(&self, group: u32) -> Option<u32> {
+        main_process(group)
+    }
 }
 
 /// The node verbs. Everything a run does to nodes goes through these.
@@ -104,6 +177,41 @@ pub trait Platform: Send + Sync {
     /// this machine, and its control socket.
     fn disk_place(&self, node: &Node) -> Result<DiskPlace>;
 
+    /// Run the clock agent (`ferret clock PID ARGS…`) against the process `pid` of `node`, to
+    /// completion: its success, output and errors. By default this machine's own binary, since
+    /// a local or docker node's processes are this machine's processes too.
+    async fn clock_agent(
+        &self,
+        _node: &Node,
+        pid: u32,
+        args: &[String],
+    ) -> Result<(bool, String, String)> {
+        let agent = std::env::current_exe()
+            .context("cannot find the ferret binary for the clock agent")?
+            .display()
+            .to_string();
+        let pid = pid.to_string();
+        let mut argv: Vec<&str> = vec![&agent, "clock", &pid];
+        argv.extend(args.iter().map(String::as_str));
+        host_status(&argv, None, true).await
+    }
+
+    /// Start the clock agent for a fault that changes clocks over time (strobe, drift): killed
+    /// when the returned child is dropped or killed.
+    fn clock_agent_job(&self, _node: &Node, pid: u32, args: &[String]) -> Result<Child> {
+        let agent =
+            std::env::current_exe().context("cannot find the ferret binary for the clock agent")?;
+        Command::new(agent)
+            .arg("clock")
+            .arg(pid.to_string())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .context("cannot start the clock agent")
+    }
+
     /// The nodes' names, in order.
     fn names(&self) -> Vec<String> {
         self.nodes().iter().map(|n| n.name.clone()).collect()
@@ -117,11 +225,54 @@ pub trait Platform: Send + Sync {
     }
 }
 
+/// Make ready what the platform's nodes need before any exists: the local platform installs
+/// the system on this machine (its nodes share this machine's files); the docker platform
+/// builds its node image once per recipe (about a minute) and then reuses it; the ssh platform
+/// checks its machines (`preflight`).
+pub async fn prepare(config: &mut Config) -> Result<()> {
+    match config.platform.kind.as_str() {
+        "local" => local::install(&config.db).await,
+        "docker" if config.platform.image.is_none() => {
+            config.platform.image = Some(image::ensure(&config.db.packages).await?);
+            Ok(())
+        }
+        // Machines ferret did not make: everything a run needs, checked before anything starts.
+        "ssh" => {
+            let failed: Vec<String> = preflight::checks(config)
+                .await?
+                .into_iter()
+                .filter_map(|c| c.problem.map(|p| format!("{} {}: {p}", c.node, c.what)))
+                .collect();
+            if failed.is_empty() {
+                Ok(())
+            } else {
+                anyhow::bail!(
+                    "the nodes are not ready (ferret doctor says more):\n  {}",
+                    failed.join("\n  ")
+                )
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Build the nodes of the platform the config names. On error nothing is left behind.
 pub async fn create(config: &Config, run_id: &str) -> Result<Box<dyn Platform>> {
     let nodes = config.platform.nodes;
     Ok(match config.platform.kind.as_str() {
         "docker" => Box::new(DockerPlatform::create(run_id, nodes, config).await?),
+        "ssh" => Box::new(
+            ssh::SshPlatform::create(
+                run_id,
+                config
+                    .platform
+                    .ssh
+                    .clone()
+                    .unwrap_or_default()
+                    .targets(nodes)?,
+            )
+            .await?,
+        ),
         _ => Box::new(LocalPlatform::create(run_id, nodes).await?),
     })
 }
@@ -153,6 +304,11 @@ pub struct Registry {
     /// Directories to delete (nodes' data).
     #[serde(default)]
     pub dirs: Vec<PathBuf>,
+    /// Machines reached over SSH (ssh platform), and the process groups started on them.
+    #[serde(default)]
+    pub ssh_nodes: Vec<ssh::Target>,
+    #[serde(default)]
+    pub remote_groups: Vec<ssh::RemoteGroup>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -229,6 +385,10 @@ impl SharedRegistry {
     }
 
     /// Record a daemon's process group as soon as its leader can be seen.
+    pub async fn add_remote(&self, g: ssh::RemoteGroup) -> Result<()> {
+        self.update(|r| r.remote_groups.push(g))
+    }
+
     pub async fn add_process(&self, pid: u32) -> Result<()> {
         // The start time can only be read once the process exists; retry briefly.
         for _ in 0..50 {
@@ -271,6 +431,9 @@ pub async fn clean_registry(reg: &Registry) -> Vec<String> {
     }
     if reg.docker_project.is_some() {
         removed.extend(clean_labelled(&reg.run_id).await);
+    }
+    if !reg.ssh_nodes.is_empty() {
+        removed.extend(ssh::clean_nodes(reg).await);
     }
     removed.extend(local::clean(reg).await);
     for d in &reg.dirs {
@@ -410,7 +573,7 @@ pub async fn spawn_host_daemon(
         .id()
         .ok_or_else(|| anyhow::anyhow!("{} exited at once", args[0]))?;
     registry.add_process(group).await?;
-    Ok(Daemon { launcher, group })
+    Ok(Daemon::on_host(launcher, group))
 }
 
 /// Kill a registered daemon's process group if its leader is still the one we started.

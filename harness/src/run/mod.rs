@@ -19,7 +19,7 @@ mod scheduler;
 mod took_effect;
 
 use crate::config::Config;
-use crate::db::{self, Db};
+use crate::db::Db;
 use crate::disk::Disks;
 use crate::platform::{self, Platform};
 use crate::report::outputs::{self, Outputs, Page};
@@ -29,7 +29,7 @@ use crate::{check, exit};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use ferret_checkers::{read_file, Budget, CheckOptions, Format};
-use ferret_workloads::clients::{etcd::EtcdClient, http::HttpClient, nats::NatsKvClient};
+use ferret_workloads::clients::factory;
 use ferret_workloads::Client;
 use progress::Stats;
 use std::path::PathBuf;
@@ -53,13 +53,8 @@ never came up, interrupted)."
 pub struct RunArgs {
     /// The run's YAML config (see configs/).
     config: PathBuf,
-    /// Where nodes live: local (network namespaces on this machine) or docker (containers of
-    /// docker-compose.yml; the node image is built on first use).
-    #[arg(long, value_name = "KIND")]
-    platform: Option<String>,
-    /// Number of nodes.
-    #[arg(long)]
-    nodes: Option<usize>,
+    #[command(flatten)]
+    platform: platform::flags::PlatformFlags,
     /// Seconds of workload.
     #[arg(long, value_name = "S")]
     time_limit: Option<f64>,
@@ -93,12 +88,7 @@ pub struct RunArgs {
 
 impl RunArgs {
     fn apply(&self, c: &mut Config) {
-        if let Some(p) = &self.platform {
-            c.platform.kind = p.clone();
-        }
-        if let Some(n) = self.nodes {
-            c.platform.nodes = n;
-        }
+        self.platform.apply(c);
         if let Some(t) = self.time_limit {
             c.time_limit = t;
         }
@@ -326,30 +316,28 @@ fn make_clients(
     db: &Db,
     nodes: &[platform::Node],
 ) -> Result<Vec<Box<dyn Client>>> {
-    let timeout = Duration::from_secs_f64(config.client.timeout);
-    let spec = config.http_spec()?.map(Arc::new);
+    let params = factory::ClientParams {
+        protocol: config.client.protocol.clone(),
+        timeout: Duration::from_secs_f64(config.client.timeout),
+        serializable: config.client.serializable,
+        http: config.http_spec()?.map(Arc::new),
+        bucket: config.client.bucket.clone(),
+        replicas: config.nats_replicas(),
+    };
     let settings = config.settings()?;
     nodes
         .iter()
-        .map(|n| -> Result<Box<dyn Client>> {
-            Ok(match &spec {
-                Some(spec) => Box::new(
-                    HttpClient::new(spec.clone(), &n.name, &n.ip, timeout)
-                        .map_err(anyhow::Error::msg)?,
-                ),
-                None if config.client.protocol == "nats-kv" => Box::new(NatsKvClient::new(
-                    db.client_url(n),
-                    config.client.bucket.clone(),
-                    config.nats_replicas(),
-                    timeout,
-                )),
-                None => Box::new(
-                    settings.etcd_client(
-                        EtcdClient::new(db.client_url(n), timeout, config.client.serializable)
-                            .map_err(anyhow::Error::msg)?,
-                    ),
-                ),
-            })
+        .map(|n| {
+            factory::make(
+                &params,
+                settings.as_ref(),
+                factory::Endpoint {
+                    node: &n.name,
+                    ip: &n.ip,
+                    url: db.client_url(n),
+                },
+            )
+            .map_err(anyhow::Error::msg)
         })
         .collect()
 }
@@ -380,20 +368,9 @@ async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Re
         "ferret run {}: {} nodes, {} s, seed {seed}, run id {run_id}",
         config.name, config.platform.nodes, config.time_limit
     );
-    // The local platform's nodes share this machine's files: install the system here if missing.
-    if config.platform.kind == "local" {
-        tokio::select! {
-            r = db::install(&config.db) => r?,
-            _ = stop.changed() => bail!("{} while installing {}", stop.borrow().unwrap_or("stopped"), config.db.name),
-        }
-    }
-    // The docker platform's node image, built once per recipe (about a minute) and then reused.
-    if config.platform.kind == "docker" && config.platform.image.is_none() {
-        let tag = tokio::select! {
-            r = platform::image::ensure(&config.db.packages) => r?,
-            _ = stop.changed() => bail!("{} while building the node image", stop.borrow().unwrap_or("stopped")),
-        };
-        config.platform.image = Some(tag);
+    tokio::select! {
+        r = platform::prepare(&mut config) => r?,
+        _ = stop.changed() => bail!("{} while preparing the {} platform", stop.borrow().unwrap_or("stopped"), config.platform.kind),
     }
     let workload = config.workload()?;
     let run_dir = create_run_dir(&config.store, &config.name)?;

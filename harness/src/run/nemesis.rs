@@ -4,7 +4,7 @@
 use super::leader::find_leader;
 use super::Ctx;
 use super::{membership_faults, network_faults};
-use crate::platform::{host_status, Node};
+use crate::platform::Node;
 use crate::store::append_json_line;
 use anyhow::{anyhow, Result};
 use ferret_checkers::{EventType, Process, Value};
@@ -342,23 +342,18 @@ async fn settled_pid(ctx: &Ctx, node: &Node) -> Option<u32> {
     None
 }
 
-/// Run the clock agent, on this machine, against a node's system by its host pid: the same on
-/// every platform, since a container's processes are this machine's processes too.
+/// Run the clock agent against a node's system, as its platform runs it.
 async fn clock_agent(ctx: &Ctx, node: &Node, args: &[String]) -> Result<String> {
     let pid = settled_pid(ctx, node)
         .await
         .ok_or_else(|| anyhow!("no running {} on {} to skew", ctx.db.config.name, node.name))?;
-    let agent = ctx.agent.display().to_string();
-    let pid = pid.to_string();
-    let mut argv: Vec<&str> = vec![&agent, "clock", &pid];
-    argv.extend(args.iter().map(String::as_str));
     // A process that started a moment ago may still be setting up threads: try again briefly.
     let mut last = String::new();
     for attempt in 0..3 {
         if attempt > 0 {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let (ok, out, err) = host_status(&argv, None, true).await?;
+        let (ok, out, err) = ctx.platform.clock_agent(node, pid, args).await?;
         if ok {
             return Ok(out);
         }
@@ -458,14 +453,7 @@ async fn apply(ctx: &Ctx, fault: &Fault) -> Result<serde_json::Value> {
                         } else {
                             format!("drift {ms} --seconds {seconds} --clocks {clocks}")
                         };
-                        let job = tokio::process::Command::new(&ctx.agent)
-                            .arg("clock")
-                            .arg(pid.to_string())
-                            .args(words(&args))
-                            .stdin(std::process::Stdio::null())
-                            .stdout(std::process::Stdio::piped())
-                            .kill_on_drop(true)
-                            .spawn()?;
+                        let job = ctx.platform.clock_agent_job(node, pid, &words(&args))?;
                         ctx.clock_jobs.lock().await.push((n.clone(), current, job));
                     }
                 }

@@ -303,15 +303,7 @@ async fn stopped(ctx: &Ctx, nodes: &[String], want: bool) -> Probe {
                 ok = false;
                 continue;
             };
-            let members = match ctx.db.group(node).await {
-                Some(g) => ferret_nemesis::proc::group_members(g),
-                None => Vec::new(),
-            };
-            let letters: String = members
-                .iter()
-                .filter_map(|p| ferret_nemesis::proc::stat_fields(&p.to_string()))
-                .filter_map(|f| f.first().cloned())
-                .collect();
+            let letters = ctx.db.states(node).await;
             let all_stopped = !letters.is_empty() && letters.chars().all(|c| c == 'T');
             let none_stopped = !letters.contains('T');
             ok &= if want { all_stopped } else { none_stopped };

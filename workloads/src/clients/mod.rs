@@ -3,5 +3,6 @@
 pub mod error;
 pub mod etcd;
 pub mod etcd_txn;
+pub mod factory;
 pub mod http;
 pub mod nats;
