@@ -30,7 +30,13 @@ pub struct LabArgs {
 #[derive(Subcommand, Debug)]
 enum LabVerb {
     /// Make N machines (1 to 9); replaces a lab already up.
-    Up { count: usize },
+    Up {
+        count: usize,
+        /// A machine whose logins find no nft (its PATH lacks /usr/sbin and /sbin), to see
+        /// `ferret doctor` name what a node lacks; may be given more than once (e.g. n3).
+        #[arg(long, value_name = "NODE")]
+        without_nft: Vec<String>,
+    },
     /// Remove the lab: its sshd processes, namespaces, links and files.
     Down,
     /// Print the nodes file of the lab that is up.
@@ -67,12 +73,12 @@ pub fn run(args: LabArgs) -> Result<u8> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         match args.verb {
-            LabVerb::Up { count } => {
+            LabVerb::Up { count, without_nft } => {
                 if !(1..=9).contains(&count) {
                     bail!("a lab has 1 to 9 machines, not {count}");
                 }
                 down().await?;
-                let nodes = up(count).await.inspect_err(|_| {
+                let nodes = up(count, &without_nft).await.inspect_err(|_| {
                     eprintln!("ferret: the lab could not be made; removing what was");
                 });
                 if nodes.is_err() {
@@ -102,7 +108,7 @@ fn save(state: &LabState) -> Result<()> {
     Ok(())
 }
 
-async fn up(count: usize) -> Result<PathBuf> {
+async fn up(count: usize, without_nft: &[String]) -> Result<PathBuf> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         bail!("the lab needs root: it creates network namespaces");
@@ -171,10 +177,15 @@ async fn up(count: usize) -> Result<PathBuf> {
             words.next().unwrap_or_default()
         ));
         let config = node_dir.join("sshd_config");
+        let path = if without_nft.contains(&format!("n{n}")) {
+            "SetEnv PATH=/usr/local/bin:/usr/bin:/bin\n"
+        } else {
+            ""
+        };
         std::fs::write(
             &config,
             format!(
-                "ListenAddress {ip}:22\nHostKey {}\nAuthorizedKeysFile {}\n\
+                "{path}ListenAddress {ip}:22\nHostKey {}\nAuthorizedKeysFile {}\n\
                  PermitRootLogin prohibit-password\nPasswordAuthentication no\n\
                  KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n\
                  PidFile {}\nMaxSessions 64\nMaxStartups 64:30:128\nLogLevel ERROR\n",

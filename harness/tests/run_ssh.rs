@@ -279,4 +279,34 @@ fn etcd_over_ssh_on_the_lab() {
         "lab down leaves no namespace"
     );
     assert!(!Path::new("/run/ferret/lab").exists());
+
+    // A machine without nft: doctor names it and what it lacks, and passes the other.
+    let out = ferret()
+        .args(["lab", "up", "2", "--without-nft", "n2"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lab = Lab;
+    let out = ferret()
+        .args(["doctor", "configs/etcd-ssh.yaml", "--nodes", "2"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("FAIL") && l.contains("n2 ") && l.contains("nft is missing")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains("ok") && l.contains("n1 ") && l.contains("nft")),
+        "{text}"
+    );
+    drop(lab);
+    assert!(!sh("ip netns list").contains("ferret-lab"));
 }
