@@ -3,7 +3,7 @@
 use crate::report::calls_of;
 use crate::report::outputs::{self, Outputs, Page};
 use crate::report::results::Results;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::path::PathBuf;
 
 /// Render a run's report again from what its folder holds.
@@ -25,21 +25,7 @@ pub struct ReportArgs {
 pub fn run(args: ReportArgs) -> Result<u8> {
     let dir = &args.run_dir;
     let file = dir.join("results.json");
-    let text = std::fs::read_to_string(&file).with_context(|| {
-        format!(
-            "cannot read {} (is {} a run's folder? ferret run writes it after the check)",
-            file.display(),
-            dir.display()
-        )
-    })?;
-    let results: Results = serde_json::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "{}:{}:{}: not a results.json ferret wrote: {e}",
-            file.display(),
-            e.line(),
-            e.column()
-        )
-    })?;
+    let results = Results::read(dir)?;
     let path = dir.join("history.jsonl");
     let (history, _) = ferret_checkers::read_file(&path, Some(ferret_checkers::Format::Jsonl))?;
     let calls = calls_of(&history);

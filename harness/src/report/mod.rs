@@ -2,6 +2,7 @@
 //! a page and plots for people, all written by `outputs::write`.
 
 pub mod again;
+pub mod compare;
 pub mod cycle;
 pub mod faults;
 pub mod html;

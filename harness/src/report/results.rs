@@ -27,6 +27,28 @@ pub struct Results {
     pub took_effect: Option<TookEffect>,
 }
 
+impl Results {
+    /// A run folder's results.json, as ferret wrote it.
+    pub fn read(dir: &std::path::Path) -> anyhow::Result<Results> {
+        let file = dir.join("results.json");
+        let text = std::fs::read_to_string(&file).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read {} (is {} a run's folder? ferret run writes it after the check): {e}",
+                file.display(),
+                dir.display()
+            )
+        })?;
+        serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{}:{}:{}: not a results.json ferret wrote: {e}",
+                file.display(),
+                e.line(),
+                e.column()
+            )
+        })
+    }
+}
+
 /// The probes' verdicts over a run's faults.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct TookEffect {
