@@ -127,19 +127,7 @@ async fn up(count: usize, without_nft: &[String]) -> Result<PathBuf> {
     };
     save(&state)?;
     let key = dir.join("id_ed25519");
-    host(&[
-        "ssh-keygen",
-        "-q",
-        "-t",
-        "ed25519",
-        "-N",
-        "",
-        "-C",
-        "ferret-lab",
-        "-f",
-        &key.display().to_string(),
-    ])
-    .await?;
+    keygen(&key).await?;
     let public = std::fs::read_to_string(dir.join("id_ed25519.pub"))?;
     std::fs::write(dir.join("authorized_keys"), &public)?;
     let br = state.bridge_ns.clone();
@@ -158,17 +146,7 @@ async fn up(count: usize, without_nft: &[String]) -> Result<PathBuf> {
         let node_dir = dir.join(format!("n{n}"));
         std::fs::create_dir_all(&node_dir)?;
         let host_key = node_dir.join("ssh_host_ed25519_key");
-        host(&[
-            "ssh-keygen",
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-f",
-            &host_key.display().to_string(),
-        ])
-        .await?;
+        keygen(&host_key).await?;
         let host_pub = std::fs::read_to_string(node_dir.join("ssh_host_ed25519_key.pub"))?;
         let mut words = host_pub.split_whitespace();
         known.push_str(&format!(
@@ -252,6 +230,24 @@ async fn up(count: usize, without_nft: &[String]) -> Result<PathBuf> {
         ),
     )?;
     Ok(path)
+}
+
+/// A new ed25519 key pair without a passphrase at `path` (and `path`.pub).
+async fn keygen(path: &Path) -> Result<()> {
+    host(&[
+        "ssh-keygen",
+        "-q",
+        "-t",
+        "ed25519",
+        "-N",
+        "",
+        "-C",
+        "ferret-lab",
+        "-f",
+        &path.display().to_string(),
+    ])
+    .await?;
+    Ok(())
 }
 
 /// Remove what the lab's state file names; nothing else.

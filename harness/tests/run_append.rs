@@ -5,23 +5,11 @@
 
 mod common;
 
-use common::{events, require, run_to_end};
+use common::{events, require, results, run_to_end, ETCD_TOOLS as TOOLS};
 use std::sync::Mutex;
 
 /// Runs share the machine's CPU: one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
-
-const TOOLS: [(&str, &str); 4] = [
-    ("etcd", "etcd-server"),
-    ("etcdctl", "etcd-client"),
-    ("nft", "nftables"),
-    ("ip", "iproute2"),
-];
-
-fn results(store: &std::path::Path, name: &str) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(store.join(name).join("latest/results.json")).unwrap())
-        .unwrap()
-}
 
 #[test]
 fn append_transactions_under_faults_are_strictly_serializable() {

@@ -55,33 +55,6 @@ pub enum Variant {
 }
 
 impl AnomalyKind {
-    pub const ALL: [AnomalyKind; 24] = [
-        AnomalyKind::G0,
-        AnomalyKind::G1c,
-        AnomalyKind::GSingle,
-        AnomalyKind::GNonadjacent,
-        AnomalyKind::G2Item,
-        AnomalyKind::G0Process,
-        AnomalyKind::G1cProcess,
-        AnomalyKind::GSingleProcess,
-        AnomalyKind::GNonadjacentProcess,
-        AnomalyKind::G2ItemProcess,
-        AnomalyKind::G0Realtime,
-        AnomalyKind::G1cRealtime,
-        AnomalyKind::GSingleRealtime,
-        AnomalyKind::GNonadjacentRealtime,
-        AnomalyKind::G2ItemRealtime,
-        AnomalyKind::G1a,
-        AnomalyKind::G1b,
-        AnomalyKind::DirtyUpdate,
-        AnomalyKind::Internal,
-        AnomalyKind::IncompatibleOrder,
-        AnomalyKind::DuplicateElements,
-        AnomalyKind::GarbageRead,
-        AnomalyKind::CyclicVersions,
-        AnomalyKind::FutureRead,
-    ];
-
     pub fn name(self) -> &'static str {
         use AnomalyKind::*;
         match self {
@@ -140,10 +113,6 @@ impl AnomalyKind {
             ],
         ];
         all[variant as usize][base]
-    }
-
-    pub fn is_cycle(self) -> bool {
-        (self as usize) < 15
     }
 
     /// For cycles: which of G0 … G2-item it is (0 … 4), whatever closed it.

@@ -26,9 +26,12 @@ pub struct Inferred {
     pub unread: Vec<Vec<u32>>,
 }
 
+/// `(key, the values read)` per key a transaction read.
+type ExternalReads<'a> = Vec<(u32, &'a [u32])>;
+
 /// The external read of each key by a transaction: what it saw of the others' appends (its own
 /// earlier appends taken off the end).
-fn external_reads(t: &Txns, i: usize) -> Vec<(u32, &[u32])> {
+fn external_reads(t: &Txns, i: usize) -> ExternalReads<'_> {
     let mut own: Vec<(u32, Vec<u32>)> = Vec::new();
     let mut out: Vec<(u32, &[u32])> = Vec::new();
     for m in &t.txns[i].mops {
@@ -263,13 +266,17 @@ pub fn infer(t: &Txns, edges: &mut Edges, found: &mut Vec<Found>) -> Inferred {
             *want += 1;
         }
     }
+    // What each committed transaction saw of the others' appends, once: the anomalies below
+    // and the wr and rw edges read it.
+    let ext: Vec<(u32, ExternalReads)> = (0..t.txns.len())
+        .filter(|&i| t.txns[i].outcome == Outcome::Ok)
+        .map(|i| (i as u32, external_reads(t, i)))
+        .collect();
     // Aborted reads, dirty updates, intermediate reads.
     let mut last_append: Vec<(u32, u32)> = Vec::new(); // scratch
-    for (i, x) in t.txns.iter().enumerate() {
-        if x.outcome != Outcome::Ok {
-            continue;
-        }
-        for (k, list) in external_reads(t, i) {
+    for (i, reads) in &ext {
+        let i = *i as usize;
+        for &(k, list) in reads {
             if let Some(&v) = list
                 .iter()
                 .find(|&&v| status(t.writer[v as usize]) == Some(Outcome::Fail))
@@ -391,12 +398,9 @@ pub fn infer(t: &Txns, edges: &mut Edges, found: &mut Vec<Found>) -> Inferred {
         }
     }
     // wr and rw from each external read.
-    for (i, x) in t.txns.iter().enumerate() {
-        if x.outcome != Outcome::Ok {
-            continue;
-        }
-        let i = i as u32;
-        for (k, list) in external_reads(t, i as usize) {
+    for (i, reads) in &ext {
+        let i = *i;
+        for &(k, list) in reads {
             let k = k as usize;
             if incompatible[k] {
                 continue;
@@ -436,6 +440,16 @@ pub fn infer(t: &Txns, edges: &mut Edges, found: &mut Vec<Found>) -> Inferred {
 pub fn show(t: &Txns, list: &[u32]) -> String {
     let items: Vec<Value> = list.iter().map(|&v| t.value(v).clone()).collect();
     format!("{:.16}", Value::List(items))
+}
+
+/// The read that showed key `ku`'s version order: `T3 (line 9) read x = [1 2 3]`.
+fn longest_read(t: &Txns, inf: &Inferred, ku: usize, name: &dyn Fn(u32) -> String) -> String {
+    format!(
+        "{} read {} = {}",
+        name(inf.witness[ku]),
+        t.keys[ku],
+        show(t, &inf.order[ku])
+    )
 }
 
 /// Why `from` precedes `to` by `kind` on some key, in words; `name` names transactions.
@@ -478,12 +492,7 @@ pub fn explain(
                             t.value(b)
                         )
                     } else {
-                        format!(
-                            "{} read {} = {}",
-                            name(witness),
-                            t.keys[ku],
-                            show(t, &inf.order[ku])
-                        )
+                        longest_read(t, inf, ku, name)
                     };
                     return Some((
                         t.keys[ku].clone(),
@@ -531,12 +540,7 @@ pub fn explain(
                     let why = if witness == NONE {
                         "which no read shows, so it follows every version read".to_string()
                     } else {
-                        format!(
-                            "the next version ({} read {} = {})",
-                            name(witness),
-                            t.keys[ku],
-                            show(t, &inf.order[ku])
-                        )
+                        format!("the next version ({})", longest_read(t, inf, ku, name))
                     };
                     return Some((
                         t.keys[ku].clone(),

@@ -74,6 +74,9 @@ pub fn infer(
 ) -> Inferred {
     let status = |w: u32| (w != NONE).then(|| t.txns[w as usize].outcome);
     let is_nil = |v: u32| t.nil[t.values[v as usize].0 as usize] == v;
+    // Each transaction's external reads and final writes, once: every pass below reads them.
+    let rws: Vec<(KeyValues, KeyValues)> =
+        (0..t.txns.len()).map(|i| reads_and_writes(t, i)).collect();
     // Single-transaction anomalies.
     for (i, x) in t.txns.iter().enumerate() {
         if x.outcome != Outcome::Ok {
@@ -122,8 +125,7 @@ pub fn infer(
                 _ => {}
             }
         }
-        let (reads, _) = reads_and_writes(t, i as usize);
-        for (k, v) in reads {
+        for &(k, v) in &rws[i as usize].0 {
             let w = t.writer[v as usize];
             if w == NONE || w == i {
                 continue;
@@ -140,8 +142,7 @@ pub fn infer(
                     steps: Vec::new(),
                 });
             } else {
-                let (_, fin) = reads_and_writes(t, w as usize);
-                if let Some(&(_, last)) = fin.iter().find(|f| f.0 == k) {
+                if let Some(&(_, last)) = rws[w as usize].1.iter().find(|f| f.0 == k) {
                     if last != v {
                         found.push(Found {
                             kind: AnomalyKind::G1b,
@@ -169,8 +170,8 @@ pub fn infer(
         if x.outcome != Outcome::Ok {
             continue;
         }
-        let (reads, writes) = reads_and_writes(t, i);
-        for (k, w) in writes {
+        let (reads, writes) = &rws[i];
+        for &(k, w) in writes {
             if let Some(&(_, r)) = reads.iter().find(|r| r.0 == k) {
                 vo.link(r, w, i as u32);
             }
@@ -184,7 +185,7 @@ pub fn infer(
                 continue;
             }
             let c = &calls[x.call as usize];
-            for (k, v) in reads_and_writes(t, i).1 {
+            for &(k, v) in &rws[i].1 {
                 events.push((c.invoke_pos, k, v, false));
                 if let Some(p) = c.complete_pos {
                     events.push((p, k, v, true));
@@ -272,7 +273,7 @@ pub fn infer(
             continue;
         }
         let i = i as u32;
-        for (k, v) in reads_and_writes(t, i as usize).0 {
+        for &(k, v) in &rws[i as usize].0 {
             if bad_key[k as usize] {
                 continue;
             }

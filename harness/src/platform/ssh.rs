@@ -122,8 +122,10 @@ impl Conn {
         let words: Vec<&str> = argv.iter().map(String::as_str).collect();
         let mut wait = Duration::from_millis(200);
         for attempt in 0..4 {
-            let (ok, out, err) = run_status(&words, stdin).await?;
-            if ok || attempt == 3 || !err.contains("ssh:") && !ssh_failed(&err) {
+            let (ok, out, err) = host_status(&words, stdin, true).await?;
+            // ssh's own complaints (it prefixes them `ssh:`) are about the connection.
+            let transient = err.contains("ssh:") || ssh_failed(&err);
+            if ok || attempt == 3 || !transient {
                 return Ok((ok, out, err));
             }
             tokio::time::sleep(wait).await;
@@ -138,7 +140,7 @@ impl Conn {
         let dest = argv.pop().unwrap_or_default();
         argv.extend(["-O".into(), "exit".into(), dest]);
         let words: Vec<&str> = argv.iter().map(String::as_str).collect();
-        let _ = run_status(&words, None).await;
+        let _ = host_status(&words, None, true).await;
     }
 }
 
@@ -157,11 +159,6 @@ fn ssh_failed(err: &str) -> bool {
     .any(|m| err.contains(m))
 }
 
-/// Run a program to its end: success (exit 0), stdout, stderr; 255 from ssh is a failure too.
-async fn run_status(args: &[&str], stdin: Option<&str>) -> Result<(bool, String, String)> {
-    host_status(args, stdin, true).await
-}
-
 pub struct SshPlatform {
     run_id: String,
     nodes: Vec<Node>,
@@ -169,8 +166,8 @@ pub struct SshPlatform {
     registry: SharedRegistry,
     /// The run's directory on every node.
     root: PathBuf,
-    /// The clock agent's path on each node, once uploaded.
-    agent: tokio::sync::Mutex<Option<String>>,
+    /// The nodes this machine's ferret was uploaded to (the clock agent, the probes).
+    agent: tokio::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// The run's directory on a node.
@@ -210,7 +207,7 @@ impl SshPlatform {
             conns,
             registry,
             root,
-            agent: tokio::sync::Mutex::new(None),
+            agent: Default::default(),
         };
         // Open every master connection and make the run's directory, all nodes at once.
         let made = futures::future::join_all(p.conns.iter().zip(&p.nodes).map(|(c, n)| {
@@ -248,7 +245,10 @@ impl SshPlatform {
     /// This machine's ferret on `node`, uploaded once per run into the run's directory.
     async fn agent_on(&self, node: &Node) -> Result<String> {
         let remote = self.root.join("ferret").display().to_string();
-        let mut known = self.agent.lock().await;
+        let mut uploaded = self.agent.lock().await;
+        if uploaded.contains(&node.name) {
+            return Ok(remote);
+        }
         let conn = self.conn(node)?;
         let (present, _, _) = conn
             .run(&format!("test -x {}", quote(&remote)), None)
@@ -259,7 +259,7 @@ impl SshPlatform {
             conn.run(&format!("chmod 755 {}", quote(&remote)), None)
                 .await?;
         }
-        *known = Some(remote.clone());
+        uploaded.insert(node.name.clone());
         Ok(remote)
     }
 }

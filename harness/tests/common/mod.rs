@@ -111,3 +111,17 @@ pub fn chromium_dom(page: &Path) -> String {
     let _ = run(&[&shot, "--window-size=1400,1000"]);
     String::from_utf8_lossy(&dom.stdout).into_owned()
 }
+
+/// What the etcd tests in network namespaces need: (tool, Debian package).
+pub const ETCD_TOOLS: [(&str, &str); 4] = [
+    ("etcd", "etcd-server"),
+    ("etcdctl", "etcd-client"),
+    ("nft", "nftables"),
+    ("ip", "iproute2"),
+];
+
+/// The results.json of a config's newest run in `store`.
+pub fn results(store: &Path, name: &str) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(store.join(name).join("latest/results.json")).unwrap())
+        .unwrap()
+}
