@@ -55,6 +55,53 @@ pub enum Variant {
 }
 
 impl AnomalyKind {
+    /// Every kind, for those who name one (a suite's expectation).
+    pub const ALL: [AnomalyKind; 24] = {
+        use AnomalyKind::*;
+        [
+            G0,
+            G1c,
+            GSingle,
+            GNonadjacent,
+            G2Item,
+            G0Process,
+            G1cProcess,
+            GSingleProcess,
+            GNonadjacentProcess,
+            G2ItemProcess,
+            G0Realtime,
+            G1cRealtime,
+            GSingleRealtime,
+            GNonadjacentRealtime,
+            G2ItemRealtime,
+            G1a,
+            G1b,
+            DirtyUpdate,
+            Internal,
+            IncompatibleOrder,
+            DuplicateElements,
+            GarbageRead,
+            CyclicVersions,
+            FutureRead,
+        ]
+    };
+
+    /// A cycle of transactions (data, process or real-time edges), not a single wrong read.
+    pub fn is_cycle(self) -> bool {
+        use AnomalyKind::*;
+        !matches!(
+            self,
+            G1a | G1b
+                | DirtyUpdate
+                | Internal
+                | IncompatibleOrder
+                | DuplicateElements
+                | GarbageRead
+                | CyclicVersions
+                | FutureRead
+        )
+    }
+
     pub fn name(self) -> &'static str {
         use AnomalyKind::*;
         match self {
