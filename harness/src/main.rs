@@ -15,7 +15,9 @@ mod platform;
 mod probe;
 mod report;
 mod run;
+mod site;
 mod store;
+mod suite;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -38,6 +40,8 @@ enum Command {
     Check(check::CheckArgs),
     Report(report::again::ReportArgs),
     Compare(report::compare::CompareArgs),
+    Suite(suite::SuiteArgs),
+    Serve(site::serve::ServeArgs),
     Clean(clean::CleanArgs),
     Clock(clock::ClockArgs),
     Image(platform::image::ImageArgs),
@@ -66,6 +70,8 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Report(args) => report::again::run(args),
         Command::Compare(args) => report::compare::run(args),
+        Command::Suite(args) => suite::run(args),
+        Command::Serve(args) => site::serve::run(args),
         Command::Clean(args) => clean::run(args),
         Command::Clock(args) => clock::run(args),
         Command::Image(args) => platform::image::run(args),

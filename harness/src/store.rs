@@ -1,4 +1,5 @@
-//! The store: `store/<name>/<YYYYMMDDTHHMMSS>/` per run, and the history written as it happens.
+//! The store: `store/<name>/<YYYYMMDDTHHMMSS>/` per run (`store/suites/<suite>/<time>/` per suite
+//! run), and the history written as it happens.
 
 use anyhow::{Context, Result};
 use ferret_checkers::{Event, EventType, JsonlWriter, Location, Process, Value};
@@ -7,6 +8,9 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
+
+/// The store's folder of suite runs: `suites/<suite>/<YYYYMMDDTHHMMSS>/`.
+pub const SUITES: &str = "suites";
 
 /// Append one JSON object as a line to a run's file (nemesis.jsonl), opened and closed each time
 /// so a crash of the harness loses no line already written.

@@ -21,13 +21,13 @@ pub struct CompareArgs {
 }
 
 /// One run, as compared.
-struct Side {
+pub struct Side {
     results: Results,
     /// Seconds from the history's first event to its last client event.
     span_s: Option<f64>,
 }
 
-fn side(dir: &Path) -> Result<Side> {
+pub fn side(dir: &Path) -> Result<Side> {
     let results = Results::read(dir)?;
     // The history's span from its last line with a time: no need to read it all.
     let span_s = std::fs::read_to_string(dir.join("history.jsonl"))
@@ -83,8 +83,8 @@ fn anomalies(r: &Results) -> String {
     parts.join(", ")
 }
 
-/// The comparison as a table a terminal shows.
-fn table(a: &Side, b: &Side, names: (&str, &str)) -> String {
+/// What is compared, one row each: (what, run A's, run B's).
+pub fn rows(a: &Side, b: &Side) -> Vec<(String, String, String)> {
     let mut rows: Vec<(String, String, String)> = Vec::new();
     let (ra, rb) = (&a.results, &b.results);
     let fact = |r: &Results, f: &dyn Fn(&crate::report::results::RunFacts) -> String| {
@@ -162,6 +162,18 @@ fn table(a: &Side, b: &Side, names: (&str, &str)) -> String {
             .unwrap_or_else(|| "-".into())
     };
     rows.push(("faults took effect".into(), took(ra), took(rb)));
+    rows
+}
+
+/// Whether a row's two sides differ in a way worth marking (seeds always differ between builds'
+/// runs of a series, and say nothing).
+pub fn differs(row: &(String, String, String)) -> bool {
+    row.1 != row.2 && row.0 != "seed"
+}
+
+/// The comparison as a table a terminal shows.
+fn table(a: &Side, b: &Side, names: (&str, &str)) -> String {
+    let rows = rows(a, b);
     let w0 = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
     let w1 = rows
         .iter()
@@ -171,8 +183,9 @@ fn table(a: &Side, b: &Side, names: (&str, &str)) -> String {
         .unwrap_or(0);
     let mut out = String::new();
     let _ = writeln!(out, "  {:<w0$}  {:<w1$}  {}", "", names.0, names.1);
-    for (k, x, y) in &rows {
-        let mark = if x != y && k != "seed" { "  *" } else { "" };
+    for row in &rows {
+        let (k, x, y) = row;
+        let mark = if differs(row) { "  *" } else { "" };
         let _ = writeln!(out, "  {k:<w0$}  {x:<w1$}  {y}{mark}");
     }
     out

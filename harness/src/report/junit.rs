@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 /// XML 1.0 cannot hold most control characters, even escaped: they become U+FFFD. Everything else
 /// from a history or a server's reply is escaped.
-fn text(s: &str) -> String {
+pub fn text(s: &str) -> String {
     let clean: String = s
         .chars()
         .map(|c| {

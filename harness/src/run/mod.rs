@@ -84,6 +84,9 @@ pub struct RunArgs {
     /// With --test-count: go on after an invalid run.
     #[arg(long)]
     keep_going: bool,
+    /// Write the run's folder into FILE as soon as it exists (how `ferret suite` finds it).
+    #[arg(long, value_name = "FILE", hide = true)]
+    run_dir_file: Option<PathBuf>,
 }
 
 impl RunArgs {
@@ -174,14 +177,21 @@ pub fn run(args: RunArgs) -> Result<u8> {
         .worker_threads(2)
         .enable_all()
         .build()?;
+    let store = config.store.clone();
     let result = if args.test_count <= 1 {
-        rt.block_on(run_async(config, seed))
+        rt.block_on(run_async(config, seed, args.run_dir_file.as_deref()))
             .map(|(report, _)| exit::for_verdict(report.verdict))
     } else {
         repeated(&rt, config, seed, args.test_count, args.keep_going)
     };
     // An interrupted check is still running on a blocking thread: do not wait for it.
     rt.shutdown_background();
+    // Whatever the outcome, the run's folder (if it got one) is listed.
+    if store.is_dir() {
+        if let Err(e) = crate::site::index::update(&store) {
+            eprintln!("ferret: the store's index.html was not updated: {e:#}");
+        }
+    }
     result
 }
 
@@ -220,7 +230,7 @@ fn repeated(
         let mut c = config.clone();
         c.seed = Some(s);
         println!("\n=== run {} of {count}: seed {s}", i + 1);
-        let (code, place) = match rt.block_on(run_async(c, s)) {
+        let (code, place) = match rt.block_on(run_async(c, s, None)) {
             Ok((report, dir)) => {
                 let code = exit::for_verdict(report.verdict);
                 reports.push((format!("{} run {} (seed {s})", config.name, i + 1), report));
@@ -360,7 +370,11 @@ fn watch_signals() -> Result<tokio::sync::watch::Receiver<Option<&'static str>>>
     Ok(rx)
 }
 
-async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Report, PathBuf)> {
+async fn run_async(
+    mut config: Config,
+    seed: u64,
+    announce: Option<&std::path::Path>,
+) -> Result<(ferret_checkers::Report, PathBuf)> {
     let mut stop = watch_signals()?;
     let faults = config.faults()?;
     let run_id = format!("{:06x}", rand::random::<u32>() & 0xff_ffff);
@@ -374,6 +388,10 @@ async fn run_async(mut config: Config, seed: u64) -> Result<(ferret_checkers::Re
     }
     let workload = config.workload()?;
     let run_dir = create_run_dir(&config.store, &config.name)?;
+    if let Some(file) = announce {
+        std::fs::write(file, run_dir.display().to_string())
+            .with_context(|| format!("cannot write {}", file.display()))?;
+    }
     std::fs::write(run_dir.join("config.yaml"), yaml_serde::to_string(&config)?)?;
     let history = HistoryLog::create(&run_dir.join("history.jsonl"), Instant::now())?;
     let agent =
