@@ -86,11 +86,16 @@ pub fn local_leftovers() -> Vec<String> {
 /// The DOM headless Chromium builds from a page (scripts run), and a screenshot beside the page
 /// (`<page>.png`). Fails, loudly, when Chromium is missing.
 pub fn chromium_dom(page: &Path) -> String {
+    let url = format!("file://{}", page.display());
+    chromium_dom_url(&url, Path::new(&format!("{}", page.display())))
+}
+
+/// The DOM headless Chromium builds from a URL; its profile and a screenshot go beside `place`.
+pub fn chromium_dom_url(url: &str, place: &Path) -> String {
     assert!(
         !sh("command -v chromium").is_empty(),
         "`chromium` is missing: apt-get install -y chromium"
     );
-    let url = format!("file://{}", page.display());
     let run = |extra: &[&str]| {
         Command::new("chromium")
             .args([
@@ -99,15 +104,15 @@ pub fn chromium_dom(page: &Path) -> String {
                 "--disable-gpu",
                 "--no-first-run",
             ])
-            .arg(format!("--user-data-dir={}.profile", page.display()))
+            .arg(format!("--user-data-dir={}.profile", place.display()))
             .args(extra)
-            .arg(&url)
+            .arg(url)
             .output()
             .expect("run chromium")
     };
     let dom = run(&["--dump-dom"]);
     assert!(dom.status.success(), "chromium failed: {:?}", dom);
-    let shot = format!("--screenshot={}.png", page.display());
+    let shot = format!("--screenshot={}.png", place.display());
     let _ = run(&[&shot, "--window-size=1400,1000"]);
     String::from_utf8_lossy(&dom.stdout).into_owned()
 }
