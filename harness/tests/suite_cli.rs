@@ -149,8 +149,14 @@ fn the_next_suite_run_compares_with_the_previous() {
         page.contains("Compared with an earlier run of this suite"),
         "{page}"
     );
-    // The valid entry ran in both: its rows, verdict and system version among them.
-    assert!(page.contains("<h3>register-valid</h3>"), "{page}");
+    // The valid entry ran in both: a summary row, and its rows, verdict and system version among
+    // them.
+    assert!(page.contains("<table id=\"compared\">"), "{page}");
+    assert!(page.contains("href=\"#compare-register-valid\""), "{page}");
+    assert!(
+        page.contains("<details id=\"compare-register-valid\">"),
+        "{page}"
+    );
     assert!(page.contains("etcd Version: 3.4"), "{page}");
     assert!(page.contains("ok/fail/unknown"), "{page}");
 }

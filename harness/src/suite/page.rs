@@ -74,7 +74,11 @@ fn entry_row(dir: &Path, e: &EntryRecord) -> Markup {
     }
 }
 
-/// Each entry's runs beside the baseline's runs of the same entry, by seed order.
+/// The rows of `ferret compare` that the summary table shows, per entry.
+const SUMMARY: [&str; 4] = ["system", "verdict", "anomalies", "ops/s"];
+
+/// Each entry's runs beside the baseline's runs of the same entry, by seed order: a summary
+/// table, then every row of `ferret compare` per entry (open where the verdict changed).
 fn comparison(this: &SuiteRecord, base_dir: &Path, base: &SuiteRecord) -> Markup {
     let mut pairs: Vec<(String, PathBuf, PathBuf)> = Vec::new();
     for e in &this.entries {
@@ -102,26 +106,62 @@ fn comparison(this: &SuiteRecord, base_dir: &Path, base: &SuiteRecord) -> Markup
         @if pairs.is_empty() {
             p { "No entry has runs on both sides." }
         }
-        @for (name, db, da) in &pairs {
-            @match (compare::side(db), compare::side(da)) {
-                (Ok(b), Ok(a)) => {
-                    h3 { (name) }
-                    table {
-                        tr { th {} th { "baseline" } th { "this run" } }
-                        @for row in compare::rows(&b, &a) {
-                            tr class=[compare::differs(&row).then_some("diff")] {
-                                td { (row.0) } td { (row.1) } td { (row.2) }
+        @let compared: Vec<(&String, Result<Vec<(String, String, String)>, String>)> = pairs
+            .iter()
+            .map(|(name, db, da)| {
+                let rows = match (compare::side(db), compare::side(da)) {
+                    (Ok(b), Ok(a)) => Ok(compare::rows(&b, &a)),
+                    (b, a) => Err([b.err(), a.err()]
+                        .into_iter()
+                        .flatten()
+                        .map(|e| format!("{e:#}"))
+                        .collect::<Vec<_>>()
+                        .join("; ")),
+                };
+                (name, rows)
+            })
+            .collect();
+        @if !compared.is_empty() {
+            table id="compared" {
+                tr {
+                    th { "entry" }
+                    @for what in SUMMARY { th colspan="2" { (what) } }
+                }
+                tr {
+                    th {}
+                    @for _ in SUMMARY { th class="small" { "baseline" } th class="small" { "this run" } }
+                }
+                @for (name, rows) in &compared {
+                    tr {
+                        td { a href={"#compare-" (name)} { (name) } }
+                        @for what in SUMMARY {
+                            @match rows.as_ref().ok().and_then(|r| r.iter().find(|row| row.0 == *what)) {
+                                Some(row) => {
+                                    td class=[compare::differs(row).then_some("diff")] { (row.1) }
+                                    td class=[compare::differs(row).then_some("diff")] { (row.2) }
+                                }
+                                None => { td { "-" } td { "-" } }
                             }
                         }
                     }
                 }
-                (b, a) => {
-                    h3 { (name) }
-                    p class="small" {
-                        "not compared: "
-                        @if let Err(e) = b { (format!("{e:#}")) " " }
-                        @if let Err(e) = a { (format!("{e:#}")) }
+            }
+        }
+        @for (name, rows) in &compared {
+            details id={"compare-" (name)} open[rows.as_ref().is_ok_and(|r| r.iter().any(|row| row.0 == "verdict" && compare::differs(row)))] {
+                summary { b { (name) } }
+                @match rows {
+                    Ok(rows) => {
+                        table {
+                            tr { th {} th { "baseline" } th { "this run" } }
+                            @for row in rows {
+                                tr class=[compare::differs(row).then_some("diff")] {
+                                    td { (row.0) } td { (row.1) } td { (row.2) }
+                                }
+                            }
+                        }
                     }
+                    Err(e) => { p class="small" { "not compared: " (e) } }
                 }
             }
         }
