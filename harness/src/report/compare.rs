@@ -83,9 +83,12 @@ fn anomalies(r: &Results) -> String {
     parts.join(", ")
 }
 
-/// What is compared, one row each: (what, run A's, run B's).
-pub fn rows(a: &Side, b: &Side) -> Vec<(String, String, String)> {
-    let mut rows: Vec<(String, String, String)> = Vec::new();
+/// One thing compared: (what, run A's, run B's).
+pub type Row = (String, String, String);
+
+/// What is compared, one row each.
+pub fn rows(a: &Side, b: &Side) -> Vec<Row> {
+    let mut rows: Vec<Row> = Vec::new();
     let (ra, rb) = (&a.results, &b.results);
     let fact = |r: &Results, f: &dyn Fn(&crate::report::results::RunFacts) -> String| {
         r.run.as_ref().map(f).unwrap_or_else(|| "-".into())
@@ -167,7 +170,7 @@ pub fn rows(a: &Side, b: &Side) -> Vec<(String, String, String)> {
 
 /// Whether a row's two sides differ in a way worth marking (seeds always differ between builds'
 /// runs of a series, and say nothing).
-pub fn differs(row: &(String, String, String)) -> bool {
+pub fn differs(row: &Row) -> bool {
     row.1 != row.2 && row.0 != "seed"
 }
 

@@ -74,6 +74,9 @@ fn entry_row(dir: &Path, e: &EntryRecord) -> Markup {
     }
 }
 
+/// An entry's name and its rows of `ferret compare`, or why it could not be compared.
+type Compared<'a> = (&'a String, Result<Vec<compare::Row>, String>);
+
 /// The rows of `ferret compare` that the summary table shows, per entry.
 const SUMMARY: [&str; 4] = ["system", "verdict", "anomalies", "ops/s"];
 
@@ -106,7 +109,7 @@ fn comparison(this: &SuiteRecord, base_dir: &Path, base: &SuiteRecord) -> Markup
         @if pairs.is_empty() {
             p { "No entry has runs on both sides." }
         }
-        @let compared: Vec<(&String, Result<Vec<(String, String, String)>, String>)> = pairs
+        @let compared: Vec<Compared> = pairs
             .iter()
             .map(|(name, db, da)| {
                 let rows = match (compare::side(db), compare::side(da)) {
