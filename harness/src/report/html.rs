@@ -34,6 +34,17 @@ b.addEventListener('click',function(){var s=document.getElementById('timeline');
 var w=parseFloat(s.getAttribute('width'))*parseFloat(b.getAttribute('data-zoom'));\
 w=Math.max(800,Math.min(w,200000));s.setAttribute('width',w);});});";
 
+/// The policy of every page ferret writes: nothing from outside, inline styles and data: images,
+/// and no script but the page's own (`script`, allowed by its hash).
+pub fn content_security_policy(script: Option<&str>) -> String {
+    let mut csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:".to_string();
+    if let Some(s) = script {
+        let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(s));
+        csp += &format!("; script-src 'sha256-{hash}'");
+    }
+    csp
+}
+
 /// The page, and the plots it holds (for a run to write beside it as .svg files).
 pub struct Page {
     pub html: String,
@@ -51,11 +62,7 @@ pub fn render(
 ) -> Page {
     let report = &results.report;
     let plots = plots(calls, history, &results.faults);
-    let script_hash =
-        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(SCRIPT));
-    let csp = format!(
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{script_hash}'"
-    );
+    let csp = content_security_policy(Some(SCRIPT));
     let invalid: Vec<&KeyReport> = report
         .keys
         .iter()

@@ -3,15 +3,14 @@
 //! filterable, in one self-contained page. Rewritten after each run and suite, and by
 //! `ferret serve` when it is asked for.
 
-use super::relative_link;
+use super::{relative_link, run_page};
+use crate::report::html::content_security_policy;
 use crate::report::results::RunFacts;
 use crate::store::SUITES;
 use anyhow::{Context, Result};
-use base64::Engine as _;
 use ferret_checkers::VerdictName;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use serde::Deserialize;
-use sha2::Digest as _;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -221,7 +220,7 @@ fn runs_table(store: &Path, runs: &[RunRow]) -> Markup {
             } }
             tbody {
                 @for r in runs {
-                    @let link = if r.dir.join("report.html").is_file() { r.dir.join("report.html") } else { r.dir.clone() };
+                    @let link = run_page(&r.dir);
                     tr data-verdict=(verdict(r)) data-run=(relative_link(store, &r.dir)) {
                         td data-v=(r.stamp) { (when(&r.stamp)) }
                         td data-v=(r.config) { (r.config) }
@@ -272,8 +271,7 @@ fn suites_table(store: &Path, suites: &[SuiteRow]) -> Markup {
 /// The page for a store.
 pub fn render(store: &Path) -> Result<String> {
     let (runs, suites) = scan(store)?;
-    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(SCRIPT));
-    let csp = format!("default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{hash}'");
+    let csp = content_security_policy(Some(SCRIPT));
     let count = |v: Option<VerdictName>| runs.iter().filter(|r| r.verdict == v).count();
     let page = html! {
         (DOCTYPE)

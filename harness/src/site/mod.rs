@@ -10,6 +10,17 @@ pub mod serve;
 
 use std::path::{Component, Path, PathBuf};
 
+/// What a link to a run opens: its report.html, or its folder when it has none (a run that could
+/// not run, or is still running).
+pub fn run_page(dir: &Path) -> PathBuf {
+    let report = dir.join("report.html");
+    if report.is_file() {
+        report
+    } else {
+        dir.to_path_buf()
+    }
+}
+
 /// A path made absolute (against the working directory) with `.` and `..` resolved by their
 /// text, not the file system: the targets of a link may not exist yet.
 fn absolute(p: &Path) -> PathBuf {

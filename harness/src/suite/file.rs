@@ -27,6 +27,8 @@ struct EntryText {
     upstream: Option<String>,
     /// The system versions the upstream issue affects, in words.
     affects: Option<String>,
+    // The overrides, one by one: serde's `flatten` cannot be combined with `deny_unknown_fields`,
+    // and a misspelt override must be an error, not ignored.
     nodes: Option<usize>,
     time_limit: Option<f64>,
     concurrency: Option<usize>,

@@ -173,10 +173,7 @@ pub fn run(args: SuiteArgs) -> Result<u8> {
         started: stamp,
         quick: args.quick,
         ferret_version: env!("CARGO_PKG_VERSION").to_string(),
-        as_expected: stopped.is_none()
-            && entries
-                .iter()
-                .all(|e| e.judgement.as_ref().is_some_and(|j| j.as_expected)),
+        as_expected: stopped.is_none() && entries.iter().all(record::EntryRecord::as_expected),
         entries,
         stopped,
         elapsed_s: started.elapsed().as_secs_f64(),
@@ -216,10 +213,7 @@ fn summary(r: &record::SuiteRecord) -> String {
     let mut out = format!(
         "{}: {} of {} entries as expected{}",
         r.name,
-        r.entries
-            .iter()
-            .filter(|e| e.judgement.as_ref().is_some_and(|j| j.as_expected))
-            .count(),
+        r.entries.iter().filter(|e| e.as_expected()).count(),
         r.entries.len(),
         r.stopped
             .as_ref()

@@ -5,7 +5,8 @@
 
 use super::record::{EntryRecord, SuiteRecord};
 use crate::report::compare;
-use crate::site::relative_link;
+use crate::report::html::content_security_policy;
+use crate::site::{relative_link, run_page};
 use maud::{html, Markup, DOCTYPE};
 use std::path::{Path, PathBuf};
 
@@ -24,13 +25,7 @@ fn status(e: &EntryRecord) -> (&'static str, &'static str) {
 }
 
 fn run_link(from: &Path, dir: &str) -> String {
-    let run = Path::new(dir);
-    let target = if run.join("report.html").is_file() {
-        run.join("report.html")
-    } else {
-        run.to_path_buf()
-    };
-    relative_link(from, &target)
+    relative_link(from, &run_page(Path::new(dir)))
 }
 
 fn entry_row(dir: &Path, e: &EntryRecord) -> Markup {
@@ -172,17 +167,13 @@ fn comparison(this: &SuiteRecord, base_dir: &Path, base: &SuiteRecord) -> Markup
 }
 
 pub fn render(r: &SuiteRecord, dir: &Path, baseline: Option<&(PathBuf, SuiteRecord)>) -> String {
-    let expected = r
-        .entries
-        .iter()
-        .filter(|e| e.judgement.as_ref().is_some_and(|j| j.as_expected))
-        .count();
+    let expected = r.entries.iter().filter(|e| e.as_expected()).count();
     let page = html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
-                meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+                meta http-equiv="Content-Security-Policy" content=(content_security_policy(None));
                 title { "ferret suite " (r.name) }
                 style { (STYLE) }
             }

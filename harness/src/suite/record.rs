@@ -65,6 +65,13 @@ pub struct RunRecord {
     pub error: Option<String>,
 }
 
+impl EntryRecord {
+    /// It ran, and gave what was expected.
+    pub fn as_expected(&self) -> bool {
+        self.judgement.as_ref().is_some_and(|j| j.as_expected)
+    }
+}
+
 impl SuiteRecord {
     pub fn read(dir: &Path) -> Result<SuiteRecord> {
         let file = dir.join("suite.json");

@@ -159,24 +159,18 @@ pub async fn execute(plan: Plan<'_>) -> Result<(Vec<EntryRecord>, Option<String>
     let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
     let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
     let mut records: Vec<EntryRecord> = plan.entries.iter().map(|e| unrun(e, plan.quick)).collect();
-    let mut queue: std::collections::VecDeque<Job> = plan
-        .entries
-        .iter()
-        .enumerate()
-        .flat_map(|(i, e)| {
-            let (o, seeds) = e.plan(plan.quick);
-            seeds.into_iter().map(move |seed| Job {
-                entry: i,
-                seed,
-                overrides: o.clone(),
-            })
-        })
-        .collect();
-    let mut left: Vec<usize> = plan
-        .entries
-        .iter()
-        .map(|e| e.plan(plan.quick).1.len())
-        .collect();
+    let mut queue: std::collections::VecDeque<Job> = Default::default();
+    // Runs of each entry still to end: its runs are judged together once the last one has.
+    let mut left: Vec<usize> = Vec::new();
+    for (i, e) in plan.entries.iter().enumerate() {
+        let (o, seeds) = e.plan(plan.quick);
+        left.push(seeds.len());
+        queue.extend(seeds.into_iter().map(|seed| Job {
+            entry: i,
+            seed,
+            overrides: o.clone(),
+        }));
+    }
     let total = queue.len();
     let pids = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u32>::new()));
     let mut running: JoinSet<(usize, RunRecord)> = JoinSet::new();
@@ -265,10 +259,8 @@ fn stop(
         println!("{why}: no further run starts; the running ones tear down");
     }
     *stopped = Some(why.to_string());
+    // Our own children, by PID; a run tears down on SIGTERM as on Ctrl-C.
     for &p in pids.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-        // Our own children, by PID; a run tears down on SIGTERM as on Ctrl-C.
-        unsafe {
-            libc::kill(p as i32, libc::SIGTERM);
-        }
+        crate::platform::signal(p, libc::SIGTERM);
     }
 }
